@@ -1,0 +1,1 @@
+"""Batched implementations of every algorithm of the four papers (issue 5)."""

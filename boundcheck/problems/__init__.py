@@ -1,0 +1,1 @@
+"""Synthetic problem families with certified constants (issue 4)."""
