@@ -18,23 +18,23 @@ an exception, so that the registry-wide ``boundcheck dims`` lists all of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping
 
 import sympy as sp
 
 __all__ = [
     "DIMENSIONLESS",
-    "F",
     "GRAD",
     "GRAD2",
     "SMOOTH",
     "STEP",
-    "X",
     "Dim",
     "DimIssue",
     "DimResult",
+    "F",
+    "X",
     "check_expr",
     "check_relation",
 ]
@@ -137,16 +137,16 @@ def check_relation(
     issues: list[DimIssue] = []
     dl = _infer(sp.sympify(lhs), dims, f"{where} (left side)", issues)
     dr = _infer(sp.sympify(rhs), dims, f"{where} (right side)", issues)
-    if dl is not None and dr is not None and dl != dr:
-        # comparing against 0 is dimension-free
-        if not (sp.sympify(lhs) == 0 or sp.sympify(rhs) == 0):
-            issues.append(
-                DimIssue(
-                    where,
-                    "the two sides have different dimensions",
-                    ((str(lhs), str(dl)), (str(rhs), str(dr))),
-                )
+    # comparing against 0 is dimension-free
+    against_zero = sp.sympify(lhs) == 0 or sp.sympify(rhs) == 0
+    if dl is not None and dr is not None and dl != dr and not against_zero:
+        issues.append(
+            DimIssue(
+                where,
+                "the two sides have different dimensions",
+                ((str(lhs), str(dl)), (str(rhs), str(dr))),
             )
+        )
     return DimResult(dl if dl is not None else dr, issues)
 
 
@@ -231,7 +231,9 @@ def _infer(
                 db = _infer(bound, dims, where, issues)
                 if db is not None and not db.dimensionless:
                     issues.append(
-                        DimIssue(where, "a summation limit must be a count", ((str(bound), str(db)),))
+                        DimIssue(
+                            where, "a summation limit must be a count", ((str(bound), str(db)),)
+                        )
                     )
         d = _infer(e.function, inner_dims, where, issues)
         if isinstance(e, sp.Product) and d is not None and not d.dimensionless:
@@ -241,7 +243,7 @@ def _infer(
     if isinstance(e, (sp.Abs, sp.sign)) and len(e.args) == 1:
         d = _infer(e.args[0], dims, where, issues)
         return d if isinstance(e, sp.Abs) else DIMENSIONLESS
-    if isinstance(e, sp.Function) or isinstance(e, sp.core.function.Application):
+    if isinstance(e, (sp.Function, sp.core.function.Application)):
         for a in e.args:
             d = _infer(a, dims, where, issues)
             if d is not None and not d.dimensionless:

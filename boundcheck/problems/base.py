@@ -69,9 +69,7 @@ class Problem(ABC):
         return self.grad_i(xs).mean(dim=1)
 
     # --- stochastic oracle -------------------------------------------------------------------
-    def sample(
-        self, R: int, clients: torch.Tensor | None, generator: torch.Generator
-    ) -> Any:
+    def sample(self, R: int, clients: torch.Tensor | None, generator: torch.Generator) -> Any:
         """Draw the randomness of one oracle call per (replica, slot). Default: deterministic."""
         return None
 

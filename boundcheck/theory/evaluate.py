@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -53,7 +53,7 @@ def _compile(expr: sp.Expr, names: tuple[str, ...]) -> Callable[..., ArrayLike]:
     return sp.lambdify(syms, expr, modules=["numpy", {"floor": np.floor, "ceiling": np.ceil}])
 
 
-@lru_cache(maxsize=None)
+@cache
 def bound_function(thm: Theorem) -> tuple[Callable[..., ArrayLike], tuple[str, ...]]:
     """The bound compiled to NumPy, and the parameter names in the order it takes them."""
     if thm.bound is None:
@@ -63,8 +63,10 @@ def bound_function(thm: Theorem) -> tuple[Callable[..., ArrayLike], tuple[str, .
     return _compile(expr, names), names
 
 
-@lru_cache(maxsize=None)
-def slack_function(thm: Theorem, cond: Condition) -> tuple[Callable[..., ArrayLike], tuple[str, ...]]:
+@cache
+def slack_function(
+    thm: Theorem, cond: Condition
+) -> tuple[Callable[..., ArrayLike], tuple[str, ...]]:
     """The condition's slack (>= 0 iff it holds) compiled to NumPy, and its parameter names."""
     expr = _prepare(thm, cond.slack)
     names = tuple(sorted(s.name for s in expr.free_symbols))

@@ -74,7 +74,9 @@ class SymbolInfo:
                 "real": False,
             }[self.domain]
         if bad:
-            raise ParameterError(f"{self.name}={value!r} is not allowed; {self.name} must be {allowed}")
+            raise ParameterError(
+                f"{self.name}={value!r} is not allowed; {self.name} must be {allowed}"
+            )
         return v
 
 
@@ -146,23 +148,34 @@ K = define("K", "count", DIMENSIONLESS, "buffer size / number of contributions a
 P = define("P", "count", DIMENSIONLESS, "local steps per client round")
 n = define("n", "count", DIMENSIONLESS, "number of clients / workers / nodes")
 d = define("d", "count", DIMENSIONLESS, "dimension of the parameter vector")
-F0 = define(
-    "F0", "nonneg", F, "initial suboptimality f(x^0) - f^*", r"f(x^{0}) - f^{*}"
+F0 = define("F0", "nonneg", F, "initial suboptimality f(x^0) - f^*", r"f(x^{0}) - f^{*}")
+D0 = define(
+    "D0", "nonneg", X**2, "initial squared distance ||x^0 - x^*||^2", r"\|x^{0}-x^{*}\|^{2}"
 )
-D0 = define("D0", "nonneg", X**2, "initial squared distance ||x^0 - x^*||^2", r"\|x^{0}-x^{*}\|^{2}")
 sigma = define("sigma", "nonneg", GRAD, "stochastic gradient noise level", r"\sigma")
 eta = define("eta", "positive", STEP, "stepsize", r"\eta")
 delta = define("delta", "unit", DIMENSIONLESS, "compressor contraction parameter", r"\delta")
+tau_max = define(
+    "tau_max",
+    "count0",
+    DIMENSIONLESS,
+    "maximal staleness / delay (in server versions)",
+    r"\tau_{\max}",
+)
+tau_C = define(
+    "tau_C", "count", DIMENSIONLESS, "concurrency: workers computing at once", r"\tau_{C}"
+)
+zeta = define("zeta", "nonneg", GRAD, "gradient dissimilarity between clients", r"\zeta")
 
 __all__ = [
-    "DOMAINS",
     "D0",
+    "DOMAINS",
     "F0",
     "K",
     "L",
     "P",
-    "T",
     "SymbolInfo",
+    "T",
     "catalogue",
     "d",
     "define",
@@ -173,4 +186,7 @@ __all__ = [
     "mu",
     "n",
     "sigma",
+    "tau_C",
+    "tau_max",
+    "zeta",
 ]
