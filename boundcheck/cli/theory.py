@@ -1,17 +1,391 @@
-"""``boundcheck list | show | stepsize | dims`` (being written)."""
+"""``boundcheck list | show | stepsize | dims``: the symbolic layer from the command line."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import click
+import sympy as sp
+from rich.console import Console
+from rich.table import Table
 
 from boundcheck.cli.app import app
-from boundcheck.theory import registry
+from boundcheck.errors import ParameterError
+from boundcheck.theory import checks, registry, stepsize
+from boundcheck.theory import symbols as S
+from boundcheck.theory.core import ConditionKind, Theorem
+from boundcheck.theory.evaluate import check_conditions, evaluate_bound, validate
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "inf"
+    return f"{v:.6g}"
+
+
+def _latex_names() -> dict[sp.Symbol, str]:
+    return {i.symbol: i.latex for i in S.catalogue().values()}
+
+
+def _render(expr: sp.Basic, latex: bool) -> str:
+    if latex:
+        return sp.latex(expr, symbol_names=_latex_names())
+    return sp.pretty(expr, use_unicode=True)
 
 
 @app.command("list")
-@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def list_cmd(as_json: bool) -> int:
-    """Every theorem id with its source and one-line statement."""
-    for thm in registry.all_theorems():
-        click.echo(f"{thm.id:20s} {thm.source}: {thm.statement}")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
+def list_cmd(as_json: bool, paper: str | None) -> int:
+    """Every theorem id with its source and one-line statement.
+
+    \b
+    Example:
+      boundcheck list --paper QAFeL
+    """
+    thms = registry.all_theorems()
+    if paper:
+        papers = sorted({t.paper for t in thms})
+        if paper.lower() not in {p.lower() for p in papers}:
+            raise ParameterError(f"--paper {paper!r} is unknown; allowed: {', '.join(papers)}")
+        thms = [t for t in thms if t.paper.lower() == paper.lower()]
+    if as_json:
+        rows = [
+            {"id": t.id, "paper": t.paper, "source": t.source, "statement": t.statement}
+            for t in thms
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("id", "source", "statement"):
+        table.add_column(col)
+    for t in thms:
+        table.add_row(t.id, t.source, t.statement)
+    console.print(table)
     return 0
+
+
+def _theorem_dict(t: Theorem) -> dict:
+    return {
+        "id": t.id,
+        "paper": t.paper,
+        "source": t.source,
+        "title": t.title,
+        "statement": t.statement,
+        "direction": t.direction.value,
+        "lhs": {"id": t.lhs.id, "text": t.lhs.text, "definition": t.lhs.definition},
+        "bound": None if t.bound is None else str(t.bound),
+        "bound_latex": None if t.bound is None else _render(t.bound, True),
+        "definitions": [
+            {"symbol": str(s), "expr": str(e), "latex": _render(e, True)} for s, e in t.definitions
+        ],
+        "conditions": [
+            {
+                "id": c.id,
+                "kind": c.kind.value,
+                "source": c.source,
+                "relation": str(c.relation),
+                "latex": _render(c.relation, True),
+                "description": c.description,
+            }
+            for c in t.conditions
+        ],
+        "order": None
+        if t.order is None
+        else {
+            "terms": [str(x) for x in t.order.terms],
+            "variable": str(t.order.variable),
+            "scalings": {str(k): str(v) for k, v in t.order.scalings.items()},
+            "explicit": t.order.explicit,
+        },
+        "assumptions": [{"id": a.id, "statement": a.statement} for a in t.assumptions],
+        "parameters": t.parameters(),
+        "symbols": {
+            p: {"meaning": S.info(p).meaning, "dimension": str(S.info(p).dim)}
+            for p in _all_symbols(t)
+        },
+        "notes": list(t.notes),
+        "example": dict(t.example),
+    }
+
+
+def _all_symbols(t: Theorem) -> list[str]:
+    names = set(t.parameters()) | {s.name for s, _ in t.definitions}
+    return sorted(n for n in names if n in S.catalogue())
+
+
+@app.command("show")
+@click.argument("theorem_id")
+@click.option("--latex", is_flag=True, help="Render the math as LaTeX instead of Unicode.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
+    """Bound, conditions, assumptions and symbol table of one theorem.
+
+    \b
+    Example:
+      boundcheck show qafel.thm_f1 --latex
+    """
+    t = registry.get(theorem_id)
+    if as_json:
+        click.echo(json.dumps(_theorem_dict(t), indent=2))
+        return 0
+    out = console.print
+    out(f"[bold]{t.id}[/bold] — {t.source}: {t.title}")
+    out(t.statement)
+    out(f"\n[bold]Bounds[/bold] ({t.direction.value}): {t.lhs.text}")
+    out(f"  where {t.lhs.definition}")
+    if t.bound is not None:
+        rel = {"upper": "≤", "lower": "≥", "nonconvergence": "≥"}.get(t.direction.value, "=")
+        out(f"\n  {t.lhs.id} {rel}\n")
+        out(_indent(_render(t.bound, latex)))
+    if t.order is not None:
+        out(f"\n[bold]Order claim[/bold] as {t.order.variable} → ∞: O of the sum of")
+        for term in t.order.terms:
+            out(_indent(_render(term, latex)))
+        for k, v in t.order.scalings.items():
+            out(f"  with {k} = O({_render(v, latex)})" if latex else f"  with {k} ~ {v}")
+    if t.definitions:
+        out("\n[bold]Definitions[/bold]")
+        for s, e in t.definitions:
+            out(f"  {_render(s, latex)} :=")
+            out(_indent(_render(e, latex), 4))
+    if t.conditions:
+        out("\n[bold]Conditions[/bold]")
+        for c in t.conditions:
+            out(f"  [{c.kind.value}] {c.id} ({c.source}) {c.description}")
+            out(_indent(_render(c.relation, latex), 4))
+    if t.assumptions:
+        out("\n[bold]Assumptions[/bold]")
+        for a in t.assumptions:
+            out(f"  {a.source}: {a.statement}")
+    table = Table("symbol", "dimension", "meaning", box=None, header_style="bold")
+    for name in _all_symbols(t):
+        i = S.info(name)
+        table.add_row(name, str(i.dim), i.meaning)
+    out("\n[bold]Symbols[/bold]")
+    out(table)
+    if t.notes:
+        out("\n[bold]Notes[/bold] (readings chosen, discrepancies found)")
+        for note in t.notes:
+            out(f"  • {note}")
+    if t.example:
+        ex = " ".join(f"--{k} {v:g}" for k, v in t.example.items())
+        out(f"\n[bold]Example[/bold]: boundcheck stepsize {t.id} {ex}")
+    return 0
+
+
+def _indent(text: str, k: int = 2) -> str:
+    return "\n".join(" " * k + line for line in text.splitlines())
+
+
+def _parse_params(args: list[str]) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs; ``-`` and ``_`` are the same in names."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("--") or len(a) <= 2:
+            raise ParameterError(f"unexpected argument {a!r}; parameters are given as --name value")
+        name, eq, val = a[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(args):
+                raise ParameterError(f"--{name} needs a value")
+            val = args[i + 1]
+            i += 1
+        out[name.replace("-", "_")] = val
+        i += 1
+    return out
+
+
+@app.command(
+    "stepsize",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("theorem_id")
+@click.option(
+    "--solve-for",
+    "solve_for",
+    metavar="NAME",
+    help="Solve every condition for this parameter with the others fixed.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_json: bool) -> int:
+    """Evaluate a theorem's stepsize conditions (and bound) at given parameter values.
+
+    Pass every parameter of the theorem as --NAME VALUE (`boundcheck show ID` lists them). Each
+    condition is reported as satisfied or violated with its margin (rhs - lhs for a <= condition).
+    With --solve-for NAME, NAME is left out and each condition is solved for it: the admissible
+    interval(s) and the largest admissible value; the bound is evaluated at that value.
+
+    Exit code 0 when every required condition (stated, proof, prescribed stepsize) holds, 1 when one
+    fails (or no admissible value exists), 2 on bad input.
+
+    \b
+    Examples:
+      boundcheck stepsize qafel.thm_f1 --L 1 --K 10 --P 5 --T 1000 --eta_g 1 --eta_l 0.01 \\
+          --delta_c 0.5 --delta_s 0.5 --tau_max 4 --sigma_l 1 --G 1 --F0 1
+      boundcheck stepsize qafel.thm_f1 --solve-for eta_l --L 1 --K 10 ... --json
+    """
+    t = registry.get(theorem_id)
+    raw = _parse_params(ctx.args)
+    needed = t.parameters()
+    if not t.conditions and t.bound is None:
+        raise ParameterError(f"{t.id} has neither conditions nor an explicit bound to evaluate")
+    if solve_for is not None:
+        solve_for = solve_for.replace("-", "_")
+        if solve_for not in needed:
+            raise ParameterError(
+                f"--solve-for {solve_for}: {t.id} has no parameter {solve_for}; "
+                f"it takes: {', '.join(needed)}"
+            )
+        if solve_for in raw:
+            raise ParameterError(f"--{solve_for} is given and solved for; give one or the other")
+        values = validate(t, raw, [p for p in needed if p != solve_for])
+        return _solve_report(t, solve_for, values, as_json)
+    values = validate(t, raw, needed)
+    results = check_conditions(t, values)
+    bound = evaluate_bound(t, values) if t.bound is not None else None
+    required = stepsize.required_kinds()
+    failed = [r for r in results if not r.holds and r.condition.kind in required]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "theorem": t.id,
+                    "values": values,
+                    "conditions": [
+                        {
+                            "id": r.condition.id,
+                            "kind": r.condition.kind.value,
+                            "relation": str(r.condition.relation),
+                            "lhs": r.lhs,
+                            "rhs": r.rhs,
+                            "margin": r.slack,
+                            "relative_margin": r.relative_margin,
+                            "holds": r.holds,
+                        }
+                        for r in results
+                    ],
+                    "bound": bound,
+                    "all_required_hold": not failed,
+                },
+                indent=2,
+            )
+        )
+        return 1 if failed else 0
+    table = Table("condition", "kind", "lhs", "rhs", "margin", "verdict", box=None)
+    for r in results:
+        verdict = "[green]satisfied[/green]" if r.holds else "[red]violated[/red]"
+        if not r.holds and r.condition.kind is ConditionKind.SIMPLIFIED:
+            verdict = "[yellow]not met[/yellow] (sufficient form only)"
+        table.add_row(
+            r.condition.id,
+            r.condition.kind.value,
+            _num(r.lhs),
+            _num(r.rhs),
+            f"{r.slack:+.4g} ({100 * r.relative_margin:+.3g}%)",
+            verdict,
+        )
+    console.print(f"[bold]{t.id}[/bold] — {t.source}")
+    console.print(table)
+    if bound is not None:
+        console.print(
+            f"bound: {t.lhs.id} {'≤' if t.direction.value == 'upper' else '≥'} {bound:.6g}"
+        )
+    if failed:
+        console.print(f"[red]{len(failed)} required condition(s) violated[/red]")
+    return 1 if failed else 0
+
+
+def _solve_report(t: Theorem, param: str, values: dict, as_json: bool) -> int:
+    per, required, simple = stepsize.solve(t, param, values)
+    if not per:
+        raise ParameterError(f"no condition of {t.id} involves {param}")
+    bound = None
+    best = required.largest if required is not None else None
+    if t.bound is not None and best is not None and math.isfinite(best):
+        bound = evaluate_bound(t, {**values, param: best})
+
+    def sol_dict(s: stepsize.Solution | None) -> dict | None:
+        if s is None:
+            return None
+        return {
+            "label": s.label,
+            "intervals": [[a, b] for a, b in s.intervals],
+            "largest": s.largest,
+        }
+
+    ok = required is None or not required.empty
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "theorem": t.id,
+                    "solve_for": param,
+                    "values": values,
+                    "conditions": [sol_dict(s) for s in per],
+                    "required": sol_dict(required),
+                    "simplified": sol_dict(simple),
+                    "bound_at_largest": bound,
+                },
+                indent=2,
+            )
+        )
+        return 0 if ok else 1
+    console.print(f"[bold]{t.id}[/bold] — solving for [bold]{param}[/bold]")
+    table = Table("condition", "admissible set", "largest", box=None, header_style="bold")
+    for s in per:
+        table.add_row(s.label, _intervals(s), _num(s.largest))
+    for s in (required, simple):
+        if s is not None:
+            table.add_row(f"[bold]{s.label}[/bold]", _intervals(s), _num(s.largest))
+    console.print(table)
+    if bound is not None:
+        console.print(f"bound at {param} = {best:.6g}: {t.lhs.id} ≤ {bound:.6g}")
+    if not ok:
+        console.print("[red]no admissible value satisfies every required condition[/red]")
+    return 0 if ok else 1
+
+
+def _intervals(s: stepsize.Solution) -> str:
+    if s.empty:
+        return "empty"
+    return " ∪ ".join(
+        f"{{{_num(a)}}}" if a == b else f"[{_num(a)}, {_num(b)}]" for a, b in s.intervals
+    )
+
+
+@app.command("dims")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.argument("theorem_ids", nargs=-1)
+def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
+    """Dimensional analysis of every encoded expression (all theorems, or those named).
+
+    x has dimension [X], objective values [F]: L and mu are [F]/[X]^2, a stepsize that multiplies
+    a gradient [X]^2/[F], sigma^2 and G [F]^2/[X]^2, counts and compression parameters 1. Every
+    term of every sum, both sides of every (in)equality, every argument of max/min and of functions
+    is checked; each inconsistency is listed with the sub-expressions that disagree. Order claims
+    are also compared with the explicit bounds they summarise.
+
+    Exit code 1 when anything is found.
+    """
+    by_id = {t.id: t for t in registry.all_theorems()}
+    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else list(by_id.values())
+    findings = checks.all_findings(thms, by_id)
+    if as_json:
+        click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
+        return 1 if findings else 0
+    for f in findings:
+        console.print(f"[red]{f.kind}[/red] {f.subject}: {f.message}")
+        for p in f.evidence.get("parts", []):
+            console.print(f"    {p['expr']}   ~ {p['dim']}")
+        if "ratios" in f.evidence:
+            console.print(f"    bound/claimed rate: {f.evidence['ratios']}")
+    console.print(f"{len(findings)} finding(s) over {len(thms)} theorem(s)")
+    return 1 if findings else 0

@@ -97,7 +97,7 @@ class Condition:
         return isinstance(self.relation, sp.Equality)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OrderClaim:
     """An ``O(.)`` statement: ``lhs = O(sum(terms))`` as ``variable -> oo`` under ``scalings``.
 
@@ -118,13 +118,14 @@ class OrderClaim:
         return sp.Add(*self.terms)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Theorem:
     """One published statement, encoded exactly as published (errors included).
 
     ``definitions`` are auxiliary symbols in the order they must be substituted (later ones may use
     earlier ones), e.g. ``alpha_P := sum_p eta_l^(p)``. ``example`` holds documented example values at
     which the bound is finite and (where possible) every stated condition holds; tests use it.
+    Theorems compare and hash by identity: each is a module-level singleton.
     """
 
     id: str
