@@ -7,17 +7,21 @@ clients in order), so one call serves full participation, a sampled subset (FedP
 client whose update arrives in an asynchronous step.
 
 Constants carry provenance (DESIGN.md): ``exact`` (closed form / eigenvalues), ``certified`` (a proven
-upper bound; a lower bound for ``mu``), ``observed`` (the max seen along a trajectory -- weaker). A check
-never uses a constant smaller than the truth.
+upper bound; a lower bound for ``mu`` and for ``f_star_lower``), ``observed`` (the max seen along a
+trajectory -- weaker). A check never uses a constant smaller than the truth. A constant that does not
+exist on ``R^d`` (e.g. ``G`` of a quadratic) is reported with value ``inf`` and provenance ``exact``.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+
+from boundcheck.errors import ParameterError, UnknownIdError
 
 Provenance = Literal["exact", "certified", "observed"]
 
@@ -60,11 +64,13 @@ class Problem(ABC):
 
     def f(self, x: torch.Tensor) -> torch.Tensor:
         """Global objective ``1/n sum_i f_i``: ``x`` (R, d) -> (R,)."""
+        self._check_global(x)
         xs = x.unsqueeze(1).expand(-1, self.n, -1)
         return self.f_i(xs).mean(dim=1)
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         """Global gradient: ``x`` (R, d) -> (R, d)."""
+        self._check_global(x)
         xs = x.unsqueeze(1).expand(-1, self.n, -1)
         return self.grad_i(xs).mean(dim=1)
 
@@ -83,6 +89,54 @@ class Problem(ABC):
         """
         return self.grad_i(x, clients)
 
+    def grad_difference_i(
+        self,
+        x_new: torch.Tensor,
+        x_old: torch.Tensor,
+        sample: Any,
+        clients: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The gradient-difference oracle ``g^i`` of AsyncBC Algorithm 2 (line 9), ``(R, m, d)``.
+
+        Default: ``grad f_i(x_new, xi) - grad f_i(x_old, xi)`` with one shared ``sample`` (AsyncBC
+        Assumption 5). A problem with the independent-noise oracle of AsyncBC Theorem 3 overrides
+        this to return ``grad f_i(x_new) - grad f_i(x_old) + xi``.
+        """
+        return self.stochastic_grad_i(x_new, sample, clients) - self.stochastic_grad_i(
+            x_old, sample, clients
+        )
+
+    # --- conveniences --------------------------------------------------------------------------
+    def constant(self, name: str) -> Constant:
+        """The constant ``name``; an unknown name raises :class:`UnknownIdError` listing the known."""
+        try:
+            return self.constants[name]
+        except KeyError:
+            known = ", ".join(sorted(self.constants))
+            raise UnknownIdError(
+                f"{type(self).__name__} has no constant {name!r}; it certifies: {known}"
+            ) from None
+
+    @property
+    def f_star(self) -> float:
+        """``constants['f_star'].value`` (see each family for its provenance)."""
+        return self.constant("f_star").value
+
+    @property
+    def x_star(self) -> torch.Tensor | None:
+        """A minimiser of ``f`` (shape ``(d,)``) where known, else ``None``."""
+        return getattr(self, "_x_star", None)
+
+    def x0(self, R: int, generator: torch.Generator | None = None, scale: float = 1.0) -> torch.Tensor:
+        """Starting points ``(R, d)``: zeros if ``generator`` is None, else ``scale * N(0, I)``."""
+        if R < 1:
+            raise ParameterError(f"R={R!r} is not allowed; R must be an integer >= 1")
+        if generator is None:
+            return torch.zeros(R, self.d, dtype=self.dtype, device=self.device)
+        return scale * torch.randn(
+            R, self.d, dtype=self.dtype, device=self.device, generator=generator
+        )
+
     def describe(self) -> dict[str, Any]:
         return {
             "family": type(self).__name__,
@@ -90,3 +144,42 @@ class Problem(ABC):
             "d": self.d,
             "constants": {k: vars(v) for k, v in self.constants.items()},
         }
+
+    # --- validation helpers ----------------------------------------------------------------------
+    def _clients(self, clients: torch.Tensor | None, m: int) -> torch.Tensor:
+        """Validate ``clients`` against ``m`` slots; default all clients (then ``m`` must be ``n``)."""
+        if clients is None:
+            if m != self.n:
+                raise ParameterError(
+                    f"x has {m} client slots but clients=None means all n={self.n} clients; "
+                    "pass clients of shape (m,)"
+                )
+            return self.all_clients()
+        clients = torch.as_tensor(clients, device=self.device)
+        if clients.dim() != 1 or clients.shape[0] != m:
+            raise ParameterError(
+                f"clients has shape {tuple(clients.shape)}; it must be ({m},) to match x"
+            )
+        if clients.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+            raise ParameterError(f"clients has dtype {clients.dtype}; it must be an integer tensor")
+        if m and (int(clients.min()) < 0 or int(clients.max()) >= self.n):
+            raise ParameterError(
+                f"clients={clients.tolist()} holds an index outside 0..{self.n - 1}"
+            )
+        return clients.long()
+
+    def _check_local(self, x: torch.Tensor) -> None:
+        if x.dim() != 3 or x.shape[-1] != self.d:
+            raise ParameterError(f"x has shape {tuple(x.shape)}; it must be (R, m, d={self.d})")
+
+    def _check_global(self, x: torch.Tensor) -> None:
+        if x.dim() != 2 or x.shape[-1] != self.d:
+            raise ParameterError(f"x has shape {tuple(x.shape)}; it must be (R, d={self.d})")
+
+
+def finite_or_inf(v: float) -> float:
+    """``v`` as a float, with NaN refused (a constant is never NaN)."""
+    v = float(v)
+    if math.isnan(v):
+        raise ValueError("a constant evaluated to NaN")
+    return v

@@ -1,0 +1,487 @@
+"""EF-SGD and SAEF-SGD, with or without momentum: SAEF Algorithm 1 (Xu, Huo & Huang, AAAI 2021).
+
+Distributed momentum SGD with double-way (or single-way) compression and local error feedback, for
+``R`` replicas at once. One call is one run of Algorithm 1 per replica; state tensors carry the
+replica axis first: ``x`` (R, d), the worker errors ``e^(k)`` and momenta ``m^(k)`` (R, K, d), the
+server error ``e`` (R, d).
+
+Per iteration ``t = 0, ..., T-1`` (the pseudocode lines of Algorithm 1):
+
+* line 6-8 (SAEF only in the pseudocode, see ``p`` below): if ``mod(t + 1, p) = 0`` every worker
+  replaces its error by the average ``e_t^(k) <- 1/K sum_k e_t^(k)``;
+* SAEF, lines 9-12: ``x_{t+1/2}^(k) = x_t - e_t^(k)``, ``m_{t+1}^(k) = mu m_t^(k) + grad f(x_{t+1/2}^(k);
+  xi_t^(k))``, ``Delta_{t+1}^(k) = e_t^(k) + x_{t+1/2}^(k) - x_{t+1}^(k) = e_t^(k) + eta_t m_{t+1}^(k)``;
+* EF, lines 14-16: the same with the gradient taken at ``x_t^(k) = x_t``;
+* line 18: ``e_{t+1}^(k) = Delta_{t+1}^(k) - C(Delta_{t+1}^(k))``; line 19: upload ``C(Delta^(k))``;
+* lines 21-23 (server): ``Delta_{t+1} = e_t + 1/K sum_k C(Delta_{t+1}^(k))``,
+  ``e_{t+1} = Delta_{t+1} - C(Delta_{t+1})``, broadcast ``C(Delta_{t+1})``;
+* line 25: ``x_{t+1} = x_t - C(Delta_{t+1})``.
+
+``Delta_{t+1}^(k)`` is computed as ``e_t^(k) + eta_t m_{t+1}^(k)``, which lines 11-12 (and 15-16)
+equal exactly in real arithmetic (Supplement eq. (24) uses this identity; it prints it with a minus
+sign, ``e - eta m``, a typo: lines 12/16 give ``+``). Computing it directly avoids the cancellation
+``x_{t+1/2} - (x_{t+1/2} - eta m)`` and makes the identity-compressor runs coincide bit for bit with
+(momentum) SGD.
+
+Single-way compression ("SC" of the experiments) is ``server_compressor=None``: the server
+broadcasts ``Delta_{t+1}`` uncompressed and ``e_t = 0`` throughout.
+
+The auxiliary iterate (main text, "Gradient Mismatch"; Supplement eq. (24)) is
+``tilde x_t := x_t - (e_t + 1/K sum_k e_t^(k))``; it obeys ``tilde x_{t+1} = tilde x_t - eta_t/K
+sum_k m_{t+1}^(k)`` (eqs. (3), (24)-(27)). Error averaging leaves it unchanged.
+
+Worker oracles. The paper assumes identically distributed worker data (``F = E_xi f(.; xi)``). With
+``assignment="shared"`` (default) every worker's stochastic gradient is an unbiased estimate of the
+global ``grad f``: ``grad f(x; xi^(k)) = 1/n sum_i stochastic_grad_i(x, sample_{k,i}, i)`` with an
+independent draw per worker and client. ``assignment="partition"`` (requires ``K == n``) gives
+worker ``k`` the local objective of client ``k`` (heterogeneous data: outside the paper's
+assumption, recorded in ``meta``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+
+from boundcheck.algorithms.common import Streams, update_divergence
+from boundcheck.algorithms.trace import Trace
+from boundcheck.compressors import Compressor, Identity
+from boundcheck.errors import ParameterError
+from boundcheck.problems.base import Problem
+
+Variant = Literal["ef", "saef"]
+Assignment = Literal["shared", "partition"]
+
+#: Bits of one uncompressed d-vector (error averaging messages), as counted by ``Identity``.
+_FULL = Identity()
+
+
+# --- validation -------------------------------------------------------------------------------
+def _pos_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ParameterError(f"{name} must be a positive integer, got {v!r}")
+    return v
+
+
+def _stepsizes(eta: float | Sequence[float], T: int) -> list[float]:
+    """``eta_t`` for ``t = 0..T-1``: a constant or a sequence of length ``T`` (all > 0, finite)."""
+    if isinstance(eta, (int, float)) and not isinstance(eta, bool):
+        etas = [float(eta)] * T
+    else:
+        try:
+            etas = [float(e) for e in eta]  # type: ignore[union-attr]
+        except TypeError as err:
+            raise ParameterError(
+                f"eta must be a positive number or a sequence of T={T} numbers, got {eta!r}"
+            ) from err
+        if len(etas) != T:
+            raise ParameterError(f"eta has {len(etas)} entries; a schedule needs T={T}")
+    for e in etas:
+        if not (math.isfinite(e) and e > 0):
+            raise ParameterError(f"eta must be finite and > 0, got {e!r}")
+    return etas
+
+
+def _period(p: int | float | None) -> int | None:
+    """Error averaging period: ``None`` or ``inf`` means none; else an integer ``>= 1``."""
+    if p is None or (isinstance(p, float) and math.isinf(p) and p > 0):
+        return None
+    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+        raise ParameterError(f"p must be an integer >= 1, None or math.inf (no averaging), got {p!r}")
+    return p
+
+
+def _initial_point(
+    x0: torch.Tensor | None, R: int, d: int, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    if x0 is None:
+        return torch.zeros(R, d, device=device, dtype=dtype)
+    x0 = torch.as_tensor(x0, device=device, dtype=dtype)
+    if x0.shape == (d,):
+        return x0.unsqueeze(0).expand(R, d).clone()
+    if x0.shape == (R, d):
+        return x0.clone()
+    raise ParameterError(f"x0 must have shape ({d},) or ({R}, {d}), got {tuple(x0.shape)}")
+
+
+def _resolve_device(problem: Problem, device: torch.device | str | None) -> torch.device:
+    pdev = torch.device(problem.device)
+    if device is None:
+        return pdev
+    dev = torch.device(device)
+    if dev.type != pdev.type or (
+        dev.index is not None and pdev.index is not None and dev.index != pdev.index
+    ):
+        raise ParameterError(
+            f"device={dev} differs from the problem's device {pdev}; build the problem on {dev}"
+        )
+    return pdev
+
+
+def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
+    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``x`` (R, d) -> (R,)."""
+    fx = problem.f(x)
+    c = problem.constants.get("f_star")
+    return fx - c.value if c is not None else fx
+
+
+# --- the oracle -------------------------------------------------------------------------------
+class _WorkerOracle:
+    """Stochastic gradients of the ``K`` workers at points of shape (R, K, d), see module doc."""
+
+    def __init__(self, problem: Problem, K: int, assignment: Assignment) -> None:
+        self.problem, self.K, self.assignment = problem, K, assignment
+        n = problem.n
+        if assignment == "shared":
+            self.clients = torch.arange(n, device=problem.device).repeat(K)
+        elif assignment == "partition":
+            if K != problem.n:
+                raise ParameterError(
+                    f"assignment='partition' needs K == n, got K={K}, n={problem.n}"
+                )
+            self.clients = torch.arange(n, device=problem.device)
+        else:
+            raise ParameterError(
+                f"assignment must be 'shared' or 'partition', got {assignment!r}"
+            )
+
+    def sample(self, R: int, generator: torch.Generator) -> Any:
+        return self.problem.sample(R, self.clients, generator)
+
+    def grad(self, z: torch.Tensor, sample: Any) -> torch.Tensor:
+        R, K, d = z.shape
+        if self.assignment == "partition":
+            return self.problem.stochastic_grad_i(z, sample, self.clients)
+        n = self.problem.n
+        zs = z.unsqueeze(2).expand(R, K, n, d).reshape(R, K * n, d)
+        g = self.problem.stochastic_grad_i(zs, sample, self.clients)
+        return g.reshape(R, K, n, d).mean(dim=2)
+
+
+def _sq(v: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean norm over the last axis."""
+    return (v * v).sum(dim=-1)
+
+
+# --- the algorithm ----------------------------------------------------------------------------
+def _run(
+    variant: Variant,
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta: float | Sequence[float],
+    K: int,
+    mu: float,
+    p: int | float | None,
+    client_compressor: Compressor | None,
+    server_compressor: Compressor | None,
+    assignment: Assignment,
+    x0: torch.Tensor | None,
+    device: torch.device | str | None,
+    dtype: torch.dtype,
+    record_x: bool,
+) -> Trace:
+    T, R, K = _pos_int("T", T), _pos_int("R", R), _pos_int("K", K)
+    etas = _stepsizes(eta, T)
+    if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
+        raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
+    period = _period(p)
+    for name, c in (("client_compressor", client_compressor), ("server_compressor", server_compressor)):
+        if c is not None and not isinstance(c, Compressor):
+            raise ParameterError(f"{name} must be a boundcheck Compressor or None, got {c!r}")
+    C_up = client_compressor if client_compressor is not None else Identity()
+    C_down = server_compressor  # None: single-way compression
+    dev = _resolve_device(problem, device)
+    d = problem.d
+    oracle = _WorkerOracle(problem, K, assignment)
+    streams = Streams(seed, dev)
+    g_noise, g_up, g_down = (
+        streams.torch("noise"),
+        streams.torch("compressor_up"),
+        streams.torch("compressor_down"),
+    )
+
+    x = _initial_point(x0, R, d, dev, dtype)
+    e_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: e_0^(k) = 0
+    m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: m_0^(k) = 0
+    e = torch.zeros(R, d, device=dev, dtype=dtype)  # server error, e_0 = 0
+    diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
+
+    names = (
+        "grad_norm_sq",
+        "grad_norm_sq_tilde",
+        "f_gap",
+        "f_gap_tilde",
+        "epsilon",
+        "mismatch_err",
+        "err_server_sq",
+        "err_workers_sq",
+        "err_spread_sq",
+        "lemma1_lhs",
+        "m_norm_sq",
+        "bits_up",
+        "bits_down",
+        "averaged",
+    )
+    S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in names}
+    X: dict[str, torch.Tensor] = {}
+    if record_x:
+        X = {
+            "x": torch.empty(T, R, d, device=dev, dtype=dtype),
+            "x_tilde": torch.empty(T, R, d, device=dev, dtype=dtype),
+            "e": torch.empty(T, R, d, device=dev, dtype=dtype),
+            "e_workers": torch.empty(T, R, K, d, device=dev, dtype=dtype),
+        }
+    bits_msg_up = C_up.bits(d)
+    bits_msg_down = (C_down if C_down is not None else _FULL).bits(d)
+    bits_up = bits_down = 0
+
+    for t in range(T):
+        # lines 6-8: error averaging (iteration t averages e_t^(k) before it is used)
+        averaged = period is not None and (t + 1) % period == 0
+        if averaged:
+            e_k = e_k.mean(dim=1, keepdim=True).expand(R, K, d).clone()
+        e_bar = e_k.mean(dim=1)
+        x_tilde = x - (e + e_bar)
+
+        # the state at iteration t (what the theorems' left-hand sides are about)
+        update_divergence(diverged_at, t, x, e, e_k)
+        S["grad_norm_sq"][t] = _sq(problem.grad(x))
+        S["grad_norm_sq_tilde"][t] = _sq(problem.grad(x_tilde))
+        S["f_gap"][t] = f_gap(problem, x)
+        S["f_gap_tilde"][t] = f_gap(problem, x_tilde)
+        S["err_server_sq"][t] = _sq(e)
+        S["err_workers_sq"][t] = _sq(e_k).mean(dim=1)
+        S["err_spread_sq"][t] = _sq(e_bar.unsqueeze(1) - e_k).mean(dim=1)
+        S["lemma1_lhs"][t] = _sq(e) + _sq(e_k - e.unsqueeze(1)).mean(dim=1)
+        S["bits_up"][t] = bits_up
+        S["bits_down"][t] = bits_down
+        S["averaged"][t] = float(averaged)
+        if record_x:
+            X["x"][t], X["x_tilde"][t], X["e"][t], X["e_workers"][t] = x, x_tilde, e, e_k
+
+        # worker side: lines 9-12 (SAEF) or 14-16 (EF)
+        xk = x.unsqueeze(1).expand(R, K, d)
+        z = xk - e_k if variant == "saef" else xk
+        sample = oracle.sample(R, g_noise)
+        g = oracle.grad(z, sample)
+        m_k = mu * m_k + g if mu != 0 else g
+        delta_k = e_k + etas[t] * m_k
+        S["m_norm_sq"][t] = _sq(m_k).mean(dim=1)
+
+        # gradient mismatch, eqs. (9)-(11): same sample xi_t^(k) at tilde x_t and at z
+        g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(R, K, d), sample)
+        S["epsilon"][t] = _sq(g_tilde - g).mean(dim=1)
+        if variant == "saef":  # eq. (10); eq. (11) on averaging steps (then e_bar = e_k)
+            S["mismatch_err"][t] = _sq((e + e_bar).unsqueeze(1) - e_k).mean(dim=1)
+        else:  # eq. (9)
+            S["mismatch_err"][t] = _sq(e + e_bar)
+
+        # line 18-19: compress, keep the error, upload
+        c_k = C_up(delta_k, g_up)
+        e_k = delta_k - c_k
+        # lines 21-23: server
+        delta = e + c_k.mean(dim=1)
+        if C_down is None:
+            c = delta
+        else:
+            c = C_down(delta, g_down)
+            e = delta - c
+        # line 25: re-update
+        x = x - c
+
+        bits_up += K * bits_msg_up
+        bits_down += K * bits_msg_down
+        if averaged:  # all-reduce of full-precision errors through the server
+            bits_up += K * _FULL.bits(d)
+            bits_down += K * _FULL.bits(d)
+
+    update_divergence(diverged_at, T, x, e, e_k)
+    series: dict[str, torch.Tensor] = {**S, **X}
+    params = {
+        "T": T,
+        "R": R,
+        "K": K,
+        "eta": eta if isinstance(eta, (int, float)) else list(etas),
+        "mu": mu,
+        "p": period,
+        "variant": variant,
+        "double_way": C_down is not None,
+        "client_compressor": getattr(C_up, "name", type(C_up).__name__),
+        "server_compressor": None if C_down is None else getattr(C_down, "name", "?"),
+        "assignment": assignment,
+    }
+    meta = {
+        "algorithm": f"{variant}_sgd" + ("m" if mu else ""),
+        "source": "SAEF Algorithm 1",
+        "params": params,
+        "seed": seed,
+        "device": str(dev),
+        "dtype": str(dtype),
+        "problem": problem.describe(),
+        "delta_c": C_up.delta(d),
+        "delta_s": None if C_down is None else C_down.delta(d),
+        "x_final": x,
+        "x_tilde_final": x - (e + e_k.mean(dim=1)),
+        "grad_norm_sq_final": _sq(problem.grad(x)),
+        "f_gap_final": f_gap(problem, x),
+        "bits": "cumulative bits spent to reach x_t (row 0 = 0); one message per worker each way; "
+        "error averaging adds K full-precision vectors each way",
+        "grad_norm_sq": "||grad F(x_t)||^2 (Thms 2-3, eqs. (17), (21)); grad_norm_sq_tilde at "
+        "tilde x_t = x_t - (e_t + mean_k e_t^(k)) (Thm 1 eq. (16), Thm 3 eq. (22))",
+        "epsilon": "1/K sum_k ||grad f(tilde x_t; xi_t^k) - grad f(z_t^k; xi_t^k)||^2, one draw "
+        "(no expectation); z = x_t (EF, eq. (9)) or x_{t+1/2}^(k) (SAEF, eqs. (10)-(11))",
+        "assignment_in_paper_setting": assignment == "shared",
+    }
+    return Trace(algorithm=meta["algorithm"], params=params, series=series,
+                 diverged_at=diverged_at, meta=meta)
+
+
+def ef_sgd(
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta: float | Sequence[float],
+    K: int,
+    mu: float = 0.0,
+    p: int | float | None = None,
+    client_compressor: Compressor | None = None,
+    server_compressor: Compressor | None = None,
+    assignment: Assignment = "shared",
+    x0: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
+    record_x: bool = False,
+) -> Trace:
+    """Local error feedback (EF-SGD; EF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 14-25.
+
+    Parameters (names of the paper): ``T`` iterations, ``K`` workers, ``eta`` = ``eta_t`` (a
+    constant or a length-``T`` schedule), momentum ``mu`` in ``[0, 1)``, error averaging period
+    ``p`` (``None``/``math.inf``: none; the pseudocode places averaging, lines 6-8, in the SAEF
+    branch only, but the experiments also average EF's errors (Figure 3, left), so it is offered
+    here too), ``client_compressor`` = the workers' ``C`` (line 18; ``None`` = identity),
+    ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression).
+
+    Returns a :class:`Trace` whose rows ``t = 0..T-1`` describe iteration ``t`` before its update:
+    ``grad_norm_sq`` = ``||grad F(x_t)||^2`` (Theorem 2-3's lhs iterate), ``grad_norm_sq_tilde`` at
+    the auxiliary ``tilde x_t``, ``f_gap``/``f_gap_tilde``, ``epsilon`` (gradient mismatch of eq. (9)
+    for one draw), ``mismatch_err`` = ``||e_t + 1/K sum_k e_t^(k)||^2`` (the factor of ``L^2`` in eq.
+    (9)), ``err_server_sq`` = ``||e_t||^2``, ``err_workers_sq`` = ``1/K sum_k ||e_t^(k)||^2`` (Supp.
+    Lemma 2), ``err_spread_sq`` = ``1/K sum_k ||mean e - e_t^(k)||^2`` (Supp. Lemma 3),
+    ``lemma1_lhs`` = ``||e_t||^2 + 1/K sum_k ||e_t^(k) - e_t||^2`` (main Lemma 1, eq. (15), as
+    printed), ``m_norm_sq`` = ``1/K sum_k ||m_{t+1}^(k)||^2`` (Supp. Lemma 1), cumulative
+    ``bits_up``/``bits_down``, ``averaged`` (1 on error-averaging iterations); with ``record_x`` also
+    ``x``, ``x_tilde``, ``e`` (T, R, d) and ``e_workers`` (T, R, K, d).
+
+    Example: ``ef_sgd(problem, T=100, R=8, seed=0, eta=0.1, K=4, client_compressor=topk)``.
+    """
+    return _run(
+        "ef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
+        client_compressor=client_compressor, server_compressor=server_compressor,
+        assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
+    )  # fmt: skip
+
+
+def saef_sgd(
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta: float | Sequence[float],
+    K: int,
+    mu: float = 0.0,
+    p: int | float | None = None,
+    client_compressor: Compressor | None = None,
+    server_compressor: Compressor | None = None,
+    assignment: Assignment = "shared",
+    x0: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
+    record_x: bool = False,
+) -> Trace:
+    """Step-ahead error feedback (SAEF-SGD; SAEF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 5-12, 18-25.
+
+    The gradient is taken one step ahead, at ``x_{t+1/2}^(k) = x_t - e_t^(k)`` (line 9), and every
+    ``p`` iterations the workers' errors are averaged first (lines 6-8; ``p=None``: never; the
+    paper's input line asks ``p > 1`` but Table 1 runs ``p = 1``, which is allowed here: then every
+    worker holds the same error and, with single-way compression, ``x_{t+1/2} = tilde x_t`` so the
+    mismatch ``epsilon_t`` vanishes and ``tilde x_t`` follows momentum SGD exactly).
+
+    Parameters and the returned trace are those of :func:`ef_sgd`; ``epsilon`` is the mismatch of
+    eq. (10) (eq. (11) on averaging iterations) and ``mismatch_err`` its factor of ``L^2``:
+    ``1/K sum_k ||e_t + mean_k' e_t^(k') - e_t^(k)||^2`` (``= ||e_t||^2`` right after averaging).
+
+    Example: ``saef_sgd(problem, T=100, R=8, seed=0, eta=0.1, K=4, mu=0.9, p=20,
+    client_compressor=topk, server_compressor=topk)``.
+    """
+    return _run(
+        "saef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
+        client_compressor=client_compressor, server_compressor=server_compressor,
+        assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
+    )  # fmt: skip
+
+
+def momentum_sgd(
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta: float | Sequence[float],
+    K: int,
+    mu: float = 0.0,
+    assignment: Assignment = "shared",
+    x0: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float64,
+    record_x: bool = False,
+) -> Trace:
+    """Vanilla distributed (momentum) SGD, the paper's full-precision baseline (main text after eq. (3)):
+
+    ``m_{t+1}^(k) = mu m_t^(k) + grad f(x_t; xi_t^(k))``, ``x_{t+1} = x_t - 1/K sum_k eta_t m_{t+1}^(k)``.
+
+    Written separately (not via :func:`ef_sgd`) so that the reduction "SAEF/EF with identity
+    compressors is momentum SGD" is a test between two implementations. Uses the same random
+    stream (``"noise"``) for the worker samples. Trace: ``grad_norm_sq``, ``f_gap``, ``bits_up``,
+    ``bits_down`` (cumulative, 32 bits per entry) and, with ``record_x``, ``x``.
+    """
+    T, R, K = _pos_int("T", T), _pos_int("R", R), _pos_int("K", K)
+    etas = _stepsizes(eta, T)
+    if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
+        raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
+    dev = _resolve_device(problem, device)
+    d = problem.d
+    oracle = _WorkerOracle(problem, K, assignment)
+    g_noise = Streams(seed, dev).torch("noise")
+    x = _initial_point(x0, R, d, dev, dtype)
+    m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)
+    diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
+    S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in ("grad_norm_sq", "f_gap", "bits_up", "bits_down")}
+    xs = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
+    for t in range(T):
+        update_divergence(diverged_at, t, x)
+        S["grad_norm_sq"][t] = _sq(problem.grad(x))
+        S["f_gap"][t] = f_gap(problem, x)
+        S["bits_up"][t] = S["bits_down"][t] = t * K * _FULL.bits(d)
+        if xs is not None:
+            xs[t] = x
+        g = oracle.grad(x.unsqueeze(1).expand(R, K, d), oracle.sample(R, g_noise))
+        m_k = mu * m_k + g if mu != 0 else g
+        x = x - (etas[t] * m_k).mean(dim=1)
+    update_divergence(diverged_at, T, x)
+    series = dict(S)
+    if xs is not None:
+        series["x"] = xs
+    params = {"T": T, "R": R, "K": K, "eta": eta, "mu": mu, "assignment": assignment}
+    meta = {"algorithm": "momentum_sgd", "source": "SAEF main text, vanilla momentum SGD",
+            "params": params, "seed": seed, "device": str(dev), "dtype": str(dtype), "x_final": x}  # fmt: skip
+    return Trace(algorithm="momentum_sgd", params=params, series=series,
+                 diverged_at=diverged_at, meta=meta)  # fmt: skip

@@ -1,0 +1,101 @@
+"""Parameter validation and seeding shared by the problem families.
+
+Every refusal is a :class:`~boundcheck.errors.ParameterError` (a ``ValueError``) that names the bad
+value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from boundcheck.errors import ParameterError
+
+FLOAT_DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
+
+
+def count(name: str, value: object, minimum: int = 1) -> int:
+    """An integer ``>= minimum`` (bools refused)."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok or int(value) < minimum:  # type: ignore[arg-type]
+        raise ParameterError(
+            f"{name}={value!r} is not allowed; {name} must be an integer >= {minimum}"
+        )
+    return int(value)  # type: ignore[arg-type]
+
+
+def nonneg(name: str, value: object) -> float:
+    """A finite float ``>= 0``."""
+    v = _number(name, value, "a finite number >= 0")
+    if v < 0:
+        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be a finite number >= 0")
+    return v
+
+
+def positive(name: str, value: object) -> float:
+    """A finite float ``> 0``."""
+    v = _number(name, value, "a finite number > 0")
+    if v <= 0:
+        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be a finite number > 0")
+    return v
+
+
+def _number(name: str, value: object, allowed: str) -> float:
+    if isinstance(value, bool):
+        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be {allowed}")
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name}={value!r} is not a number; {name} must be {allowed}") from None
+    if not math.isfinite(v):
+        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be {allowed}")
+    return v
+
+
+def choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(
+            f"{name}={value!r} is not allowed; {name} must be one of {', '.join(allowed)}"
+        )
+    return str(value)
+
+
+def dtype(value: object) -> torch.dtype:
+    if value not in FLOAT_DTYPES:
+        raise ParameterError(
+            f"dtype={value!r} is not allowed; dtype must be one of "
+            f"{', '.join(str(t) for t in FLOAT_DTYPES)}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def rng(seed: object, family: str) -> np.random.Generator:
+    """The NumPy generator of a family's data, derived from the integer ``seed`` and the family name.
+
+    Data are drawn on the host in float64, so the same seed gives the same problem on every device.
+    """
+    s = count("seed", seed, minimum=0)
+    return np.random.default_rng(np.random.SeedSequence([s, *family.encode()]))
+
+
+def array(name: str, value: object, shape: tuple[int | None, ...]) -> np.ndarray:
+    """A finite float64 array of the given shape (``None`` = any length)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().double().numpy()
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} is not a numeric array") from None
+    if a.ndim != len(shape) or any(s is not None and s != t for s, t in zip(shape, a.shape)):
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ParameterError(f"{name} has shape {a.shape}; it must be {want}")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError(f"{name} holds a non-finite entry; all entries must be finite")
+    return a
+
+
+def rounded(a: np.ndarray, dt: torch.dtype) -> np.ndarray:
+    """``a`` rounded to ``dt`` and back to float64: constants are computed from the stored data."""
+    return torch.as_tensor(a, dtype=torch.float64).to(dt).double().numpy()
