@@ -16,11 +16,11 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from boundcheck.theory import registry  # noqa: E402
-from boundcheck.theory import symbols as S  # noqa: E402
-from boundcheck.theory.evaluate import _prepare, bound_function, evaluate_bound  # noqa: E402
+from boundcheck.theory import registry
+from boundcheck.theory import symbols as S
+from boundcheck.theory.evaluate import _prepare, bound_function, evaluate_bound
 
 
 def sample(thm, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
