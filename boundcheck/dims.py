@@ -37,6 +37,7 @@ __all__ = [
     "X",
     "check_expr",
     "check_relation",
+    "identify_f_with_x2",
 ]
 
 
@@ -83,6 +84,11 @@ GRAD = F / X  # a gradient
 GRAD2 = GRAD**2  # squared gradient norm, gradient variance
 SMOOTH = F / X**2  # L, mu
 STEP = X**2 / F  # a stepsize multiplying a gradient
+
+
+def identify_f_with_x2(dim: Dim) -> Dim:
+    """Project a dimension onto the one-unit system ``[F] = [X]^2`` (an instance with curvature 1)."""
+    return Dim(dim.x + 2 * dim.f, 0)
 
 
 @dataclass(frozen=True)

@@ -36,20 +36,30 @@ def dimension_findings(thm: Theorem) -> list[Finding]:
     * the bound (as written, definitions as symbols) against the dimension of the measured ``lhs``;
     * both sides of every condition;
     and, inside each, every term of every sum and every argument of max/min and of functions.
+
+    A theorem about one fixed instance with unit curvature declares ``extra["unit_instance"]`` (the
+    reason, as text); it is then checked with ``[F] = [X]^2``, the only unit relation such an
+    instance implies, so a mismatch in powers of ``[X]`` is still caught.
     """
     dims = S.dimensions()
+    lhs_dim = thm.lhs.dim
+    if thm.extra.get("unit_instance"):
+        # The statement is about one instance whose curvature is fixed to 1 (e.g. f(x) = ||x||^2/2),
+        # which ties the units together: [F] = [X]^2. Check in that one-unit system instead.
+        dims = {s: D.identify_f_with_x2(dm) for s, dm in dims.items()}
+        lhs_dim = D.identify_f_with_x2(lhs_dim)
     issues: list[D.DimIssue] = []
     for sym, expr in thm.definitions:
         issues += D.check_relation(sym, expr, dims, f"definition of {sym}").issues
     if thm.bound is not None:
         r = D.check_expr(thm.bound, dims, "bound")
         issues += r.issues
-        if r.dim is not None and r.dim != thm.lhs.dim:
+        if r.dim is not None and r.dim != lhs_dim:
             issues.append(
                 D.DimIssue(
                     "bound vs left-hand side",
                     "the bound and the quantity it bounds have different dimensions",
-                    ((thm.lhs.text, str(thm.lhs.dim)), (str(thm.bound), str(r.dim))),
+                    ((thm.lhs.text, str(lhs_dim)), (str(thm.bound), str(r.dim))),
                 )
             )
     for c in thm.conditions:
@@ -66,7 +76,8 @@ def order_findings(
     """Compare an order claim with the explicit bound it summarises, as ``variable -> oo``.
 
     The scalings (constants set to 1) are substituted into the explicit bound ``B`` and into the
-    claimed rate ``R``; the other parameters take the explicit theorem's example values. If
+    claimed rate ``R``; the other parameters take the example values of the two theorems (the order
+    claim's own take precedence). If
     ``B/R`` keeps growing along ``variable = 10^6, ..., 10^14`` (each step at least 1.5x the last),
     the claimed rate misses a term of the explicit bound: a finding, with the ratios as evidence.
     Arithmetic is done at 50 significant digits, so no float overflow hides a trend.
@@ -80,10 +91,23 @@ def order_findings(
     subs = dict(claim.scalings)
     b = b.subs(subs)
     rate = claim.rate.subs(subs)
-    base = {S.info(k).symbol: v for k, v in explicit.example.items()}
+    values = {**explicit.example, **thm.example}
+    base = {S.info(k).symbol: v for k, v in values.items()}
     base.pop(claim.variable, None)
     for s in subs:
         base.pop(s, None)
+    unset = sorted(
+        str(s) for s in (b.free_symbols | rate.free_symbols) - set(base) - {claim.variable}
+    )
+    if unset:
+        return [
+            Finding(
+                "order",
+                thm.id,
+                "warning",
+                f"cannot compare with {explicit.id}: no example value for {', '.join(unset)}",
+            )
+        ]
     ratios = []
     for e in exponents:
         at = dict(base)

@@ -128,7 +128,8 @@ def check_conditions(thm: Theorem, values: Mapping[str, float]) -> list[Conditio
 
 def _side(thm: Theorem, expr: sp.Expr, values: Mapping[str, float]) -> float:
     e = _prepare(thm, expr)
-    subs = {S.info(s.name).symbol: values[s.name] for s in e.free_symbols}
+    # sp.Float, not a Python float: SymPy's floor/ceiling evaluation needs SymPy numbers
+    subs = {S.info(s.name).symbol: sp.Float(values[s.name], 30) for s in e.free_symbols}
     try:
         return float(e.evalf(subs=subs))
     except (TypeError, ValueError):

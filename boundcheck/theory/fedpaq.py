@@ -1,5 +1,638 @@
-"""Placeholder: the theorems of this paper are being encoded."""
+"""FedPAQ (Reisizadeh, Mokhtari, Hassani, Jadbabaie, Pedarsani, AISTATS 2020), encoded as published.
 
-from boundcheck.theory.core import Theorem
+Algorithm 1: in each period ``k = 0, ..., K-1`` the server picks ``r`` of the ``n`` nodes uniformly
+without replacement, each runs ``tau`` local SGD steps ``x_{k,t+1}^(i) = x_{k,t}^(i) - eta_{k,t}
+grad~f_i(x_{k,t}^(i))`` from ``x_k`` and uploads ``Q(x_{k,tau}^(i) - x_k)``; the server sets
+``x_{k+1} = x_k + 1/r sum_{i in S_k} Q(...)`` (eq. (8)). ``T = K tau`` iterations in all.
 
-THEOREMS: list[Theorem] = []
+Encoded here (ids ``fedpaq.*``):
+
+* Assumptions 1-4, plus the homogeneity the proofs use (:data:`A_HOMOGENEOUS`);
+* Theorem 1 (strongly convex): ``B_1`` eq. (12), stepsize ``eta_k = 4 mu^-1/(k tau + 1)``, the
+  ``k_0`` condition (13), bound (14) with ``C_1..C_3`` eq. (15), and the stepsize facts (67) that
+  Appendix A.6 claims (13) implies (PROOF conditions);
+* Remark 1 eq. (16) and Remark 2 as order claims;
+* Theorem 2 (non-convex): ``B_2`` eq. (17), conditions (18), stepsize ``1/(L sqrt(T))``, bound (19)
+  with ``N_1, N_2``, and the proof's conditions (83), (91) and ``eta <= 0.9/L`` (Appendix B.1);
+* Remarks 3 and 4 as order claims.
+
+Dimensions follow the update equations: ``eta`` multiplies a gradient (``[X]^2/[F]``); ``q``, ``r``,
+``n``, ``tau``, ``k`` are dimensionless; ``sigma`` is a gradient standard deviation (Assumption 3
+bounds the variance by ``sigma^2``). Findings about the paper are recorded in each theorem's
+``notes`` (and summarised in :data:`FINDINGS`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from boundcheck.dims import DIMENSIONLESS, GRAD2, SMOOTH, STEP, X
+from boundcheck.errors import ParameterError
+from boundcheck.theory import symbols as S
+from boundcheck.theory.core import (
+    Assumption,
+    Condition,
+    ConditionKind,
+    Direction,
+    OrderClaim,
+    Quantity,
+    Theorem,
+)
+
+PAPER = "FedPAQ"
+
+# --- paper-specific symbols -----------------------------------------------------------------------
+q = S.define(
+    "q",
+    "nonneg",
+    DIMENSIONLESS,
+    "FedPAQ quantizer variance parameter: E||Q(x) - x||^2 <= q ||x||^2 (Assumption 1, eq. (9))",
+    "q",
+)
+r = S.define("r", "count", DIMENSIONLESS, "FedPAQ: number of nodes active in each period", "r")
+tau = S.define(
+    "tau",
+    "count",
+    DIMENSIONLESS,
+    "FedPAQ period length: local SGD steps between two averagings (same concept as P)",
+    r"\tau",
+)
+k = S.define(
+    "k", "count", DIMENSIONLESS, "FedPAQ period index: x_k is the server model after k periods", "k"
+)
+D_k0 = S.define(
+    "D_k0",
+    "nonneg",
+    X**2,
+    "FedPAQ Theorem 1: E||x_{k0} - x*||^2, the server model's squared error at period k0",
+    r"\mathbb{E}\|x_{k_0}-x^{*}\|^{2}",
+)
+# auxiliary constants (entries of ``definitions``), declared with the dimension their definition has
+B1 = S.define("B1", "nonneg", SMOOTH**2, "FedPAQ Theorem 1 constant B_1, eq. (12)", "B_{1}")
+k0 = S.define(
+    "k0",
+    "count",
+    DIMENSIONLESS,
+    "FedPAQ Theorem 1: first period of the bound, the smallest integer satisfying (13)",
+    "k_{0}",
+)
+eta_k0 = S.define(
+    "eta_k0",
+    "positive",
+    STEP,
+    "FedPAQ Theorem 1: the stepsize at period k0, 4/(mu (k0 tau + 1))",
+    r"\eta_{k_0}",
+)
+C1 = S.define("C1", "nonneg", X**2, "FedPAQ Theorem 1 constant C_1, eq. (15)", "C_{1}")
+C2 = S.define("C2", "nonneg", GRAD2, "FedPAQ Theorem 1 constant C_2, eq. (15)", "C_{2}")
+C3 = S.define("C3", "nonneg", X**2, "FedPAQ Theorem 1 constant C_3, eq. (15)", "C_{3}")
+B2 = S.define("B2", "nonneg", DIMENSIONLESS, "FedPAQ Theorem 2 constant B_2, eq. (17)", "B_{2}")
+N1 = S.define("N1", "nonneg", GRAD2, "FedPAQ Theorem 2 constant N_1, after eq. (19)", "N_{1}")
+N2 = S.define("N2", "nonneg", GRAD2, "FedPAQ Theorem 2 constant N_2, after eq. (19)", "N_{2}")
+
+L, mu, n, T, sigma, eta, F0 = S.L, S.mu, S.n, S.T, S.sigma, S.eta, S.F0
+e = sp.E  # Euler's number, as in C_2 and C_3 (from (1 + tau L^2 eta^2)^tau <= e)
+
+#: the partial-participation factor (n - r)/(r (n - 1)) of eqs. (12), (15), (17); 0/0 at n = 1
+PP = (n - r) / (r * (n - 1))
+
+# --- measured quantities --------------------------------------------------------------------------
+DIST_SQ_SERVER = Quantity(
+    id="fedpaq.dist_sq_server",
+    text="E||x_k - x^*||^2",
+    definition=(
+        "squared Euclidean distance between the parameter server's model x_k after k periods "
+        "(eq. (8): x_{k+1} = x_k + 1/r sum_{i in S_k} Q(x_{k,tau}^(i) - x_k), x_0 given) and the "
+        "minimiser x^* of f = 1/n sum_i f_i, in expectation over node sampling S_0..S_{k-1}, "
+        "quantization and SGD noise (mean over independent replicas)"
+    ),
+    dim=X**2,
+)
+
+AVG_GRAD_SQ_NODE_MEAN = Quantity(
+    id="fedpaq.avg_grad_sq_node_mean",
+    text=(
+        "1/T sum_{k=0}^{K-1} sum_{t=0}^{tau-1} E||grad f(xbar_{k,t})||^2, "
+        "xbar_{k,t} = 1/n sum_{i in [n]} x_{k,t}^(i)"
+    ),
+    definition=(
+        "ergodic mean over all T = K tau local iterations of the squared gradient norm of f at "
+        "xbar_{k,t} of eq. (20): the average over ALL n nodes (not only the r active ones) of the "
+        "local iterates x_{k,t}^(i), where every node i in [n] runs the local SGD recursion (7) "
+        "from x_k in period k (inactive nodes virtually, with their own independent samples; they "
+        "do not affect x_{k+1}), t = 0..tau-1 (so xbar_{k,0} = x_k); expectation over sampling, "
+        "quantization and SGD noise"
+    ),
+    dim=GRAD2,
+)
+
+# --- assumptions ----------------------------------------------------------------------------------
+A1 = Assumption(
+    "fedpaq.a1",
+    "FedPAQ Assumption 1, eq. (9)",
+    "The quantizer is unbiased, E[Q(x)|x] = x, with E[||Q(x) - x||^2 | x] <= q ||x||^2 for all x; "
+    "quantizations are independent across nodes and periods.",
+)
+A2 = Assumption(
+    "fedpaq.a2",
+    "FedPAQ Assumption 2",
+    "Every sample loss l(., xi) is L-smooth: ||grad l(x, xi) - grad l(y, xi)|| <= L ||x - y||.",
+)
+A3 = Assumption(
+    "fedpaq.a3",
+    "FedPAQ Assumption 3",
+    "Stochastic gradients are unbiased, E_xi grad l(x, xi) = grad L(x) (population risk), with "
+    "variance E_xi ||grad l(x, xi) - grad L(x)||^2 <= sigma^2.",
+)
+A4 = Assumption(
+    "fedpaq.a4",
+    "FedPAQ Assumption 4",
+    "Every sample loss l(., xi) is mu-strongly convex: <grad l(x, xi) - grad l(y, xi), x - y> >= "
+    "mu ||x - y||^2.",
+)
+A_HOMOGENEOUS = Assumption(
+    "fedpaq.homogeneous",
+    "FedPAQ Section 2 (common distribution), as used in Appendix A (41), (49) and B (99), (106)",
+    "The form of Assumption 3 the proofs use: at every node i, E grad~f_i(x) = grad f(x) for the "
+    "global f, with E||grad~f_i(x) - grad f(x)||^2 <= sigma^2 (homogeneous nodes, no "
+    "dissimilarity term).",
+)
+
+# --- Theorem 1 (strongly convex) ------------------------------------------------------------------
+B1_DEF = 2 * L**2 * (q / n + PP * 4 * (1 + q))  # eq. (12)
+K0_ARGS = (L / mu, 4 * (B1 / mu**2 + 1), 1 / tau, 4 * n / (mu**2 * tau))  # eq. (13)
+K0_RHS = 4 * sp.Max(*K0_ARGS)
+ETA_K0_DEF = 4 / (mu * (k0 * tau + 1))
+C1_DEF = 16 * sigma**2 / (mu**2 * n) * (1 + 2 * q + 8 * (1 + q) * n * PP)  # eq. (15)
+C2_DEF = 16 * e * L**2 * sigma**2 / (mu**2 * n)
+C3_DEF = 256 * e * L**2 * sigma**2 / (mu**4 * n) * (n + 2 * q + 8 * (1 + q) * n * PP)
+STEPSIZE_1 = 4 / (mu * (k * tau + 1))  # eta_k = 4 mu^-1 / (k tau + 1)
+
+#: C_0 of eq. (26): the contraction coefficient of E||x_k - x*||^2 in (25), as a function of eta
+C0_DEF = (1 + n * eta**2) * (1 - mu * eta) ** tau + B1_DEF * tau**2 * eta**2
+
+BOUND_1 = (
+    (k0 * tau + 1) ** 2 / (k * tau + 1) ** 2 * D_k0
+    + C1 * tau / (k * tau + 1)
+    + C2 * (tau - 1) ** 2 / (k * tau + 1)
+    + C3 * (tau - 1) / (k * tau + 1) ** 2
+)  # eq. (14)
+
+_SETUP_CONDITIONS = (
+    Condition(
+        "r_le_n",
+        "FedPAQ Section 3.2 (r <= n)",
+        sp.Le(r, n),
+        ConditionKind.STATED,
+        "r of the n nodes are active in each period",
+    ),
+    Condition(
+        "n_ge_2",
+        "FedPAQ eqs. (12), (15), (17) (factor (n-r)/(r(n-1)))",
+        sp.Ge(n, 2),
+        ConditionKind.PROOF,
+        "the factor (n-r)/(r(n-1)) (from (61)) is 0/0 at n = 1; the formulas need n >= 2",
+    ),
+)
+
+THM1 = Theorem(
+    id="fedpaq.thm1",
+    paper=PAPER,
+    source="FedPAQ Theorem 1, eqs. (12)-(15)",
+    title="FedPAQ, strongly convex losses",
+    statement=(
+        "With eta_k = 4/(mu (k tau + 1)), for every k >= k0 (smallest integer satisfying (13)): "
+        "E||x_k - x*||^2 <= (k0 tau+1)^2/(k tau+1)^2 E||x_k0 - x*||^2 + C1 tau/(k tau+1) "
+        "+ C2 (tau-1)^2/(k tau+1) + C3 (tau-1)/(k tau+1)^2."
+    ),
+    lhs=DIST_SQ_SERVER,
+    direction=Direction.UPPER,
+    bound=BOUND_1,
+    conditions=(
+        *_SETUP_CONDITIONS,
+        Condition(
+            "stepsize",
+            "FedPAQ Theorem 1 (eta_{k,t} = eta_k = 4 mu^-1/(k tau + 1))",
+            sp.Eq(eta, STEPSIZE_1),
+            ConditionKind.STEPSIZE,
+            "the stepsize of period k (every local step of the period uses it)",
+        ),
+        Condition(
+            "k0",
+            "FedPAQ Theorem 1, eq. (13)",
+            sp.Ge(k0, K0_RHS),
+            ConditionKind.STATED,
+            "k0 >= 4 max{L/mu, 4(B1/mu^2 + 1), 1/tau, 4n/(mu^2 tau)}",
+        ),
+        Condition(
+            "k0_smallest",
+            "FedPAQ Theorem 1 ('k0 is the smallest integer satisfying (13)')",
+            sp.Lt(k0 - 1, K0_RHS),
+            ConditionKind.STATED,
+            "k0 - 1 violates (13), so k0 is the smallest integer satisfying it (see k0_smallest)",
+        ),
+        Condition(
+            "k_ge_k0",
+            "FedPAQ Theorem 1 ('for any k >= k0')",
+            sp.Ge(k, k0),
+            ConditionKind.STATED,
+            "the bound is claimed for periods k >= k0",
+        ),
+        Condition(
+            "mu_le_L",
+            "FedPAQ Appendix A.6 (mu tau eta_k <= mu/L <= 1)",
+            sp.Le(mu, L),
+            ConditionKind.PROOF,
+            "mu <= L, implied by Assumptions 2 and 4 and used in A.6",
+        ),
+        Condition(
+            "a6_eta_tau_le_1_over_L",
+            "FedPAQ Appendix A.6, eq. (67), and Lemmas 2-4",
+            sp.Le(eta_k0 * tau, 1 / L),
+            ConditionKind.PROOF,
+            "eta_k tau <= 1/L for every k >= k0 (eta_k decreases, so k = k0 binds)",
+        ),
+        Condition(
+            "a6_eta_tau_le_mu_over_4",
+            "FedPAQ Appendix A.6, eq. (67)",
+            sp.Le(eta_k0 * tau, mu / (4 * (mu**2 + B1))),
+            ConditionKind.PROOF,
+            "eta_k tau <= mu/(4(mu^2 + B1)) for every k >= k0",
+        ),
+        Condition(
+            "a6_eta_le_mu_over_L2",
+            "FedPAQ Appendix A.6, eq. (67), used in (39) and Lemmas 2-4",
+            sp.Le(eta_k0, mu / L**2),
+            ConditionKind.PROOF,
+            "eta_k <= mu/L^2 for every k >= k0; NOT implied by (13) (see notes)",
+        ),
+        Condition(
+            "a6_eta_le_mu_over_4n",
+            "FedPAQ Appendix A.6, eq. (67), used in (72)",
+            sp.Le(eta_k0, mu / (4 * n)),
+            ConditionKind.PROOF,
+            "eta_k <= mu/(4n) for every k >= k0 (dimensionally inconsistent, see notes)",
+        ),
+        Condition(
+            "a6_eta_le_1_over_mu",
+            "FedPAQ Appendix A.6, eq. (68)",
+            sp.Le(eta_k0, 1 / mu),
+            ConditionKind.PROOF,
+            "eta_k <= 1/mu, used for (1 - mu eta)^tau <= exp(-mu tau eta)",
+        ),
+    ),
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    definitions=(
+        (B1, B1_DEF),
+        (eta_k0, ETA_K0_DEF),
+        (C1, C1_DEF),
+        (C2, C2_DEF),
+        (C3, C3_DEF),
+    ),
+    notes=(
+        "Reading: the garbled stepsize '4\\mu^{-1}/k\\tau+1' is eta_k = 4/(mu (k tau + 1)), as "
+        "Appendix A (27)-(28) substitutes it.",
+        "Reading: k0 ('the smallest integer satisfying (13)') is a parameter constrained by two "
+        "STATED conditions, (13) itself and minimality k0 - 1 < 4 max{...}; k0_smallest() "
+        "computes it. The bound refers to the measured E||x_{k0} - x*||^2 (symbol D_k0), not to "
+        "x_0.",
+        "Reading: n >= 2 (PROOF condition): (n-r)/(r(n-1)) is 0/0 at n = 1.",
+        "Reading: Assumption 3 is printed for the population risk L(x) with xi ~ P, but the proofs "
+        "((41), (49)) use E grad~f_i(x) = grad f(x) at every node; encoded as the extra assumption "
+        "fedpaq.homogeneous. Empirical checks must use homogeneous nodes.",
+        "Finding (dimension): the C2 term C2 (tau-1)^2/(k tau+1) has dimension [F]^2/[X]^2 while "
+        "E||x_k - x*||^2 is [X]^2, and the k0 condition (13) mixes the dimensionless L/mu with "
+        "4n/(mu^2 tau) ([X]^4/[F]^2). Both come from (38), Young's inequality with the "
+        "dimensional weight alpha = n eta_k^2 (also the factor (1 + n eta_k^2) of Lemma 2). Each "
+        "step is numerically valid, so the bound holds in any fixed units, but its value depends "
+        "on the choice of units.",
+        "Finding (proof gap): Appendix A.6 claims that (13) implies (67), including "
+        "eta_k <= mu/L^2 (needed in (39) and Lemmas 2-4). It does not: with q = 0, r = n = 2, "
+        "tau = 1, mu = 1, L = 10, (13) gives k0 = 40 and eta_40 = 4/41 > mu/L^2 = 0.01. The "
+        "contraction (39) itself still holds for eta <= 2/(mu + L) (co-coercivity), which "
+        "eta_k tau <= 1/L gives, so the gap is repairable; the other parts of (67) do follow.",
+        "Check: (25)-(30) recombine Lemmas 2-4 exactly into B1, C1, C2, C3 as stated (verified "
+        "symbolically in tests); Lemma 5's induction is valid when k + k1 >= 2 (k0 >= 16 here).",
+        "Typos in the appendix (not affecting the statement): (38) and (52) write 1/m where "
+        "Young's inequality gives 1/n; the first line of (76) drops the squares on (s+k1).",
+        "Unverified step: (43) bounds E||sum_s (noise_s + drift_s)||^2 by the sum of noise "
+        "variances plus E||sum_s drift_s||^2, dropping cross terms E<noise_s, drift_s'> (s' > s) "
+        "that are not zero in general (they are <= 0 for quadratics with eta L <= 1).",
+    ),
+    example={
+        "D_k0": 1.0,
+        "L": 2.0,
+        "eta": 4.0 / (1.0 * (200.0 * 4.0 + 1.0)),
+        "k": 200.0,
+        "k0": 108.0,
+        "mu": 1.0,
+        "n": 10.0,
+        "q": 0.5,
+        "r": 5.0,
+        "sigma": 1.0,
+        "tau": 4.0,
+    },
+    extra={"C0": C0_DEF},
+)
+
+
+def k0_smallest(L: float, mu: float, q: float, n: int, r: int, tau: int) -> int:
+    """The smallest integer ``k0`` satisfying FedPAQ condition (13) (Theorem 1).
+
+    ``k0 = ceil(4 max{L/mu, 4 (B1/mu^2 + 1), 1/tau, 4 n/(mu^2 tau)})`` with ``B1`` of eq. (12).
+    Raises :class:`ParameterError` for values outside the symbols' domains or ``n < 2``, ``r > n``.
+    """
+    vals = {
+        nm: S.info(nm).validate(v)
+        for nm, v in (("L", L), ("mu", mu), ("q", q), ("n", n), ("r", r), ("tau", tau))
+    }
+    if vals["n"] < 2 or vals["r"] > vals["n"]:
+        raise ParameterError(
+            f"n={n!r}, r={r!r} not allowed; FedPAQ Theorem 1 needs n >= 2 and 1 <= r <= n"
+        )
+    L_, mu_, q_, n_, r_, tau_ = (vals[nm] for nm in ("L", "mu", "q", "n", "r", "tau"))
+    b1 = 2 * L_**2 * (q_ / n_ + (n_ - r_) / (r_ * (n_ - 1)) * 4 * (1 + q_))
+    rhs = 4 * max(L_ / mu_, 4 * (b1 / mu_**2 + 1), 1 / tau_, 4 * n_ / (mu_**2 * tau_))
+    return math.ceil(rhs)
+
+
+REMARK1 = Theorem(
+    id="fedpaq.remark1",
+    paper=PAPER,
+    source="FedPAQ Remark 1, eq. (16)",
+    title="FedPAQ strongly convex rate in T = K tau",
+    statement=(
+        "For T = K tau >= k0 tau: E||x_K - x*||^2 <= O(tau/T) + O(tau^2/T^2) + O((tau-1)^2/T) "
+        "+ O((tau-1)/T^2)."
+    ),
+    lhs=DIST_SQ_SERVER,
+    direction=Direction.ORDER,
+    order=OrderClaim(
+        terms=(tau / T, tau**2 / T**2, (tau - 1) ** 2 / T, (tau - 1) / T**2),
+        variable=T,
+        scalings={k: T / tau},
+        explicit="fedpaq.thm1",
+        absorbed=(L, mu, sigma, q, n, r, D_k0, k0),
+    ),
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    notes=(
+        "Reading: K = T/tau periods, so Theorem 1 is taken at k = T/tau; C1, C2, C3, k0 and "
+        "E||x_{k0} - x*||^2 are the constants hidden in O(.) (k0 is bounded in tau).",
+        "The claim that tau = o(sqrt(T)) suffices for convergence is tested: the C2 term is "
+        "C2 (tau-1)^2/(T+1), which tends to 0 iff tau = o(sqrt(T)).",
+    ),
+)
+
+REMARK2 = Theorem(
+    id="fedpaq.remark2",
+    paper=PAPER,
+    source="FedPAQ Remark 2",
+    title="FedPAQ with tau = 1, q = 0, r = n is parallel SGD: O(1/T)",
+    statement="With tau = 1, q = 0 and r = n, Theorem 1 gives E||x_T - x*||^2 = O(1/T).",
+    lhs=DIST_SQ_SERVER,
+    direction=Direction.ORDER,
+    order=OrderClaim(
+        terms=(1 / T,),
+        variable=T,
+        scalings={tau: sp.Integer(1), q: sp.Integer(0), r: n, k: T},
+        explicit="fedpaq.thm1",
+        absorbed=(L, mu, sigma, n, D_k0, k0),
+    ),
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    notes=(
+        "At tau = 1, q = 0, r = n Theorem 1 reduces to E||x_k - x*||^2 <= (k0+1)^2/(k+1)^2 "
+        "E||x_k0 - x*||^2 + 16 sigma^2/(mu^2 n (k+1)): parallel (mini-batch n) SGD with stepsize "
+        "4/(mu (k+1)).",
+    ),
+)
+
+# --- Theorem 2 (non-convex) -----------------------------------------------------------------------
+B2_DEF = q / n + 4 * PP * (1 + q)  # eq. (17)
+TAU_MAX_18 = (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / 8 * sp.sqrt(T)  # eq. (18)
+N1_DEF = (1 + q) * sigma**2 / n * (1 + n * PP)
+N2_DEF = sigma**2 / n * (n + 1)
+STEPSIZE_2 = 1 / (L * sp.sqrt(T))
+BOUND_2 = 2 * L * F0 / sp.sqrt(T) + N1 / sp.sqrt(T) + N2 * (tau - 1) / T  # eq. (19)
+
+#: N_1 as the proof's own (84)-(86) give it with eta = 1/(L sqrt(T)): the factor 4 kept
+N1_PROOF = (1 + q) * (sigma**2 / n + 4 * sigma**2 / r * (n - r) / (n - 1))
+#: the largest tau that (91) allows at eta = 1/(L sqrt(T)): half of what (18) states is needed
+TAU_MAX_91 = (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / 4 * sp.sqrt(T)
+
+THM2 = Theorem(
+    id="fedpaq.thm2",
+    paper=PAPER,
+    source="FedPAQ Theorem 2, eqs. (17)-(19)",
+    title="FedPAQ, non-convex losses",
+    statement=(
+        "If T >= 2, tau <= (sqrt(B2^2 + 0.8) - B2)/8 sqrt(T) and eta = 1/(L sqrt(T)): "
+        "1/T sum_k sum_t E||grad f(xbar_{k,t})||^2 <= 2 L (f(x0) - f*)/sqrt(T) + N1/sqrt(T) "
+        "+ N2 (tau-1)/T."
+    ),
+    lhs=AVG_GRAD_SQ_NODE_MEAN,
+    direction=Direction.UPPER,
+    bound=BOUND_2,
+    conditions=(
+        *_SETUP_CONDITIONS,
+        Condition(
+            "stepsize",
+            "FedPAQ Theorem 2 (eta_{k,t} = 1/(L sqrt(T)))",
+            sp.Eq(eta, STEPSIZE_2),
+            ConditionKind.STEPSIZE,
+            "constant stepsize for every local step",
+        ),
+        Condition(
+            "T_ge_2", "FedPAQ Theorem 2, eq. (18)", sp.Ge(T, 2), ConditionKind.STATED, "T >= 2"
+        ),
+        Condition(
+            "tau_le",
+            "FedPAQ Theorem 2, eq. (18)",
+            sp.Le(tau, TAU_MAX_18),
+            ConditionKind.STATED,
+            "tau <= (sqrt(B2^2 + 0.8) - B2)/8 sqrt(T)",
+        ),
+        Condition(
+            "b1_eq83",
+            "FedPAQ Appendix B, eq. (83)",
+            sp.Ge(
+                1
+                - L * eta
+                - L * (q / n + 4 * PP * (1 + q)) * tau * eta
+                - 2 * L**2 * tau * (tau - 1) * eta**2,
+                0,
+            ),
+            ConditionKind.PROOF,
+            "the coefficient of sum ||grad f(x_{k,t}^(i))||^2 in (82) is non-positive",
+        ),
+        Condition(
+            "b1_eq91",
+            "FedPAQ Appendix B.1, eq. (91)",
+            sp.Le(eta * tau, (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / (4 * L)),
+            ConditionKind.PROOF,
+            "eta tau <= (sqrt(B2^2 + 0.8) - B2)/(4L), the root of the quadratic (89)",
+        ),
+        Condition(
+            "b1_eta_le_0_9_over_L",
+            "FedPAQ Appendix B.1",
+            sp.Le(eta, sp.Rational(9, 10) / L),
+            ConditionKind.PROOF,
+            "1 - L eta >= 0.1",
+        ),
+    ),
+    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    definitions=((B2, B2_DEF), (N1, N1_DEF), (N2, N2_DEF)),
+    notes=(
+        "Reading: '1/L\\sqrt{T}' is eta = 1/(L sqrt(T)), as (86)-(87) substitute it.",
+        "Reading: the left-hand side is on xbar_{k,t} of eq. (20), the mean over all n nodes of "
+        "the local iterates (inactive nodes included, virtually); see the Quantity definition.",
+        "Reading: Assumption 3 as used by the proofs ((99), (106)): every node's stochastic "
+        "gradient is unbiased for grad f (fedpaq.homogeneous).",
+        "Finding (constant): N1 as stated, (1+q) sigma^2/n (1 + n(n-r)/(r(n-1))), drops the "
+        "factor 4 that (84)-(86) carry: substituting eta = 1/(L sqrt(T)) into (86) gives "
+        "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))) (extra['N1_proof']); the stated bound "
+        "is smaller than what the proof supports by 3(1+q) sigma^2 (n-r)/(r(n-1)) / sqrt(T) "
+        "whenever r < n. The same factor appears correctly in B2.",
+        "Discrepancy (harmless): (91) with eta = 1/(L sqrt(T)) needs only tau <= (sqrt(B2^2+0.8) "
+        "- B2)/4 sqrt(T) (extra['tau_max_proof']); (18) and (92) state /8, a stronger condition.",
+        "Consequence: at tau = 1, q = 0, r = n (Remark 4), (18) requires sqrt(T) >= 8/sqrt(0.8), "
+        "i.e. T >= 80.",
+        "Typos in the appendix: (82) writes sigma^2/m (m+1) where (79) has sigma^2/n (n+1); (102) "
+        "writes x_{k tau} for x_k.",
+        "Unverified step: (103) drops the cross terms between the sampling noise of earlier local "
+        "steps and the later gradients (as in (43)).",
+        "Dimensions are consistent: every term of (19) is [F]^2/[X]^2 and (18) is dimensionless.",
+    ),
+    example={
+        "F0": 1.0,
+        "L": 2.0,
+        "T": 10000.0,
+        "eta": 1.0 / (2.0 * 100.0),
+        "n": 10.0,
+        "q": 0.5,
+        "r": 5.0,
+        "sigma": 1.0,
+        "tau": 2.0,
+    },
+    extra={"N1_proof": N1_PROOF, "tau_max_proof": TAU_MAX_91},
+)
+
+REMARK3 = Theorem(
+    id="fedpaq.remark3",
+    paper=PAPER,
+    source="FedPAQ Remark 3",
+    title="FedPAQ non-convex rate",
+    statement=(
+        "Theorem 2 implies 1/T sum_k sum_t E||grad f(xbar_{k,t})||^2 <= O(1/sqrt(T)) "
+        "+ O((tau-1)/T)."
+    ),
+    lhs=AVG_GRAD_SQ_NODE_MEAN,
+    direction=Direction.ORDER,
+    order=OrderClaim(
+        terms=(1 / sp.sqrt(T), (tau - 1) / T),
+        variable=T,
+        scalings={},
+        explicit="fedpaq.thm2",
+        absorbed=(L, F0, sigma, q, n, r),
+    ),
+    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    notes=("Theorem 2's bound is already explicit in T and tau; no scaling is needed.",),
+)
+
+REMARK3_TAU_SQRT_T = Theorem(
+    id="fedpaq.remark3_tau_sqrt_t",
+    paper=PAPER,
+    source="FedPAQ Remark 3 (tau up to O(sqrt(T)))",
+    title="FedPAQ non-convex rate with tau = O(sqrt(T))",
+    statement=(
+        "Conditions (18) allow tau to grow up to O(sqrt(T)), which still gives an overall rate "
+        "O(1/sqrt(T)) with O(sqrt(T)) communication rounds."
+    ),
+    lhs=AVG_GRAD_SQ_NODE_MEAN,
+    direction=Direction.ORDER,
+    order=OrderClaim(
+        terms=(1 / sp.sqrt(T),),
+        variable=T,
+        scalings={tau: TAU_MAX_18.subs(B2, B2_DEF)},
+        explicit="fedpaq.thm2",
+        absorbed=(L, F0, sigma, q, n, r),
+    ),
+    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    notes=(
+        "Reading: tau is set to the largest value (18) allows, (sqrt(B2^2+0.8) - B2)/8 sqrt(T) "
+        "(integrality ignored); K = T/tau = O(sqrt(T)) rounds.",
+    ),
+)
+
+REMARK4 = Theorem(
+    id="fedpaq.remark4",
+    paper=PAPER,
+    source="FedPAQ Remark 4",
+    title="FedPAQ with tau = 1, q = 0, r = n is parallel SGD: O(1/sqrt(T))",
+    statement=(
+        "With tau = 1, q = 0 and r = n, Theorem 2 recovers the O(1/sqrt(T)) rate of parallel SGD "
+        "for non-convex losses."
+    ),
+    lhs=AVG_GRAD_SQ_NODE_MEAN,
+    direction=Direction.ORDER,
+    order=OrderClaim(
+        terms=(1 / sp.sqrt(T),),
+        variable=T,
+        scalings={tau: sp.Integer(1), q: sp.Integer(0), r: n},
+        explicit="fedpaq.thm2",
+        absorbed=(L, F0, sigma, n),
+    ),
+    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    notes=(
+        "At tau = 1, q = 0, r = n Theorem 2 reads 1/T sum_k E||grad f(x_k)||^2 <= "
+        "(2 L (f(x0) - f*) + sigma^2/n)/sqrt(T): the SGD bound 2F0/(eta T) + L eta sigma^2/n at "
+        "eta = 1/(L sqrt(T)) with mini-batch n.",
+    ),
+)
+
+THEOREMS: list[Theorem] = [
+    THM1,
+    REMARK1,
+    REMARK2,
+    THM2,
+    REMARK3,
+    REMARK3_TAU_SQRT_T,
+    REMARK4,
+]
+
+#: one-line summaries of what the encoding found wrong or inconsistent in the paper
+FINDINGS: tuple[str, ...] = (
+    "fedpaq.thm2: N1 drops the factor 4 of (84)-(86); the proof supports "
+    "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))).",
+    "fedpaq.thm1: the C2 term and the k0 condition (13) are dimensionally inconsistent "
+    "(Young's inequality with weight n eta^2 in (38)).",
+    "fedpaq.thm1: Appendix A.6 claims (13) implies eta_k <= mu/L^2; false (q=0, r=n=2, tau=1, "
+    "mu=1, L=10: k0=40, eta=4/41 > 0.01).",
+    "fedpaq.thm2: (18) states tau <= c sqrt(T)/8 where the proof (91) needs only c sqrt(T)/4.",
+    "fedpaq: Assumption 3 (population risk) is weaker than what the proofs use "
+    "(E grad~f_i = grad f at every node).",
+)
+
+__all__ = [
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "AVG_GRAD_SQ_NODE_MEAN",
+    "A_HOMOGENEOUS",
+    "C0_DEF",
+    "DIST_SQ_SERVER",
+    "FINDINGS",
+    "N1_PROOF",
+    "REMARK1",
+    "REMARK2",
+    "REMARK3",
+    "REMARK3_TAU_SQRT_T",
+    "REMARK4",
+    "TAU_MAX_91",
+    "THEOREMS",
+    "THM1",
+    "THM2",
+    "k0_smallest",
+]
