@@ -84,14 +84,16 @@ def _slack_fn(thm: Theorem, cond: Condition, param: str, fixed: Mapping[str, flo
     return f
 
 
-def _refine(f, a: float, b: float, integer: bool, want_ok_at_b: bool) -> float:
+def _refine(
+    f, a: float, b: float, integer: bool, want_ok_at_b: bool, strict: bool = False
+) -> float:
     """The boundary between ``a`` and ``b``: the last admissible point (closed interval ends)."""
-    fa_ok = f(a) >= 0
+    fa_ok = f(a) > 0 if strict else f(a) >= 0
     if integer:
         lo, hi = int(a), int(b)  # invariant: ok(lo) == fa_ok, ok(hi) != fa_ok
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if (f(float(mid)) >= 0) == fa_ok:
+            if (f(float(mid)) > 0 if strict else f(float(mid)) >= 0) == fa_ok:
                 lo = mid
             else:
                 hi = mid
@@ -107,9 +109,9 @@ def _refine(f, a: float, b: float, integer: bool, want_ok_at_b: bool) -> float:
             else:
                 hi = mid
         r = hi if want_ok_at_b else lo
-    # make sure the reported end is itself admissible
+    # make sure the reported end is itself admissible (strictly inside for a strict condition)
     step = 0
-    while f(r) < 0 and step < 8:
+    while not (f(r) > 0 if strict else f(r) >= 0) and step < 64:
         r = np.nextafter(r, a if fa_ok else b)
         step += 1
     return float(r)
@@ -137,10 +139,14 @@ def solve_condition(
         j = i
         while j + 1 < len(grid) and ok[j + 1]:
             j += 1
-        lo = grid[i] if i == 0 else _refine(f, grid[i - 1], grid[i], integer, True)
+        lo = grid[i] if i == 0 else _refine(f, grid[i - 1], grid[i], integer, True, cond.strict)
         if i == 0 and info.domain in ("positive", "unit", "open_unit"):
             lo = 0.0  # admissible from the bottom of the grid: the open end of the domain
-        hi = grid[j] if j == nxt - 1 else _refine(f, grid[j], grid[j + 1], integer, False)
+        hi = (
+            grid[j]
+            if j == nxt - 1
+            else _refine(f, grid[j], grid[j + 1], integer, False, cond.strict)
+        )
         if j == nxt - 1 and info.domain in ("positive", "nonneg", "count", "count0", "real"):
             hi = math.inf  # admissible up to the end of the grid: report as unbounded
         intervals.append((float(lo), float(hi)))
