@@ -151,3 +151,46 @@ def all_findings(theorems: Iterable[Theorem], by_id: dict[str, Theorem]) -> list
         if thm.direction is Direction.ORDER and thm.order and thm.order.explicit in by_id:
             out += order_findings(thm, by_id[thm.order.explicit])
     return out
+
+
+_TEST_FILES = {
+    "QAFeL": "tests/theory/test_qafel.py",
+    "FedPAQ": "tests/theory/test_fedpaq.py",
+    "SAEF": "tests/theory/test_saef.py",
+    "AsyncBC": "tests/theory/test_asyncbc.py",
+}
+
+
+def recorded_findings(theorems: Iterable[Theorem]) -> list[Finding]:
+    """Findings about the papers' own statements and derivations, recorded in the encodings.
+
+    Each theorem note that starts with "FINDING" (an error in the paper: a false lemma, a constant
+    lost between proof and statement, a condition that does not imply what is claimed) becomes a
+    Finding; the kind is the parenthesised word after "FINDING" where there is one. Every such note
+    is asserted by the paper's test module, named in the evidence. A note shared by several
+    theorems is listed once, under the first.
+    """
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for thm in theorems:
+        for note in thm.notes:
+            if not note.upper().startswith("FINDING"):
+                continue
+            rest = note[len("FINDING") :].lstrip()
+            kind = "derivation"
+            if rest.startswith("("):
+                kind, _, rest = rest[1:].partition(")")
+            body = rest.lstrip(" :").strip()
+            if body in seen:
+                continue
+            seen.add(body)
+            out.append(
+                Finding(
+                    kind=kind,
+                    subject=thm.id,
+                    severity="error" if kind != "typo" else "warning",
+                    message=body,
+                    evidence={"source": thm.source, "verified_by": _TEST_FILES.get(thm.paper)},
+                )
+            )
+    return out
