@@ -126,11 +126,21 @@ def check_conditions(thm: Theorem, values: Mapping[str, float]) -> list[Conditio
     return out
 
 
+def sympy_number(name: str, value: float) -> sp.Number:
+    """``value`` as a SymPy number: an exact Integer for a count, else a 30-digit Float.
+
+    SymPy's ``floor``/``ceiling`` need SymPy numbers, and exact integers (``floor(T/2)`` at
+    ``T = 132.0`` cannot be decided at finite precision).
+    """
+    if S.info(name).domain in ("count", "count0") and float(value).is_integer():
+        return sp.Integer(int(value))
+    return sp.Float(float(value), 30)
+
+
 def _side(thm: Theorem, expr: sp.Expr, values: Mapping[str, float]) -> float:
     e = _prepare(thm, expr)
-    # sp.Float, not a Python float: SymPy's floor/ceiling evaluation needs SymPy numbers
-    subs = {S.info(s.name).symbol: sp.Float(values[s.name], 30) for s in e.free_symbols}
+    subs = {S.info(s.name).symbol: sympy_number(s.name, values[s.name]) for s in e.free_symbols}
     try:
-        return float(e.evalf(subs=subs))
+        return float(e.subs(subs).evalf())
     except (TypeError, ValueError):
         return float("nan")
