@@ -90,7 +90,9 @@ def _period(p: int | float | None) -> int | None:
     if p is None or (isinstance(p, float) and math.isinf(p) and p > 0):
         return None
     if isinstance(p, bool) or not isinstance(p, int) or p < 1:
-        raise ParameterError(f"p must be an integer >= 1, None or math.inf (no averaging), got {p!r}")
+        raise ParameterError(
+            f"p must be an integer >= 1, None or math.inf (no averaging), got {p!r}"
+        )
     return p
 
 
@@ -138,15 +140,13 @@ class _WorkerOracle:
         if assignment == "shared":
             self.clients = torch.arange(n, device=problem.device).repeat(K)
         elif assignment == "partition":
-            if K != problem.n:
+            if problem.n != K:
                 raise ParameterError(
                     f"assignment='partition' needs K == n, got K={K}, n={problem.n}"
                 )
             self.clients = torch.arange(n, device=problem.device)
         else:
-            raise ParameterError(
-                f"assignment must be 'shared' or 'partition', got {assignment!r}"
-            )
+            raise ParameterError(f"assignment must be 'shared' or 'partition', got {assignment!r}")
 
     def sample(self, R: int, generator: torch.Generator) -> Any:
         return self.problem.sample(R, self.clients, generator)
@@ -159,6 +159,22 @@ class _WorkerOracle:
         zs = z.unsqueeze(2).expand(R, K, n, d).reshape(R, K * n, d)
         g = self.problem.stochastic_grad_i(zs, sample, self.clients)
         return g.reshape(R, K, n, d).mean(dim=2)
+
+
+def _compress(C: Compressor, v: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """``C`` on every row of ``v`` that a diverged replica has not spoilt.
+
+    Compressors refuse non-finite input (and rows whose norm overflows). Rows holding a non-finite
+    or overflowing entry (``|v_i| > max_float / (4 d)``) are compressed as zeros and come back as NaN,
+    so a diverged replica stays diverged (and is reported) while the others run on; the compressor
+    still draws the same random numbers, so the other replicas' streams are unchanged.
+    """
+    lim = torch.finfo(v.dtype).max / (4 * v.shape[-1])
+    ok = (v.abs() <= lim).all(dim=-1, keepdim=True)  # NaN compares False
+    if bool(ok.all()):
+        return C(v, generator)
+    out = C(torch.where(ok, v, torch.zeros_like(v)), generator)
+    return torch.where(ok, out, torch.full_like(out, math.nan))
 
 
 def _sq(v: torch.Tensor) -> torch.Tensor:
@@ -191,7 +207,10 @@ def _run(
     if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
         raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
     period = _period(p)
-    for name, c in (("client_compressor", client_compressor), ("server_compressor", server_compressor)):
+    for name, c in (
+        ("client_compressor", client_compressor),
+        ("server_compressor", server_compressor),
+    ):
         if c is not None and not isinstance(c, Compressor):
             raise ParameterError(f"{name} must be a boundcheck Compressor or None, got {c!r}")
     C_up = client_compressor if client_compressor is not None else Identity()
@@ -283,23 +302,23 @@ def _run(
             S["mismatch_err"][t] = _sq(e + e_bar)
 
         # line 18-19: compress, keep the error, upload
-        c_k = C_up(delta_k, g_up)
+        c_k = _compress(C_up, delta_k, g_up)
         e_k = delta_k - c_k
         # lines 21-23: server
         delta = e + c_k.mean(dim=1)
         if C_down is None:
             c = delta
         else:
-            c = C_down(delta, g_down)
+            c = _compress(C_down, delta, g_down)
             e = delta - c
         # line 25: re-update
         x = x - c
 
-        bits_up += K * bits_msg_up
-        bits_down += K * bits_msg_down
-        if averaged:  # all-reduce of full-precision errors through the server
+        bits_up += K * bits_msg_up  # line 19: one message per worker
+        bits_down += bits_msg_down  # line 23: one broadcast
+        if averaged:  # K full-precision errors up, their average broadcast back
             bits_up += K * _FULL.bits(d)
-            bits_down += K * _FULL.bits(d)
+            bits_down += _FULL.bits(d)
 
     update_divergence(diverged_at, T, x, e, e_k)
     series: dict[str, torch.Tensor] = {**S, **X}
@@ -330,16 +349,22 @@ def _run(
         "x_tilde_final": x - (e + e_k.mean(dim=1)),
         "grad_norm_sq_final": _sq(problem.grad(x)),
         "f_gap_final": f_gap(problem, x),
-        "bits": "cumulative bits spent to reach x_t (row 0 = 0); one message per worker each way; "
-        "error averaging adds K full-precision vectors each way",
+        "bits": "cumulative bits spent to reach x_t (row 0 = 0): per iteration K uploads of "
+        "C(Delta^(k)) and one broadcast of C(Delta) (or of Delta, single-way); error averaging "
+        "adds K full-precision uploads and one full-precision broadcast",
         "grad_norm_sq": "||grad F(x_t)||^2 (Thms 2-3, eqs. (17), (21)); grad_norm_sq_tilde at "
         "tilde x_t = x_t - (e_t + mean_k e_t^(k)) (Thm 1 eq. (16), Thm 3 eq. (22))",
         "epsilon": "1/K sum_k ||grad f(tilde x_t; xi_t^k) - grad f(z_t^k; xi_t^k)||^2, one draw "
         "(no expectation); z = x_t (EF, eq. (9)) or x_{t+1/2}^(k) (SAEF, eqs. (10)-(11))",
         "assignment_in_paper_setting": assignment == "shared",
     }
-    return Trace(algorithm=meta["algorithm"], params=params, series=series,
-                 diverged_at=diverged_at, meta=meta)
+    return Trace(
+        algorithm=meta["algorithm"],
+        params=params,
+        series=series,
+        diverged_at=diverged_at,
+        meta=meta,
+    )
 
 
 def ef_sgd(
@@ -451,7 +476,7 @@ def momentum_sgd(
     Written separately (not via :func:`ef_sgd`) so that the reduction "SAEF/EF with identity
     compressors is momentum SGD" is a test between two implementations. Uses the same random
     stream (``"noise"``) for the worker samples. Trace: ``grad_norm_sq``, ``f_gap``, ``bits_up``,
-    ``bits_down`` (cumulative, 32 bits per entry) and, with ``record_x``, ``x``.
+    ``bits_down`` (cumulative; K uploads and one broadcast per iteration, 32 bits per entry) and, with ``record_x``, ``x``.
     """
     T, R, K = _pos_int("T", T), _pos_int("R", R), _pos_int("K", K)
     etas = _stepsizes(eta, T)
@@ -464,13 +489,17 @@ def momentum_sgd(
     x = _initial_point(x0, R, d, dev, dtype)
     m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)
     diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
-    S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in ("grad_norm_sq", "f_gap", "bits_up", "bits_down")}
+    S = {
+        k: torch.empty(T, R, device=dev, dtype=dtype)
+        for k in ("grad_norm_sq", "f_gap", "bits_up", "bits_down")
+    }
     xs = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
     for t in range(T):
         update_divergence(diverged_at, t, x)
         S["grad_norm_sq"][t] = _sq(problem.grad(x))
         S["f_gap"][t] = f_gap(problem, x)
-        S["bits_up"][t] = S["bits_down"][t] = t * K * _FULL.bits(d)
+        S["bits_up"][t] = t * K * _FULL.bits(d)
+        S["bits_down"][t] = t * _FULL.bits(d)  # one broadcast per iteration
         if xs is not None:
             xs[t] = x
         g = oracle.grad(x.unsqueeze(1).expand(R, K, d), oracle.sample(R, g_noise))

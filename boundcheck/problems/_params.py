@@ -30,7 +30,9 @@ def nonneg(name: str, value: object) -> float:
     """A finite float ``>= 0``."""
     v = _number(name, value, "a finite number >= 0")
     if v < 0:
-        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be a finite number >= 0")
+        raise ParameterError(
+            f"{name}={value!r} is not allowed; {name} must be a finite number >= 0"
+        )
     return v
 
 
@@ -48,7 +50,9 @@ def _number(name: str, value: object, allowed: str) -> float:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ParameterError(f"{name}={value!r} is not a number; {name} must be {allowed}") from None
+        raise ParameterError(
+            f"{name}={value!r} is not a number; {name} must be {allowed}"
+        ) from None
     if not math.isfinite(v):
         raise ParameterError(f"{name}={value!r} is not allowed; {name} must be {allowed}")
     return v
@@ -88,7 +92,9 @@ def array(name: str, value: object, shape: tuple[int | None, ...]) -> np.ndarray
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ParameterError(f"{name} is not a numeric array") from None
-    if a.ndim != len(shape) or any(s is not None and s != t for s, t in zip(shape, a.shape)):
+    if a.ndim != len(shape) or any(
+        s is not None and s != t for s, t in zip(shape, a.shape, strict=False)
+    ):
         want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
         raise ParameterError(f"{name} has shape {a.shape}; it must be {want}")
     if not np.all(np.isfinite(a)):
@@ -98,4 +104,4 @@ def array(name: str, value: object, shape: tuple[int | None, ...]) -> np.ndarray
 
 def rounded(a: np.ndarray, dt: torch.dtype) -> np.ndarray:
     """``a`` rounded to ``dt`` and back to float64: constants are computed from the stored data."""
-    return torch.as_tensor(a, dtype=torch.float64).to(dt).double().numpy()
+    return torch.from_numpy(np.array(a, dtype=np.float64)).to(dt).double().numpy()

@@ -127,7 +127,9 @@ class Problem(ABC):
         """A minimiser of ``f`` (shape ``(d,)``) where known, else ``None``."""
         return getattr(self, "_x_star", None)
 
-    def x0(self, R: int, generator: torch.Generator | None = None, scale: float = 1.0) -> torch.Tensor:
+    def x0(
+        self, R: int, generator: torch.Generator | None = None, scale: float = 1.0
+    ) -> torch.Tensor:
         """Starting points ``(R, d)``: zeros if ``generator`` is None, else ``scale * N(0, I)``."""
         if R < 1:
             raise ParameterError(f"R={R!r} is not allowed; R must be an integer >= 1")

@@ -1,0 +1,308 @@
+"""FedBuff and QAFeL (QAFeL Algorithms 1-3), batched over R replicas.
+
+QAFeL-server (Algorithm 1): ``hat x^0 = x^0`` (line 1); clients are sampled asynchronously (lines
+3-4); each received quantized update is added to the buffer (lines 5-8); when it holds ``K`` updates
+(line 10) the server steps ``x^{t+1} = x^t + eta_g bar Delta^t / K`` (lines 11-12, eq. (3)),
+broadcasts ``q^t = Q_s(x^{t+1} - hat x^t)`` (line 13) and updates the shared hidden state
+``hat x^{t+1} = hat x^t + q^t`` (line 14, eq. (4); the clients do the same in Algorithm 3).
+QAFeL-client (Algorithm 2): ``y_0 = hat x^t`` -- the client starts from the **hidden state**, not
+from ``x^t`` (line 1) -- runs ``P`` local SGD steps ``y_p = y_{p-1} - eta_l g_p(y_{p-1})`` (lines
+2-4, eq. (2)) and sends ``Delta = Q_c(y_P - y_0)`` (line 5).
+
+FedBuff (Nguyen et al., 2022) is the same loop without quantization and without hidden state: the
+client starts from ``x^t`` and uploads ``y_P - y_0`` unquantized; the server broadcasts ``x^{t+1}``.
+
+Readings of the extracted text (see also the report / theorem notes):
+
+* Algorithm 2 line 5 writes ``Q_c(y_0 - y_p)`` and Section 2 writes ``Q_c(y_{P-1} - y_0)``. With
+  line 12's ``x^{t+1} = x^t + eta_g bar Delta^t`` the first sign would make the server *ascend*, and
+  the second drops the last local step; the proof of Theorem F.4 uses ``Delta = -eta_l sum_{p=1}^P
+  g(...)``, i.e. ``y_P - y_0``, which we implement.
+* The proof writes ``x^{t+1} = x^t + eta_g / K Q_c(sum_k ...)`` (one quantization of the sum);
+  Algorithms 1-2 quantize every client's message separately, which we implement.
+* Server momentum (QAFeL App. D, "as in FedBuff"; not in the theory): FedBuff's server optimizer is
+  SGD with momentum ``beta`` on the pseudo-gradient ``-bar Delta^t / K``:
+  ``m^{t+1} = beta m^t + bar Delta^t / K``, ``x^{t+1} = x^t + eta_g m^{t+1}`` (``beta = 0``: eq. (3)).
+* Staleness weighting (App. D, Figure 3 only): the update of a client with staleness ``tau`` is
+  multiplied by ``1 / sqrt(1 + tau)`` before it enters the buffer; the buffer is still divided by
+  ``K``.
+
+Asynchrony comes from an :class:`~boundcheck.algorithms.async_sim.Schedule` (default:
+:func:`~boundcheck.algorithms.async_sim.fedbuff_schedule` with App. D's 100 arrivals per unit time,
+seeded by the ``delays`` stream). An update that reads version ``v`` is computed from ``hat x^v``
+(``x^v`` for FedBuff) with the local noise drawn when the client starts; it is applied at its
+schedule step. All replicas share the schedule (``meta['schedule']['shared_across_replicas']``).
+Clients that start at the same version are trained together as one batched call; memory holds
+the updates in flight: ``R x (in-flight updates) x d`` numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
+from boundcheck.algorithms.common import Streams, update_divergence
+from boundcheck.algorithms.fedpaq import (
+    check_compressor,
+    check_float,
+    check_int,
+    check_problem,
+    f_gap,
+    initial_point,
+    resolve_device,
+    safe_compress,
+    sq_norm,
+)
+from boundcheck.algorithms.trace import Trace
+from boundcheck.compressors import Compressor, Identity
+from boundcheck.errors import ParameterError
+from boundcheck.problems.base import Problem
+
+__all__ = ["fedbuff", "qafel"]
+
+
+def _schedule(
+    schedule: Schedule | None, n: int, T: int, K: int, rate: float | None,
+    concurrency: float | None, sigma: float, streams: Streams,
+) -> Schedule:  # fmt: skip
+    if schedule is None:
+        if rate is None and concurrency is None:
+            rate = 100.0  # QAFeL App. D: "clients arriving at 100 clients per unit of time"
+        return fedbuff_schedule(
+            n=n, T=T, K=K, rate=rate, concurrency=concurrency, sigma=sigma,
+            seed=streams.numpy("delays"),
+        )  # fmt: skip
+    if not isinstance(schedule, Schedule):
+        raise ParameterError(
+            f"schedule={schedule!r} is not allowed: expected an async_sim.Schedule"
+        )
+    if schedule.K != K or schedule.n != n or schedule.first_step != 0:
+        raise ParameterError(
+            f"schedule with K={schedule.K}, n={schedule.n}, first_step={schedule.first_step} is not "
+            f"allowed: expected K={K}, n={n} (the problem's), first_step=0"
+        )
+    if schedule.T < T:
+        raise ParameterError(f"schedule covers T={schedule.T} steps: expected at least T={T}")
+    return schedule
+
+
+def _run(
+    problem: Problem,
+    *,
+    algorithm: str,
+    hidden: bool,
+    T: int,
+    R: int,
+    seed: int,
+    eta_l: float,
+    eta_g: float,
+    K: int,
+    P: int,
+    client_compressor: Compressor,
+    server_compressor: Compressor,
+    schedule: Schedule | None,
+    rate: float | None,
+    concurrency: float | None,
+    sigma: float,
+    staleness_weight: bool,
+    beta: float,
+    x0: Any,
+    device: Any,
+    dtype: torch.dtype,
+    record_x: bool,
+) -> Trace:
+    problem = check_problem(problem)
+    T = check_int("T", T, 1)
+    R = check_int("R", R, 1)
+    seed = check_int("seed", seed, 0)
+    K = check_int("K", K, 1)
+    P = check_int("P", P, 1)
+    eta_l = check_float("eta_l", eta_l)
+    eta_g = check_float("eta_g", eta_g)
+    beta = check_float("beta", beta, strict=False)
+    if beta >= 1:
+        raise ParameterError(f"beta={beta!r} is not allowed: expected 0 <= beta < 1")
+    Qc = check_compressor("client_compressor", client_compressor)
+    Qs = check_compressor("server_compressor", server_compressor)
+    n, d = problem.n, problem.d
+    dev = resolve_device(problem, device)
+    streams = Streams(seed, dev)
+    sched = _schedule(schedule, n, T, K, rate, concurrency, sigma, streams)
+    g_data, g_up, g_down = (streams.torch(s) for s in ("data", "compressor_up", "compressor_down"))
+
+    z = dict(device=dev, dtype=dtype)
+    x = initial_point(x0, R, d, dev, dtype)
+    x_hat = x.clone()  # Alg. 1 line 1 / Alg. 3 line 1
+    mom = torch.zeros_like(x) if beta > 0 else None
+    diverged = torch.full((R,), -1, dtype=torch.long, device=dev)
+    gn = torch.empty(T + 1, R, **z)
+    fg = torch.empty(T + 1, R, **z)
+    hidden_gap = torch.zeros(T + 1, R, **z)
+    xs_rec = torch.empty(T + 1, R, d, **z) if record_x else None
+    xh_rec = torch.empty(T + 1, R, d, **z) if (record_x and hidden) else None
+    readers = sched.read_at()
+    staleness = torch.as_tensor(sched.staleness, device=dev, dtype=dtype)
+    clients_all = torch.as_tensor(sched.client, device=dev, dtype=torch.long)
+    pending: dict[int, torch.Tensor] = {}
+
+    def record(t: int) -> None:
+        gn[t] = sq_norm(problem.grad(x))
+        fg[t] = f_gap(problem, x)
+        hidden_gap[t] = sq_norm(x - x_hat)
+        if xs_rec is not None:
+            xs_rec[t] = x
+        if xh_rec is not None:
+            xh_rec[t] = x_hat
+
+    update_divergence(diverged, 0, x)
+    for t in range(T):
+        record(t)
+        group = readers.get(t)
+        if group is not None:  # clients starting now read hat x^t (Alg. 2 line 1) or x^t (FedBuff)
+            group = group[sched.applied_step[group] < T]
+        if group is not None and len(group):
+            c = clients_all[torch.as_tensor(group, device=dev)]
+            y0 = (x_hat if hidden else x).unsqueeze(1).expand(R, len(group), d)
+            y = y0
+            for _ in range(P):  # Alg. 2 lines 2-4
+                y = y - eta_l * problem.stochastic_grad_i(y, problem.sample(R, c, g_data), c)
+            delta = y - y0
+            if hidden:
+                delta = safe_compress(Qc, delta, g_up)  # Alg. 2 line 5 (reading: y_P - y_0)
+            for j, e in enumerate(group.tolist()):
+                pending[e] = delta[:, j]
+        idx = sched.step_indices(t)  # Alg. 1 lines 5-10: the K updates of this step
+        buf = torch.stack([pending.pop(int(e)) for e in idx], dim=1)
+        if staleness_weight:
+            w = (1.0 + staleness[torch.as_tensor(idx, device=dev)]).rsqrt()
+            buf = buf * w.view(1, -1, 1)
+        step = buf.sum(dim=1) / K  # line 11
+        if mom is not None:
+            mom = beta * mom + step
+            step = mom
+        x_next = x + eta_g * step  # line 12, eq. (3)
+        # lines 13-14, eq. (4); FedBuff broadcasts x^{t+1} itself
+        x_hat = x_hat + safe_compress(Qs, x_next - x_hat, g_down) if hidden else x_next
+        x = x_next
+        update_divergence(diverged, t + 1, x, x_hat)
+    record(T)
+
+    ts = torch.arange(T + 1, device=dev, dtype=dtype).unsqueeze(1).expand(T + 1, R)
+    up_bits = K * (Qc.bits(d) if hidden else Identity().bits(d))
+    down_bits = Qs.bits(d) if hidden else Identity().bits(d)
+    series = {
+        "grad_norm_sq": gn,
+        "f_gap": fg,
+        "bits_up": ts * float(up_bits),
+        "bits_down": ts * float(down_bits),
+        "hidden_gap": hidden_gap,
+    }
+    if xs_rec is not None:
+        series["x"] = xs_rec
+    if xh_rec is not None:
+        series["x_hat"] = xh_rec
+    s = sched.staleness[: T * K].reshape(T, K)
+    summary = sched.summary()
+    summary.update(
+        tau_max_used=int(s.max()),
+        staleness_mean_per_step=s.mean(axis=1).tolist(),
+        staleness_max_per_step=s.max(axis=1).tolist(),
+    )
+    params = {
+        "T": T, "R": R, "K": K, "P": P, "eta_l": eta_l, "eta_g": eta_g, "n": n, "d": d,
+        "client_compressor": Qc.describe() if hidden else "none",
+        "server_compressor": Qs.describe() if hidden else "none",
+        "delta_c": Qc.delta(d) if hidden else 1.0,
+        "delta_s": Qs.delta(d) if hidden else 1.0,
+        "staleness_weight": staleness_weight, "beta": beta,
+    }  # fmt: skip
+    meta = {
+        "seed": seed,
+        "device": str(dev),
+        "dtype": str(dtype),
+        "problem": problem.describe(),
+        "schedule": summary,
+        "index": "server step t = 0..T (row t is the state at x^t; lhs of Thm F.1 = mean of rows 0..T-1)",
+        "bits": "cumulative: K uploads and one broadcast per server step (broadcast mode, Section 2)",
+        "f_gap_is_gap": "f_star" in problem.constants,
+        "client_steps": T * K * P * R,
+    }
+    return Trace(algorithm=algorithm, params=params, series=series, diverged_at=diverged, meta=meta)
+
+
+def qafel(
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta_l: float,
+    eta_g: float,
+    K: int,
+    P: int,
+    client_compressor: Compressor | None = None,
+    server_compressor: Compressor | None = None,
+    schedule: Schedule | None = None,
+    rate: float | None = None,
+    concurrency: float | None = None,
+    sigma: float = 1.0,
+    staleness_weight: bool = False,
+    beta: float = 0.0,
+    x0: Any = None,
+    device: Any = None,
+    dtype: torch.dtype = torch.float64,
+    record_x: bool = False,
+) -> Trace:
+    """Run QAFeL (Algorithms 1-3) for ``T`` server steps on ``R`` replicas.
+
+    Series (``T + 1`` rows, row ``t`` is the state at ``x^t``): ``grad_norm_sq`` =
+    ``||grad f(x^t)||^2`` (Theorem F.1/F.4's lhs is the mean over ``t = 0..T-1``), ``f_gap`` at
+    ``x^t``, ``bits_up`` / ``bits_down`` cumulative (``K Q_c.bits(d)`` and one broadcast of
+    ``Q_s.bits(d)`` per step), ``hidden_gap`` = ``||x^t - hat x^t||^2`` (Lemmas F.5/F.6),
+    ``x`` and ``x_hat`` (``(T+1, R, d)``) if ``record_x``. ``meta['schedule']`` holds the measured
+    staleness (``tau_max``, ``tau_max_1``, histogram, per-step mean and max).
+    ``staleness_weight`` and server momentum ``beta`` are off by default (the theorems' setting).
+    """
+    return _run(
+        problem, algorithm="qafel", hidden=True, T=T, R=R, seed=seed, eta_l=eta_l, eta_g=eta_g,
+        K=K, P=P, client_compressor=client_compressor or Identity(),
+        server_compressor=server_compressor or Identity(), schedule=schedule, rate=rate,
+        concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight, beta=beta, x0=x0,
+        device=device, dtype=dtype, record_x=record_x,
+    )  # fmt: skip
+
+
+def fedbuff(
+    problem: Problem,
+    *,
+    T: int,
+    R: int,
+    seed: int,
+    eta_l: float,
+    eta_g: float,
+    K: int,
+    P: int,
+    schedule: Schedule | None = None,
+    rate: float | None = None,
+    concurrency: float | None = None,
+    sigma: float = 1.0,
+    staleness_weight: bool = False,
+    beta: float = 0.0,
+    x0: Any = None,
+    device: Any = None,
+    dtype: torch.dtype = torch.float64,
+    record_x: bool = False,
+) -> Trace:
+    """Run FedBuff: :func:`qafel`'s loop with clients starting from ``x^t`` and no quantization.
+
+    Same series as :func:`qafel` (``hidden_gap`` is 0; bits are ``K * 32 d`` up and ``32 d`` down
+    per step).
+    """
+    return _run(
+        problem, algorithm="fedbuff", hidden=False, T=T, R=R, seed=seed, eta_l=eta_l, eta_g=eta_g,
+        K=K, P=P, client_compressor=Identity(), server_compressor=Identity(), schedule=schedule,
+        rate=rate, concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight,
+        beta=beta, x0=x0, device=device, dtype=dtype, record_x=record_x,
+    )  # fmt: skip

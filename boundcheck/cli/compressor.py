@@ -1,0 +1,161 @@
+"""``boundcheck compressor NAME``: a compressor's declared and published parameters against an
+empirical worst case (:mod:`boundcheck.check.compressor_search`)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from boundcheck import compressors
+from boundcheck.check.compressor_search import SearchResult, worst_case
+from boundcheck.cli.app import app
+
+_EPILOG = (
+    "\b\nExamples:\n"
+    "  boundcheck compressor qsgd --d 1000 --s 15\n"
+    "  boundcheck compressor randk_unbiased --d 1000 --k 100 --json\n"
+    "  boundcheck compressor topk --d 1000 --ratio 0.1 --block-size 250\n"
+    "\b\nNames: " + ", ".join(compressors.names()) + "\n"
+    "\b\nExit codes: 0 no parameter beaten, 1 a declared or published parameter is beaten by the\n"
+    "worst input found, 2 bad input."
+)
+
+
+@app.command("compressor", epilog=_EPILOG)
+@click.argument("name")
+@click.option("--d", "d", type=int, default=1000, show_default=True, help="Vector dimension.")
+@click.option("--k", type=int, default=None, help="Coordinates kept (topk, randk, randk_unbiased).")
+@click.option("--ratio", type=float, default=None, help="Fraction kept, k = ceil(ratio d).")
+@click.option("--s", type=int, default=None, help="Quantization levels (qsgd, lowprec).")
+@click.option("--bits", type=int, default=None, help="Bits per coordinate (qsgd_bits).")
+@click.option("--sign-in-bits", is_flag=True, help="qsgd_bits: the n bits include the sign.")
+@click.option("--delta", type=float, default=None, help="delta (shrink, overshoot, adversarial).")
+@click.option(
+    "--block-size", type=int, default=None, help="Apply layer-wise in blocks of this size."
+)
+@click.option("--rescale", is_flag=True, help="Use Q/(1+q) of an unbiased Q (a contraction).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--steps", type=int, default=200, show_default=True, help="Hill-climbing steps.")
+@click.option("--population", type=int, default=32, show_default=True, help="Parallel climbers.")
+@click.option(
+    "--mc-samples",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Draws per Monte Carlo estimate (only without a closed form).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def compressor_cmd(
+    name: str,
+    d: int,
+    k: int | None,
+    ratio: float | None,
+    s: int | None,
+    bits: int | None,
+    sign_in_bits: bool,
+    delta: float | None,
+    block_size: int | None,
+    rescale: bool,
+    seed: int,
+    steps: int,
+    population: int,
+    mc_samples: int,
+    as_json: bool,
+) -> int:
+    """Worst-case ratio E||Q(x)-x||^2/||x||^2 of compressor NAME at dimension --d.
+
+    Searches inputs x (structured candidates, then batched hill climbing; exact closed-form
+    expectations where they exist, Monte Carlo otherwise), prints the worst ratio beside the
+    parameters the module declares (proven) and those the papers publish, and the worst input.
+    A delta bounds the ratio by 1 - delta, a q by q.
+    """
+    params: dict[str, object] = {}
+    for key, val in (("k", k), ("ratio", ratio), ("s", s), ("bits", bits), ("delta", delta)):
+        if val is not None:
+            params[key] = val
+    if sign_in_bits:
+        params["sign_in_bits"] = True
+    C = compressors.get(name, block_size=block_size, rescale=rescale, **params)
+    if as_json:
+        res = worst_case(C, d, seed=seed, population=population, steps=steps, mc_samples=mc_samples)
+        out = res.to_dict()
+        out["bits_per_message"] = C.bits(d)
+        out["biased"] = C.biased
+        click.echo(json.dumps(out, indent=2))
+    else:
+        err = Console(stderr=True)
+        with Progress(
+            TextColumn("searching {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(C.describe(), total=steps)
+            res = worst_case(
+                C,
+                d,
+                seed=seed,
+                population=population,
+                steps=steps,
+                mc_samples=mc_samples,
+                progress=lambda i, n: bar.update(task, completed=i),
+            )
+        _print(res, C, d)
+    return 1 if res.beaten else 0
+
+
+def _print(res: SearchResult, C: compressors.Compressor, d: int) -> None:
+    con = Console(highlight=False, soft_wrap=True)
+    if not con.is_terminal:
+        con.width = 160  # tables stay readable in logs and pipes
+    con.print(
+        f"[bold]{res.compressor}[/bold] at d={d}: {'biased' if C.biased else 'unbiased'}, "
+        f"{C.bits(d)} bits per message"
+    )
+    tab = Table("origin", "param", "value", "ratio bound", "status", "applies to", "source")
+    for c in res.checks:
+        status = ("[red]BEATEN[/red]" if c.beaten else "holds") + (
+            " [yellow](delta <= 0: no contraction)[/yellow]" if c.not_contraction else ""
+        )
+        tab.add_row(
+            c.origin,
+            c.param,
+            f"{c.value:.6g}",
+            f"{c.ratio_bound:.6g}",
+            status,
+            c.applies_to,
+            c.source,
+        )
+    con.print(tab)
+    if C.delta(d) is None:
+        con.print(
+            "[yellow]no contraction at this d:[/yellow] no delta > 0 is proven for this "
+            "compressor itself"
+        )
+    how = (
+        "exact closed-form expectation"
+        if res.method == "exact"
+        else (f"Monte Carlo, CI [{res.ci_low:.6g}, {res.ci_high:.6g}]")
+    )
+    con.print(f"worst ratio found: {res.ratio:.10g} ({how}; {res.evaluations} evaluations)")
+    if res.exact_sup is not None:
+        con.print(f"exact sup (closed form): {res.exact_sup:.10g}")
+    x = res.x
+    nz = int((x != 0).sum())
+    ax = x.abs()
+    head = ", ".join(f"{v:.4g}" for v in x[:8].tolist())
+    con.print(
+        f"worst input (unit norm): [{head}{', ...' if d > 8 else ''}]; {nz} nonzero, "
+        f"|x_i| in [{float(ax.min()):.4g}, {float(ax.max()):.4g}]"
+    )
+    for c in res.beaten:
+        con.print(
+            f"[red]beaten:[/red] {c.origin} {c.param}={c.value:.6g} ({c.source}, for "
+            f"{c.applies_to}) asserts ratio <= {c.ratio_bound:.6g}, found {res.ratio:.6g}"
+        )

@@ -1,0 +1,421 @@
+"""Regularised logistic regression with Dirichlet label skew (AsyncBC Section 5 / Appendix D.2).
+
+Client ``i`` holds ``m`` samples ``(a_ij, y_ij)``, ``y_ij in {-1, +1}``, and
+``f_i(x) = 1/m sum_j l(x; a_ij, y_ij)`` with the per-sample loss of AsyncBC Section 5 plus an L2 term:
+
+    l(x; a, y) = log(1 + exp(-y a^T x)) + lam/2 ||x||^2 + rho sum_k x_k^2 / (1 + x_k^2).
+
+AsyncBC uses ``lam = 0``, ``rho = 0.05`` (the nonconvex regulariser of Zhao et al. 2022) on Fashion
+MNIST; here the data are synthetic (two Gaussian classes ``a = y sep u + N(0, I_d/d)``), and each
+client's label distribution is ``q_i ~ Dir(alpha p)`` with the uniform prior ``p = (1/2, 1/2)``
+(Hsu et al. 2019, as AsyncBC cites; *reading*: concentration ``alpha p``, so ``Dir(alpha/2, alpha/2)``).
+
+Certified constants, with ``r(t) = t^2/(1+t^2)``, ``r'' in [-1/2, 2]`` (``r''(t) = (2 - 6t^2)/(1+t^2)^3``,
+minimum ``-1/2`` at ``t^2 = 1``, maximum 2 at 0), ``|r'| <= 3 sqrt(3)/8`` (at ``t^2 = 1/3``), and the
+logistic curvature ``sigma'(.) in (0, 1/4]``, so ``0 < nabla^2 log(1+exp(-y a^T x)) <= a a^T / 4``:
+
+* ``L_i = lambda_max(A_i^T A_i)/(4m) + lam + 2 rho``; ``L = lambda_max(1/n sum_i A_i^T A_i/m)/4 + lam
+  + 2 rho``: the Hessian lies between ``(lam - rho/2) I`` and these bounds, whose norm dominates.
+* ``mu = lam - rho/2`` where positive (a lower bound on every Hessian eigenvalue).
+* ``delta_H`` (AsyncBC Assumption 2): the regularisers cancel in ``f - f_i``; with the PSD
+  ``P_i = 1/n sum_{k != i} nabla^2 g_k`` and ``Q_i = (1 - 1/n) nabla^2 g_i`` (``g_k`` the logistic
+  parts), ``-Q_i <= P_i - Q_i <= P_i`` gives ``||nabla^2 (f - f_i)|| <= max(||P_i||, ||Q_i||)``, and
+  the mean value theorem turns this into Assumption 2.
+* gradients: ``||grad g_i(x)|| = ||A_i^T s||/m`` with ``|s_j| < 1``, so
+  ``<= c_i = min(sqrt(lambda_max(A_i^T A_i/m)), 1/m sum_j ||a_ij||)``; the regulariser adds at most
+  ``rho 3 sqrt(3)/8 sqrt(d)`` and the L2 term ``lam ||x||``. Hence ``G`` (QAFeL 3.3), ``M2`` (SAEF
+  Assumption 3) are global when ``lam = 0`` and certified over the ball ``||x - xhat|| <= radius``
+  otherwise; ``zeta2 = max_i ((1 - 1/n) c_i + 1/n sum_{k != i} c_k)^2`` holds globally.
+* ``f_star`` = ``f(xhat)`` at the solver's point: a certified *upper* bound of ``inf f``;
+  ``f_star_lower`` = ``f(xhat) - ||grad f(xhat)||^2/(2 mu)`` when ``mu > 0`` (strong convexity),
+  else 0 (every term is ``>= 0``). The residual gradient norm is ``grad_norm_at_solution``.
+* minibatch oracle (B indices uniform with replacement): ``sigma2 = max_i 1/m sum_j ||a_ij||^2 / B``
+  (the per-sample gradients differ only in ``s_j a_j`` with ``|s_j| < 1``, and a variance is at most
+  the second moment); ``ell^2 = max_i 1/m sum_j (||a_ij||^2/4 + lam + 2 rho)^2`` (Jensen over the
+  batch, then each per-sample gradient is Lipschitz with that constant).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from boundcheck.errors import ParameterError
+from boundcheck.problems import _params
+from boundcheck.problems.base import Constant
+from boundcheck.problems.oracles import Exact, Oracle, SyntheticProblem, make_oracle
+
+REG_SLOPE = 3.0 * math.sqrt(3.0) / 8.0  # max_t |d/dt t^2/(1+t^2)|
+
+
+def _lmax(M: np.ndarray) -> np.ndarray:
+    return np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))[..., -1]
+
+
+class Logistic(SyntheticProblem):
+    """Logistic regression over clients' samples; see the module docstring for every constant."""
+
+    finite_sum = True
+
+    def __init__(
+        self,
+        A: object,
+        y: object,
+        *,
+        lam: float = 0.0,
+        rho: float = 0.0,
+        radius: float | None = None,
+        oracle: Oracle | None = None,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        Aa = _params.array("A", A, (None, None, None))
+        n, m, d = Aa.shape
+        if n < 1 or m < 1 or d < 1:
+            raise ParameterError(f"A has shape {Aa.shape}; n, m and d must all be >= 1")
+        ya = _params.array("y", y, (n, m))
+        if not np.all(np.abs(ya) == 1.0):
+            raise ParameterError("y holds a label other than -1 or +1; labels must be -1 or +1")
+        super().__init__(n, d, dtype, device)
+        self.lam = _params.nonneg("lam", lam)
+        self.rho = _params.nonneg("rho", rho)
+        self.radius = None if radius is None else _params.nonneg("radius", radius)
+        self.m = m
+        self.A_np = _params.rounded(Aa, self.dtype)
+        self.y_np = ya
+        kw = {"dtype": self.dtype, "device": self.device}
+        self.A = torch.as_tensor(self.A_np, **kw)
+        self.y = torch.as_tensor(self.y_np, **kw)
+        self._finish(oracle or Exact())
+
+    # --- the contract ------------------------------------------------------------------------
+    def _reg(self, x: torch.Tensor) -> torch.Tensor:
+        x2 = x * x
+        return 0.5 * self.lam * x2.sum(-1) + self.rho * (x2 / (1 + x2)).sum(-1)
+
+    def _reg_grad(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lam * x + self.rho * 2 * x / (1 + x * x) ** 2
+
+    def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_local(x)
+        cl = self._clients(clients, x.shape[1])
+        z = torch.einsum("skd,rsd->rsk", self.A[cl], x)
+        return torch.nn.functional.softplus(-self.y[cl] * z).mean(-1) + self._reg(x)
+
+    def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_local(x)
+        cl = self._clients(clients, x.shape[1])
+        y = self.y[cl]
+        z = torch.einsum("skd,rsd->rsk", self.A[cl], x)
+        s = -y * torch.sigmoid(-y * z)
+        return torch.einsum("skd,rsk->rsd", self.A[cl], s) / self.m + self._reg_grad(x)
+
+    def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
+        return torch.full((clients.shape[0],), self.m, dtype=torch.long, device=self.device)
+
+    def sample_grads(
+        self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
+    ) -> torch.Tensor:
+        """Per-sample gradients of ``l(x; a_ij, y_ij)`` for ``idx`` (R, s, B) -> (R, s, B, d)."""
+        cl = clients.view(1, -1, 1)
+        a, y = self.A[cl, idx], self.y[cl, idx]
+        z = torch.einsum("rsbd,rsd->rsb", a, x)
+        s = -y * torch.sigmoid(-y * z)
+        return a * s.unsqueeze(-1) + self._reg_grad(x).unsqueeze(2)
+
+    # --- float64 host versions (solver, constants, tests) ----------------------------------------
+    def _reg_grad_np(self, x: np.ndarray) -> np.ndarray:
+        return self.lam * x + self.rho * 2 * x / (1 + x * x) ** 2
+
+    def f_np(self, x: np.ndarray) -> float:
+        z = self.A_np @ x
+        loss = np.mean(np.logaddexp(0.0, -self.y_np * z))
+        return float(loss + 0.5 * self.lam * x @ x + self.rho * np.sum(x * x / (1 + x * x)))
+
+    def per_sample_grads_np(self, x: np.ndarray) -> np.ndarray:
+        """All per-sample gradients at ``x`` (d,) -> (n, m, d), float64."""
+        z = self.A_np @ x
+        s = -self.y_np * _sigmoid(-self.y_np * z)
+        return self.A_np * s[..., None] + self._reg_grad_np(x)
+
+    def grads_np(self, x: np.ndarray) -> np.ndarray:
+        """``grad f_i(x)`` for every client at one point (d,) -> (n, d), float64."""
+        z = self.A_np @ x
+        s = -self.y_np * _sigmoid(-self.y_np * z)
+        return np.einsum("nmd,nm->nd", self.A_np, s) / self.m + self._reg_grad_np(x)
+
+    def hess_np(self, x: np.ndarray) -> np.ndarray:
+        z = self.A_np @ x
+        p = _sigmoid(z)
+        wts = p * (1 - p)
+        H = np.einsum("nmi,nm,nmj->ij", self.A_np, wts, self.A_np) / (self.n * self.m)
+        x2 = x * x
+        return H + np.diag(self.lam + self.rho * (2 - 6 * x2) / (1 + x2) ** 3)
+
+    def minibatch_variance(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        """Exact per-client minibatch variance ``E||g - grad f_i(x)||^2`` at ``x`` (d,) -> (n,)."""
+        g = self.per_sample_grads_np(np.asarray(x, dtype=np.float64))
+        return (
+            np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1) / batch_size
+        )
+
+    def solve(self, tol: float = 1e-13, max_iter: int = 200) -> tuple[np.ndarray, float]:
+        """Damped (regularised where indefinite) Newton from 0 in float64: ``(xhat, ||grad f(xhat)||)``."""
+        x = np.zeros(self.d)
+        g = self.grads_np(x).mean(axis=0)
+        for _ in range(max_iter):
+            gn = float(np.linalg.norm(g))
+            if gn <= tol:
+                break
+            H = self.hess_np(x)
+            lmin = float(np.linalg.eigvalsh(H)[0])
+            if lmin <= 1e-10:
+                H = H + (1e-10 - lmin + 1e-8 * (1 + abs(lmin))) * np.eye(self.d)
+            p = -np.linalg.solve(H, g)
+            fx, t, moved = self.f_np(x), 1.0, False
+            for _ in range(60):
+                xn = x + t * p
+                if self.f_np(xn) <= fx + 1e-4 * t * float(g @ p):
+                    moved = True
+                    break
+                t *= 0.5
+            if not moved:  # at float64 resolution of f: accept a full step only if |grad| drops
+                xn = x + p
+                if np.linalg.norm(self.grads_np(xn).mean(axis=0)) >= gn:
+                    break
+            x = xn
+            g = self.grads_np(x).mean(axis=0)
+        return x, float(np.linalg.norm(g))
+
+    # --- constants ----------------------------------------------------------------------------
+    def _deterministic_constants(self) -> dict[str, Constant]:
+        n, d, m, lam, rho = self.n, self.d, self.m, self.lam, self.rho
+        A = self.A_np
+        AtA = np.einsum("nmi,nmj->nij", A, A) / m
+        lam_i = np.maximum(_lmax(AtA), 0.0)
+        Abar = AtA.mean(axis=0)
+        lbar = max(float(_lmax(Abar)), 0.0)
+        self.L_clients = lam_i / 4 + lam + 2 * rho
+        out: dict[str, Constant] = {
+            "L": Constant(
+                lbar / 4 + lam + 2 * rho,
+                "certified",
+                "lambda_max(1/n sum_i A_i^T A_i/m)/4 + lam + 2 rho: logistic curvature <= 1/4, "
+                "regulariser curvature in [-rho/2, 2 rho]",
+            ),
+            "L_i": Constant(
+                float(self.L_clients.max()),
+                "certified",
+                "max_i lambda_max(A_i^T A_i)/(4m) + lam + 2 rho",
+            ),
+        }
+        others = (n * Abar[None] - AtA) / n  # 1/n sum_{k != i} A_k^T A_k / m
+        delta_i = np.maximum(np.maximum(_lmax(others), 0.0) / 4, (1 - 1 / n) * lam_i / 4)
+        out["delta_H"] = Constant(
+            float(delta_i.max()),
+            "certified",
+            "max_i max(||P_i||, ||Q_i||) with P_i = 1/n sum_{k!=i} A_k^T A_k/(4m), "
+            "Q_i = (1 - 1/n) A_i^T A_i/(4m) (AsyncBC Assumption 2, read with <=)",
+        )
+        mu = lam - rho / 2
+        if mu > 0:
+            out["mu"] = Constant(
+                mu, "certified", "lam - rho/2: lower bound on every Hessian eigenvalue"
+            )
+        # solve for f*
+        xhat, gnorm = self.solve()
+        self.x_hat = xhat
+        self._x_star = (
+            torch.as_tensor(xhat, dtype=self.dtype, device=self.device) if mu > 0 else None
+        )
+        fhat = self.f_np(xhat)
+        out["grad_norm_at_solution"] = Constant(
+            gnorm, "exact", "||grad f(xhat)|| at the Newton solution xhat (float64)"
+        )
+        out["f_star"] = Constant(
+            fhat,
+            "certified",
+            f"f(xhat) >= inf f (an upper bound); Newton in float64 with ||grad f(xhat)|| = {gnorm:.2e}",
+        )
+        if mu > 0:
+            out["f_star_lower"] = Constant(
+                fhat - gnorm**2 / (2 * mu),
+                "certified",
+                "f(xhat) - ||grad f(xhat)||^2/(2 mu) <= f* (strong convexity); a lower bound",
+            )
+            out["x_star_error"] = Constant(
+                gnorm / mu, "certified", "||xhat - x*|| <= ||grad f(xhat)||/mu"
+            )
+        else:
+            out["f_star_lower"] = Constant(
+                0.0, "certified", "0 <= f* since every loss and regulariser term is >= 0"
+            )
+        # gradient bounds
+        c_i = np.minimum(np.sqrt(lam_i), np.mean(np.linalg.norm(A, axis=2), axis=1))
+        c_bar = min(math.sqrt(lbar), float(np.mean(c_i)))
+        reg = rho * REG_SLOPE * math.sqrt(d)
+        z = (1 - 1 / n) * c_i + (c_i.sum() - c_i) / n
+        out["zeta2"] = Constant(
+            float(np.max(z**2)),
+            "certified",
+            "sup over all x: grad f_i - grad f = (1 - 1/n) grad g_i - 1/n sum_{k!=i} grad g_k, "
+            "||grad g_k|| <= c_k = min(sqrt(lambda_max(A_k^T A_k/m)), mean_j ||a_kj||)",
+        )
+        gi = self.grads_np(xhat)
+        zhat = float(np.max(np.linalg.norm(gi - gi.mean(axis=0), axis=1)))
+        if mu > 0:
+            zc = zhat + out["delta_H"].value * gnorm / mu
+            out["zeta2_star"] = Constant(
+                zc**2,
+                "certified",
+                "(max_i ||grad f_i(xhat) - grad f(xhat)|| + delta_H ||xhat - x*||)^2 at the optimum",
+            )
+        else:
+            out["zeta2_star"] = Constant(
+                zhat**2,
+                "observed",
+                "max_i ||grad f_i - grad f||^2 at the stationary point found (nonconvex: not "
+                "known to be the global minimiser)",
+            )
+        if lam == 0.0:
+            out["G"] = Constant(
+                float(np.max((c_i + reg) ** 2)),
+                "certified",
+                "global: ||grad f_i|| <= c_i + rho 3 sqrt(3)/8 sqrt(d) (QAFeL Assumption 3.3)",
+            )
+            out["M2"] = Constant(
+                (c_bar + reg) ** 2,
+                "certified",
+                "global: ||grad f|| <= min(sqrt(lambda_max(Abar)), mean_i c_i) + rho 3 sqrt(3)/8 "
+                "sqrt(d) (SAEF Assumption 3, eq. 12)",
+            )
+        elif self.radius is not None:
+            rad = float(np.linalg.norm(xhat)) + self.radius
+            out["G"] = Constant(
+                float(np.max((c_i + reg + lam * rad) ** 2)),
+                "certified",
+                f"on the ball ||x - xhat|| <= {self.radius}: ||x|| <= {rad:.6g}, so "
+                "||grad f_i|| <= c_i + rho 3 sqrt(3)/8 sqrt(d) + lam ||x|| (QAFeL Assumption 3.3)",
+            )
+            out["M2"] = Constant(
+                (c_bar + reg + lam * rad) ** 2,
+                "certified",
+                f"on the ball ||x - xhat|| <= {self.radius}: ||grad f|| <= c_bar + rho 3 sqrt(3)/8 "
+                "sqrt(d) + lam ||x|| (SAEF Assumption 3)",
+            )
+        else:
+            for k in ("G", "M2"):
+                out[k] = Constant(
+                    math.inf, "exact", "lam > 0: the gradient grows like lam ||x||; pass radius="
+                )
+        return out
+
+    def minibatch_constants(self, batch_size: int) -> dict[str, Constant]:
+        B = batch_size
+        sq = np.sum(self.A_np**2, axis=2)  # (n, m)
+        ell2 = np.mean((sq / 4 + self.lam + 2 * self.rho) ** 2, axis=1)
+        return {
+            "sigma2": Constant(
+                float(np.max(np.mean(sq, axis=1))) / B,
+                "certified",
+                f"max_i 1/m sum_j ||a_ij||^2 / B, B = {B}, for every x (see module docstring)",
+            ),
+            "ell": Constant(
+                float(math.sqrt(np.max(ell2))),
+                "certified",
+                "sqrt(max_i 1/m sum_j (||a_ij||^2/4 + lam + 2 rho)^2) (AsyncBC Assumption 5)",
+            ),
+        }
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    out = np.empty_like(t)
+    pos = t >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-t[pos]))
+    e = np.exp(t[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
+
+
+def logistic(
+    n: int = 8,
+    d: int = 10,
+    m: int = 50,
+    alpha: float = 0.1,
+    lam: float = 0.1,
+    rho: float = 0.0,
+    sep: float = 0.5,
+    seed: int = 0,
+    radius: float | None = None,
+    oracle: str = "exact",
+    noise_var: float = 0.0,
+    batch_size: int = 1,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> Logistic:
+    """Synthetic two-class logistic regression with Dirichlet(alpha p) label skew per client.
+
+    ``alpha = inf`` gives i.i.d. labels (``q_i = p``); small ``alpha`` gives single-label clients.
+    """
+    n, d, m = _params.count("n", n), _params.count("d", d), _params.count("m", m)
+    alpha_f = _params._number("alpha", alpha, "a number > 0 or inf") if alpha != math.inf else alpha
+    if not alpha_f > 0:
+        raise ParameterError(f"alpha={alpha!r} is not allowed; alpha must be a number > 0 or inf")
+    sep = _params.nonneg("sep", sep)
+    g = _params.rng(seed, "logistic")
+    u = g.standard_normal(d)
+    u /= np.linalg.norm(u)
+    if alpha_f == math.inf:
+        q = np.full(n, 0.5)
+    else:
+        q = np.array([g.dirichlet([alpha_f / 2, alpha_f / 2])[0] for _ in range(n)])
+        q = np.nan_to_num(q, nan=0.5)
+    y = np.where(g.random((n, m)) < q[:, None], 1.0, -1.0)
+    A = y[..., None] * sep * u + g.standard_normal((n, m, d)) / math.sqrt(d)
+    return Logistic(
+        A,
+        y,
+        lam=lam,
+        rho=rho,
+        radius=radius,
+        oracle=make_oracle(oracle, noise_var, batch_size),
+        dtype=dtype,
+        device=device,
+    )
+
+
+def asyncbc_logistic(
+    n: int = 64,
+    d: int = 20,
+    m: int = 50,
+    alpha: float = 0.1,
+    rho: float = 0.05,
+    lam: float = 0.0,
+    sep: float = 0.5,
+    seed: int = 0,
+    oracle: str = "minibatch",
+    batch_size: int = 32,
+    noise_var: float = 0.0,
+    radius: float | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> Logistic:
+    """AsyncBC Section 5 / D.2 setting on synthetic data: n = 64, batch 32, rho = 0.05, lam = 0."""
+    return logistic(
+        n=n,
+        d=d,
+        m=m,
+        alpha=alpha,
+        lam=lam,
+        rho=rho,
+        sep=sep,
+        seed=seed,
+        radius=radius,
+        oracle=oracle,
+        noise_var=noise_var,
+        batch_size=batch_size,
+        dtype=dtype,
+        device=device,
+    )

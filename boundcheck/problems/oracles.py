@@ -1,0 +1,345 @@
+"""Stochastic gradient oracles and the problem base class that delegates to them.
+
+An oracle decides what :meth:`Problem.sample`, :meth:`Problem.stochastic_grad_i` and
+:meth:`Problem.grad_difference_i` return, and which noise constants the problem certifies:
+
+* ``exact`` -- ``g = grad f_i(x)``; ``sigma2 = 0``; ``ell = L_i``.
+* ``gaussian`` -- ``g = grad f_i(x) + xi``, ``xi ~ N(0, noise_var I_d)`` drawn once per (replica,
+  slot) by :meth:`sample`. The variance of QAFeL Assumption 3.2 (``sigma_l^2``), FedPAQ Assumption 3
+  and SAEF Assumption 2 (main-text numbering) is ``sigma2 = E||xi||^2 = d * noise_var``, exact and
+  the same at every ``x``. With the same sample at two points the noise cancels, so AsyncBC
+  Assumption 5 holds with ``ell = L_i``.
+* ``independent`` -- the oracle of AsyncBC Theorem 3: the gradient difference is
+  ``g^i = grad f_i(x_t) - grad f_i(x_{t-1}) + xi_t`` with ``xi_t ~ N(0, noise_var I_d)`` independent
+  of everything else. ``E||xi_t||^2 = d * noise_var`` (``sigma2``); Assumption 5 fails for every
+  finite ``ell`` (the difference's second moment stays ``>= d * noise_var`` as ``x_{t-1} -> x_t``),
+  so ``ell = inf``.
+* ``minibatch`` -- ``B = batch_size`` sample indices drawn uniformly *with replacement* from the
+  client's ``m`` samples; ``g`` is the mean of their per-sample gradients. Available on finite-sum
+  families (least squares, logistic), which certify its ``sigma2`` and ``ell`` themselves.
+
+Reading of AsyncBC's "N(0, sigma I)" (Theorem 3) and "N(0, sigma)" (Appendix C): we read the
+parameter as the per-coordinate variance (``noise_var``), i.e. covariance ``noise_var * I``, as
+Appendix C says "variance sigma^2 = 0.01". Then ``E||xi||^2 = d * noise_var``, which is ``>=`` the
+``sigma^2`` that the proof of Theorem 3 uses, so the proof's lower bound stays valid under this reading.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+
+from boundcheck.errors import ParameterError
+from boundcheck.problems import _params
+from boundcheck.problems.base import Constant, Problem
+
+ORACLES = ("exact", "gaussian", "independent", "minibatch")
+
+
+class Oracle(ABC):
+    """How a problem answers stochastic gradient queries (see the module docstring)."""
+
+    name: str = "oracle"
+
+    @abstractmethod
+    def sample(
+        self, problem: SyntheticProblem, R: int, clients: torch.Tensor, generator: torch.Generator
+    ) -> Any: ...
+
+    @abstractmethod
+    def grad(
+        self, problem: SyntheticProblem, x: torch.Tensor, sample: Any, clients: torch.Tensor
+    ) -> torch.Tensor: ...
+
+    def grad_difference(
+        self,
+        problem: SyntheticProblem,
+        x_new: torch.Tensor,
+        x_old: torch.Tensor,
+        sample: Any,
+        clients: torch.Tensor,
+    ) -> torch.Tensor:
+        """Shared randomness at both points (AsyncBC Assumption 5)."""
+        return self.grad(problem, x_new, sample, clients) - self.grad(
+            problem, x_old, sample, clients
+        )
+
+    @abstractmethod
+    def constants(self, problem: SyntheticProblem) -> dict[str, Constant]:
+        """``sigma2`` and ``ell`` (and oracle-specific extras) on ``problem``."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"oracle": self.name}
+
+
+class Exact(Oracle):
+    """The deterministic oracle ``g = grad f_i(x)``."""
+
+    name = "exact"
+
+    def sample(self, problem, R, clients, generator):
+        return None
+
+    def grad(self, problem, x, sample, clients):
+        return problem.grad_i(x, clients)
+
+    def constants(self, problem):
+        Li = problem.constants["L_i"]
+        return {
+            "sigma2": Constant(0.0, "exact", "deterministic oracle: g = grad f_i(x)"),
+            "ell": Constant(
+                Li.value,
+                Li.provenance,
+                "AsyncBC Assumption 5 with a deterministic oracle is L_i-smoothness of each f_i: "
+                "ell = L_i = " + Li.how,
+            ),
+        }
+
+
+class GaussianNoise(Oracle):
+    """``g = grad f_i(x) + xi``, ``xi ~ N(0, noise_var I_d)``; one draw per (replica, slot)."""
+
+    name = "gaussian"
+
+    def __init__(self, noise_var: float) -> None:
+        self.noise_var = _params.nonneg("noise_var", noise_var)
+
+    def sample(self, problem, R, clients, generator):
+        std = math.sqrt(self.noise_var)
+        shape = (R, clients.shape[0], problem.d)
+        xi = torch.randn(shape, generator=generator, dtype=torch.float64, device=problem.device)
+        return (std * xi).to(problem.dtype)
+
+    def grad(self, problem, x, sample, clients):
+        g = problem.grad_i(x, clients)
+        return g if sample is None else g + _noise_like(sample, g)
+
+    def constants(self, problem):
+        Li = problem.constants["L_i"]
+        return {
+            "sigma2": Constant(
+                problem.d * self.noise_var,
+                "exact",
+                f"E||xi||^2 = d * noise_var = {problem.d} * {self.noise_var} for "
+                "xi ~ N(0, noise_var I_d), the same at every x (QAFeL sigma_l^2, FedPAQ/SAEF sigma^2)",
+            ),
+            "ell": Constant(
+                Li.value,
+                Li.provenance,
+                "with one shared sample at both points the additive noise cancels, "
+                "g(x,xi) - g(y,xi) = grad f_i(x) - grad f_i(y), so AsyncBC Assumption 5 holds with "
+                "ell = L_i = " + Li.how,
+            ),
+        }
+
+    def describe(self):
+        return {"oracle": self.name, "noise_var": self.noise_var}
+
+
+class IndependentNoise(GaussianNoise):
+    """AsyncBC Theorem 3: ``g^i_t = grad f_i(x_t) - grad f_i(x_{t-1}) + xi_t``, ``xi_t`` independent."""
+
+    name = "independent"
+
+    def grad_difference(self, problem, x_new, x_old, sample, clients):
+        g = problem.grad_i(x_new, clients) - problem.grad_i(x_old, clients)
+        return g if sample is None else g + _noise_like(sample, g)
+
+    def constants(self, problem):
+        out = super().constants(problem)
+        out["sigma2"] = Constant(
+            problem.d * self.noise_var,
+            "exact",
+            f"E||xi_t||^2 = d * noise_var = {problem.d} * {self.noise_var}: the variance of both "
+            "stochastic gradients and of the difference oracle g^i of AsyncBC Theorem 3 "
+            "(reading: N(0, sigma I) has covariance noise_var * I)",
+        )
+        out["ell"] = Constant(
+            math.inf if self.noise_var > 0 else out["ell"].value,
+            "exact" if self.noise_var > 0 else out["ell"].provenance,
+            "independent noise violates AsyncBC Assumption 5: E||g^i||^2 >= d * noise_var > 0 "
+            "while ||x_t - x_{t-1}|| -> 0, so no finite ell exists"
+            if self.noise_var > 0
+            else out["ell"].how,
+        )
+        return out
+
+
+class Minibatch(Oracle):
+    """Mean of ``batch_size`` per-sample gradients, indices uniform with replacement."""
+
+    name = "minibatch"
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = _params.count("batch_size", batch_size)
+
+    def sample(self, problem, R, clients, generator):
+        m = problem.samples_per_client(clients)  # (s,)
+        u = torch.rand(
+            (R, clients.shape[0], self.batch_size),
+            generator=generator,
+            dtype=torch.float64,
+            device=problem.device,
+        )
+        idx = torch.floor(u * m.to(torch.float64).view(1, -1, 1)).long()
+        return torch.minimum(idx, (m - 1).view(1, -1, 1))
+
+    def grad(self, problem, x, sample, clients):
+        if sample is None:
+            return problem.grad_i(x, clients)
+        if sample.shape[:2] != x.shape[:2]:
+            raise ParameterError(
+                f"sample has shape {tuple(sample.shape)}; it must start with x's (R, m) = "
+                f"{tuple(x.shape[:2])}"
+            )
+        return problem.sample_grads(x, clients, sample).mean(dim=2)
+
+    def constants(self, problem):
+        return problem.minibatch_constants(self.batch_size)
+
+    def describe(self):
+        return {"oracle": self.name, "batch_size": self.batch_size}
+
+
+def _noise_like(sample: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    if sample.shape != g.shape:
+        raise ParameterError(
+            f"sample has shape {tuple(sample.shape)}; it must match the gradients {tuple(g.shape)}"
+        )
+    return sample
+
+
+def make_oracle(oracle: str, noise_var: float = 0.0, batch_size: int = 1) -> Oracle:
+    """An oracle by name (``exact``, ``gaussian``, ``independent``, ``minibatch``)."""
+    _params.choice("oracle", oracle, ORACLES)
+    if oracle == "exact":
+        return Exact()
+    if oracle == "gaussian":
+        return GaussianNoise(noise_var)
+    if oracle == "independent":
+        return IndependentNoise(noise_var)
+    return Minibatch(batch_size)
+
+
+class SyntheticProblem(Problem):
+    """A :class:`Problem` whose stochastic oracle is an :class:`Oracle` (set by ``set_oracle``)."""
+
+    oracle: Oracle
+    finite_sum: bool = False
+
+    def __init__(
+        self, n: int, d: int, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    ) -> None:
+        n = _params.count("n", n)
+        d = _params.count("d", d)
+        super().__init__(n=n, d=d, dtype=_params.dtype(dtype), device=torch.device(device))
+        self.oracle = Exact()
+
+    # subclasses fill these two, then call ``_finish``
+    def _deterministic_constants(self) -> dict[str, Constant]:
+        raise NotImplementedError
+
+    def _finish(self, oracle: Oracle) -> None:
+        self.constants = self._deterministic_constants()
+        self.set_oracle(oracle)
+
+    def set_oracle(self, oracle: Oracle) -> None:
+        """Use ``oracle`` from now on and replace the oracle constants (``sigma2``, ``ell``, ...)."""
+        if isinstance(oracle, Minibatch) and not self.finite_sum:
+            raise ParameterError(
+                f"oracle='minibatch' is not allowed for {type(self).__name__}: it has no per-sample "
+                "structure; use oracle='exact', 'gaussian' or 'independent'"
+            )
+        for k in getattr(self, "_oracle_keys", ()):
+            self.constants.pop(k, None)
+        self.oracle = oracle
+        extra = oracle.constants(self)
+        self._oracle_keys = tuple(extra)
+        self.constants.update(extra)
+
+    # --- the contract, delegated --------------------------------------------------------------
+    def sample(self, R: int, clients: torch.Tensor | None, generator: torch.Generator) -> Any:
+        R = _params.count("R", R)
+        cl = self.all_clients() if clients is None else self._clients(clients, len(clients))
+        return self.oracle.sample(self, R, cl, generator)
+
+    def stochastic_grad_i(
+        self, x: torch.Tensor, sample: Any, clients: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        self._check_local(x)
+        cl = self._clients(clients, x.shape[1])
+        return self.oracle.grad(self, x, sample, cl)
+
+    def grad_difference_i(
+        self,
+        x_new: torch.Tensor,
+        x_old: torch.Tensor,
+        sample: Any,
+        clients: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        self._check_local(x_new)
+        if x_old.shape != x_new.shape:
+            raise ParameterError(
+                f"x_old has shape {tuple(x_old.shape)}; it must match x_new {tuple(x_new.shape)}"
+            )
+        cl = self._clients(clients, x_new.shape[1])
+        return self.oracle.grad_difference(self, x_new, x_old, sample, cl)
+
+    # --- finite-sum hooks (least squares, logistic) ---------------------------------------------
+    def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample_grads(
+        self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def minibatch_constants(self, batch_size: int) -> dict[str, Constant]:
+        raise NotImplementedError
+
+    # --- observed constants -----------------------------------------------------------------
+    def observe(self, xs: torch.Tensor) -> dict[str, Constant]:
+        """Observed ``G``, ``M2`` and ``zeta2``: maxima over the points ``xs`` (any shape ``(..., d)``).
+
+        Weaker than certified constants (DESIGN.md): they hold along the given trajectory only.
+        """
+        if xs.shape[-1] != self.d:
+            raise ParameterError(
+                f"xs has shape {tuple(xs.shape)}; its last axis must be d={self.d}"
+            )
+        pts = xs.reshape(-1, self.d).to(device=self.device, dtype=self.dtype)
+        gi = self.grad_i(pts.unsqueeze(1).expand(-1, self.n, -1))
+        g = gi.mean(dim=1)
+        k = pts.shape[0]
+        msg = f"max over {k} observed points"
+        return {
+            "G": Constant(
+                float(gi.pow(2).sum(-1).max()), "observed", msg + " of max_i ||grad f_i||^2"
+            ),
+            "M2": Constant(float(g.pow(2).sum(-1).max()), "observed", msg + " of ||grad f||^2"),
+            "zeta2": Constant(
+                float((gi - g.unsqueeze(1)).pow(2).sum(-1).max()),
+                "observed",
+                msg + " of max_i ||grad f_i - grad f||^2",
+            ),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        out.update(self.oracle.describe())
+        return out
+
+
+__all__ = [
+    "ORACLES",
+    "Exact",
+    "GaussianNoise",
+    "IndependentNoise",
+    "Minibatch",
+    "Oracle",
+    "SyntheticProblem",
+    "make_oracle",
+]

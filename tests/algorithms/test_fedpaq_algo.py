@@ -1,0 +1,249 @@
+"""Tests of FedAvg / FedPAQ (FedPAQ Algorithm 1) on diagonal quadratics with closed forms."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boundcheck.algorithms.fedpaq import eta_theorem1, eta_theorem2, fedavg, fedpaq
+from boundcheck.compressors import Compressor
+from boundcheck.errors import ParameterError
+from boundcheck.problems.base import Constant, Problem
+
+
+@dataclass
+class Quadratic(Problem):
+    """f_i(x) = a_i/2 ||x - b_i||^2 with Gaussian gradient noise of std ``noise`` per coordinate."""
+
+    a: torch.Tensor = None
+    b: torch.Tensor = None
+    noise: float = 0.0
+
+    def _sel(self, clients):
+        if clients is None:
+            clients = self.all_clients()
+        return self.a[clients].view(1, -1, 1), self.b[clients].unsqueeze(0)
+
+    def f_i(self, x, clients=None):
+        a, b = self._sel(clients)
+        return 0.5 * a.squeeze(-1) * ((x - b) ** 2).sum(-1)
+
+    def grad_i(self, x, clients=None):
+        a, b = self._sel(clients)
+        return a * (x - b)
+
+    def sample(self, R, clients, generator):
+        m = self.n if clients is None else len(clients)
+        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
+
+    def stochastic_grad_i(self, x, sample, clients=None):
+        return self.grad_i(x, clients) + self.noise * sample
+
+    @property
+    def x_star(self):
+        return (self.a.unsqueeze(1) * self.b).sum(0) / self.a.sum()
+
+
+def quad(n=4, d=3, noise=0.0, seed=0, device="cpu"):
+    g = torch.Generator().manual_seed(seed)
+    a = (0.5 + torch.rand(n, generator=g, dtype=torch.float64)).to(device)
+    b = torch.randn(n, d, generator=g, dtype=torch.float64).to(device)
+    p = Quadratic(n=n, d=d, device=device, a=a, b=b, noise=noise)
+    xs = p.x_star
+    fstar = float(p.f(xs.unsqueeze(0))[0])
+    p.constants["f_star"] = Constant(fstar, "exact", "closed form")
+    return p
+
+
+def closed_form_local(p, x, eta, tau):
+    """x_{k,tau}^{(i)} = b_i + (1 - eta a_i)^tau (x - b_i) for every node: (R, n, d)."""
+    c = (1 - eta * p.a).pow(tau).view(1, -1, 1)
+    return p.b.unsqueeze(0) + c * (x.unsqueeze(1) - p.b.unsqueeze(0))
+
+
+def test_tau1_full_participation_identity_is_gradient_descent():
+    # FedPAQ Remark 2 / DESIGN.md: tau = 1, q = 0, r = n, sigma = 0 is gradient descent.
+    p = quad(n=5, d=4)
+    x0 = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    tr = fedavg(p, K=6, tau=1, r=5, R=3, seed=0, eta=0.3, x0=x0, record_x=True)
+    x = x0.clone()
+    for k in range(7):
+        assert torch.allclose(tr["x"][k], x, rtol=0, atol=1e-13)
+        x = x - 0.3 * p.grad(x)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    tau=st.integers(1, 5),
+    eta=st.floats(0.01, 0.9),
+    seed=st.integers(0, 1000),
+)
+def test_closed_form_local_sgd_full_participation(n, tau, eta, seed):
+    p = quad(n=n, d=2, seed=seed)
+    x0 = torch.ones(2, dtype=torch.float64)
+    tr = fedpaq(p, K=3, tau=tau, r=n, R=2, seed=seed, eta=eta, x0=x0, record_x=True)
+    x = x0.expand(2, 2)
+    for k in range(3):
+        assert torch.allclose(tr["x"][k], x, atol=1e-12)
+        # bar x_{k,t} of eq. (20) and Theorem 2's lhs at it
+        for t in range(tau):
+            bar = closed_form_local(p, x, eta, t).mean(1)
+            assert torch.allclose(
+                tr["grad_norm_sq"][k * tau + t], (p.grad(bar) ** 2).sum(-1), atol=1e-12
+            )
+        x = closed_form_local(p, x, eta, tau).mean(1)
+    assert torch.allclose(tr["x"][3], x, atol=1e-12)
+    assert torch.allclose(tr["dist_sq"][3], ((x - p.x_star) ** 2).sum(-1), atol=1e-12)
+    assert torch.allclose(tr["f_gap"][3], p.f(x) - p.constants["f_star"].value, atol=1e-12)
+    assert (tr["f_gap"] >= -1e-12).all()
+
+
+def test_identical_clients_are_one_client():
+    # "n identical clients are one client" (DESIGN.md): n = 4 copies vs n = 1, no noise.
+    p1 = quad(n=1, d=3, seed=2)
+    p4 = Quadratic(n=4, d=3, a=p1.a.repeat(4), b=p1.b.repeat(4, 1))
+    kw = dict(K=4, tau=3, R=2, seed=0, eta=0.2, x0=torch.ones(3), record_x=True)
+    t1 = fedavg(p1, r=1, **kw)
+    t4 = fedavg(p4, r=2, **kw)
+    assert torch.allclose(t1["x"], t4["x"], atol=1e-14)
+
+
+def test_partial_participation_is_uniform_without_replacement():
+    # Line 2: S_k is uniform over the binom(n, r) subsets, independently per replica.
+    n, r, R = 4, 2, 3000
+    p = quad(n=n, d=2, seed=3)
+    x0 = torch.zeros(2, dtype=torch.float64)
+    tr = fedpaq(p, K=1, tau=2, r=r, R=R, seed=11, eta=0.1, x0=x0, record_x=True)
+    local = closed_form_local(p, x0.expand(1, 2), 0.1, 2)[0]  # (n, d)
+    subsets = list(itertools.combinations(range(n), r))
+    cands = torch.stack([local[list(s)].mean(0) for s in subsets])  # (6, d)
+    dist = (tr["x"][1].unsqueeze(1) - cands.unsqueeze(0)).norm(dim=-1)  # (R, 6)
+    assert (dist.min(1).values < 1e-12).all()  # every x_1 is the average of one r-subset
+    counts = torch.bincount(dist.argmin(1), minlength=len(subsets)).double()
+    expected = R / len(subsets)
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < 25.7  # 99.99% quantile of chi-square with 5 degrees of freedom
+
+
+def test_virtual_and_direct_agree_without_noise_at_full_participation():
+    p = quad(n=4, d=3, seed=4)
+    kw = dict(K=3, tau=2, r=4, R=2, seed=0, eta=0.2, record_x=True)
+    a = fedavg(p, virtual=True, **kw)
+    b = fedavg(p, virtual=False, **kw)
+    assert torch.allclose(a["x"], b["x"], atol=1e-14)
+    assert "grad_norm_sq" not in b.series and b.meta["sampling_shared_across_replicas"]
+
+
+def test_seeded_and_replicas_independent():
+    p = quad(n=6, d=3, noise=0.5)
+    kw = dict(K=3, tau=2, r=3, R=4, eta=0.1, record_x=True)
+    a, b, c = fedavg(p, seed=5, **kw), fedavg(p, seed=5, **kw), fedavg(p, seed=6, **kw)
+    assert torch.equal(a["x"], b["x"]) and torch.equal(a["grad_norm_sq"], b["grad_norm_sq"])
+    assert not torch.equal(a["x"], c["x"])
+    assert not torch.equal(a["x"][3, 0], a["x"][3, 1])  # replicas draw independent noise
+
+
+def test_noise_variance_of_one_local_step():
+    # tau = 1, r = n: x_1 = x_0 - eta (grad f(x_0) + mean_i noise_i); Var = eta^2 noise^2 / n.
+    n, R, eta, s = 5, 4000, 0.5, 2.0
+    p = quad(n=n, d=1, noise=s)
+    tr = fedavg(p, K=1, tau=1, r=n, R=R, seed=1, eta=eta, x0=torch.zeros(1), record_x=True)
+    mean_x1 = -eta * p.grad(torch.zeros(1, 1, dtype=torch.float64))[0, 0]
+    err = tr["x"][1, :, 0] - mean_x1
+    var = eta**2 * s**2 / n
+    assert abs(float(err.mean())) < 5 * math.sqrt(var / R)
+    assert abs(float(err.var()) / var - 1) < 5 * math.sqrt(2 / R)
+
+
+class HalfRandK(Compressor):
+    """Unbiased: keep each coordinate w.p. 1/2 and double it (q = 1); 16 bits per float kept."""
+
+    name = "half_rand"
+    biased = False
+
+    def __call__(self, x, generator=None):
+        keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
+        return torch.where(keep, 2 * x, torch.zeros_like(x))
+
+    def q(self, d):
+        return 1.0
+
+    def bits(self, d):
+        return 16 * d
+
+
+def test_quantized_uploads_are_unbiased_and_counted():
+    p = quad(n=3, d=4, seed=7)
+    R = 4000
+    kw = dict(K=1, tau=2, r=3, R=R, seed=2, eta=0.2, x0=torch.ones(4), record_x=True)
+    tr = fedpaq(p, quantizer=HalfRandK(), **kw)
+    ref = fedavg(p, **{k: v for k, v in kw.items() if k != "R"} | {"R": 1})
+    mean = tr["x"][1].mean(0)
+    se = tr["x"][1].std(0) / math.sqrt(R)
+    assert ((mean - ref["x"][1, 0]).abs() < 5 * se + 1e-12).all()
+    assert float(tr["bits_up"][1, 0]) == 3 * 16 * 4
+    assert float(tr["bits_down"][1, 0]) == 3 * 32 * 4
+    assert float(ref["bits_up"][1, 0]) == 3 * 32 * 4
+    # Lemma 4's quantity is 0 when r = n: x_{k+1} = hat x_{k+1}
+    assert float(tr["hat_gap"].abs().max()) < 1e-24
+
+
+def test_divergence_is_reported_not_raised():
+    p = quad(n=3, d=2)
+    x0 = torch.zeros(3, 2, dtype=torch.float64)
+    x0[1, 0] = float("nan")
+    tr = fedpaq(
+        p, K=3, tau=2, r=2, R=3, seed=0, eta=0.2, x0=x0, quantizer=HalfRandK(), record_x=True
+    )
+    assert tr.diverged_at.tolist() == [-1, 0, -1]
+    assert torch.isfinite(tr["x"][:, [0, 2]]).all()
+    blow = fedavg(p, K=120, tau=1, r=3, R=2, seed=0, eta=1e4, x0=torch.ones(2))
+    assert (blow.diverged_at > 0).all()
+
+
+def test_stepsize_helpers():
+    f = eta_theorem1(mu=2.0, tau=3)
+    assert f(0) == pytest.approx(2.0) and f(2) == pytest.approx(4 / (2 * 7))
+    assert eta_theorem2(L=4.0, T=16) == pytest.approx(1 / 16)
+    p = quad(n=2, d=1)
+    tr = fedavg(p, K=3, tau=3, r=2, R=1, seed=0, eta=f)
+    assert tr.params["eta"] == pytest.approx([2.0, 4 / 8, 4 / 14])
+
+
+@pytest.mark.parametrize(
+    "kw, word",
+    [
+        ({"r": 7}, "r=7"),
+        ({"tau": 0}, "tau=0"),
+        ({"eta": -0.1}, "eta_0"),
+        ({"eta": [0.1, 0.1]}, "one per period"),
+        ({"x0": torch.zeros(5)}, "x0 of shape"),
+        ({"quantizer": "qsgd"}, "quantizer="),
+        ({"R": 0}, "R=0"),
+    ],
+)
+def test_bad_parameters_refused(kw, word):
+    p = quad(n=3, d=2)
+    args = dict(K=3, tau=2, r=2, R=2, seed=0, eta=0.1) | kw
+    with pytest.raises(ParameterError, match=word):
+        fedpaq(p, **args)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cpu_gpu_parity():
+    kw = dict(K=3, tau=2, r=3, R=8, seed=3, eta=0.1, quantizer=HalfRandK(), record_x=True)
+    a = fedpaq(quad(n=5, d=3, noise=0.3, device="cpu"), **kw)
+    b = fedpaq(quad(n=5, d=3, noise=0.3, device="cuda"), device="cuda", **kw)
+    # generators differ across devices, so compare a noiseless identity run exactly-ish
+    kw0 = dict(K=3, tau=2, r=5, R=4, seed=3, eta=0.1, record_x=True)
+    c = fedavg(quad(n=5, d=3, device="cpu"), **kw0)
+    e = fedavg(quad(n=5, d=3, device="cuda"), **kw0)
+    assert torch.allclose(c["x"], e["x"].cpu(), atol=1e-12)
+    assert a["x"].shape == b["x"].shape and torch.isfinite(b["x"]).all()

@@ -1,0 +1,260 @@
+"""Tests of FedBuff / QAFeL (QAFeL Algorithms 1-3)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
+from boundcheck.algorithms.fedpaq import fedavg
+from boundcheck.algorithms.qafel import fedbuff, qafel
+from boundcheck.compressors import QSGDBits, TopK
+from boundcheck.errors import ParameterError
+from boundcheck.problems.base import Constant, Problem
+from boundcheck.problems.registry import make
+
+
+@dataclass
+class Quad(Problem):
+    """f_i(x) = a_i/2 ||x - b_i||^2, Gaussian gradient noise of std ``noise`` per coordinate."""
+
+    a: torch.Tensor = None
+    b: torch.Tensor = None
+    noise: float = 0.0
+
+    def _sel(self, clients):
+        if clients is None:
+            clients = self.all_clients()
+        return self.a[clients].view(1, -1, 1), self.b[clients].unsqueeze(0)
+
+    def f_i(self, x, clients=None):
+        a, b = self._sel(clients)
+        return 0.5 * a.squeeze(-1) * ((x - b) ** 2).sum(-1)
+
+    def grad_i(self, x, clients=None):
+        a, b = self._sel(clients)
+        return a * (x - b)
+
+    def sample(self, R, clients, generator):
+        m = self.n if clients is None else len(clients)
+        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
+
+    def stochastic_grad_i(self, x, sample, clients=None):
+        return self.grad_i(x, clients) + self.noise * sample
+
+
+def quad(n=4, d=3, noise=0.0, seed=0, device="cpu"):
+    g = torch.Generator().manual_seed(seed)
+    a = (0.5 + torch.rand(n, generator=g, dtype=torch.float64)).to(device)
+    b = torch.randn(n, d, generator=g, dtype=torch.float64).to(device)
+    p = Quad(n=n, d=d, device=device, a=a, b=b, noise=noise)
+    xs = (a.unsqueeze(1) * b).sum(0) / a.sum()
+    p.constants["f_star"] = Constant(float(p.f(xs.unsqueeze(0))[0]), "exact", "closed form")
+    return p
+
+
+def local(p, x, c, eta, P):
+    """Deterministic local SGD of client c from x (d,): b + (1 - eta a)^P (x - b)."""
+    return p.b[c] + (1 - eta * p.a[c]) ** P * (x - p.b[c])
+
+
+def random_schedule(n, T, K, seed):
+    """A random valid schedule: the update applied at step t read a version in [t - 3, t]."""
+    rng = np.random.default_rng(seed)
+    steps = np.repeat(np.arange(T), K)
+    reads = np.maximum(0, steps - rng.integers(0, 4, size=T * K))
+    return Schedule.from_events(
+        n=n, K=K, clients=rng.integers(0, n, T * K), read_versions=reads, applied_steps=steps
+    )
+
+
+def test_identity_qafel_is_fedbuff():
+    p = quad(n=6, d=3, noise=0.3)
+    kw = dict(T=25, R=4, seed=3, eta_l=0.1, eta_g=1.5, K=2, P=3, concurrency=4, record_x=True)
+    a = qafel(p, **kw)
+    b = fedbuff(p, **kw)
+    assert a.meta["schedule"]["tau_max"] == b.meta["schedule"]["tau_max"] >= 1
+    assert torch.equal(a["x"][:2], b["x"][:2])  # hat x^0 = x^0, so the first step is identical
+    # afterwards hat x^{t+1} = hat x^t + (x^{t+1} - hat x^t) equals x^{t+1} up to one rounding
+    assert torch.allclose(a["x"], b["x"], rtol=0, atol=1e-12)
+    assert float(a["hidden_gap"].max()) < 1e-26
+
+
+def test_fedbuff_all_clients_no_staleness_is_fedavg():
+    # FLSim-style equivalence: FedBuff with K = n, every client reading the current version.
+    n = 5
+    p = quad(n=n, d=3, noise=0.4)
+    sched = Schedule.synchronous(n=n, T=6)
+    fb = fedbuff(p, T=6, R=3, seed=9, eta_l=0.2, eta_g=1.0, K=n, P=3, schedule=sched, record_x=True)
+    fa = fedavg(p, K=6, tau=3, r=n, R=3, seed=9, eta=0.2, record_x=True)
+    assert torch.equal(fb["x"], fa["x"])
+    assert torch.equal(fb["bits_up"], fa["bits_up"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    T=st.integers(1, 12),
+    K=st.integers(1, 3),
+    P=st.integers(1, 3),
+    eta_g=st.floats(0.2, 2.0),
+    seed=st.integers(0, 10_000),
+)
+def test_fedbuff_matches_hand_loop_on_any_schedule(T, K, P, eta_g, seed):
+    # Closed form of each local run; the update applied at step t was computed from x^{read}.
+    n, eta_l = 3, 0.15
+    p = quad(n=n, d=2, seed=seed)
+    s = random_schedule(n, T, K, seed)
+    tr = fedbuff(p, T=T, R=1, seed=0, eta_l=eta_l, eta_g=eta_g, K=K, P=P, schedule=s, record_x=True)
+    xs = [torch.zeros(2, dtype=torch.float64)]
+    for t in range(T):
+        idx = s.step_indices(t)
+        upd = sum(
+            local(p, xs[s.read_version[e]], s.client[e], eta_l, P) - xs[s.read_version[e]]
+            for e in idx
+        )
+        xs.append(xs[t] + eta_g * upd / K)
+    assert torch.allclose(tr["x"][:, 0], torch.stack(xs), atol=1e-12)
+    assert tr.meta["schedule"]["tau_max"] == s.tau_max
+
+
+def test_clients_start_from_hidden_state_and_hidden_state_update():
+    # Q_s = top-1 (deterministic, biased): hat x^{t+1} = hat x^t + top1(x^{t+1} - hat x^t) and
+    # with K = 1, P = 1 and zero staleness x^{t+1} = x^t - eta_g eta_l grad f_c(hat x^t).
+    n, d, T = 3, 4, 8
+    p = quad(n=n, d=d, seed=5)
+    clients = [0, 1, 2, 1, 0, 2, 2, 1]
+    s = Schedule.from_events(
+        n=n, K=1, clients=clients, read_versions=range(T), applied_steps=range(T)
+    )
+    x0 = torch.arange(1.0, d + 1, dtype=torch.float64)
+    tr = qafel(p, T=T, R=1, seed=0, eta_l=0.1, eta_g=2.0, K=1, P=1, server_compressor=TopK(1),
+               schedule=s, x0=x0, record_x=True)  # fmt: skip
+    x, xh = tr["x"][:, 0], tr["x_hat"][:, 0]
+    top1 = TopK(1)
+    for t in range(T):
+        c = clients[t]
+        g = p.a[c] * (xh[t] - p.b[c])
+        assert torch.allclose(x[t + 1], x[t] - 2.0 * 0.1 * g, atol=1e-13)
+        assert torch.allclose(xh[t + 1], xh[t] + top1(x[t + 1] - xh[t]), atol=1e-13)
+    assert float(tr["hidden_gap"][1:].min()) > 0  # the hidden state really lags x
+    assert torch.allclose(tr["hidden_gap"][:, 0], ((x - xh) ** 2).sum(-1))
+
+
+def test_staleness_weight_and_momentum():
+    n, d = 2, 2
+    p = quad(n=n, d=d, seed=1)
+    # step 1 applies an update that read version 0: staleness 1, weight 1/sqrt(2)
+    s = Schedule.from_events(n=n, K=1, clients=[0, 1], read_versions=[0, 0], applied_steps=[0, 1])
+    kw = dict(T=2, R=1, seed=0, eta_l=0.1, eta_g=1.0, K=1, P=2, schedule=s, record_x=True)
+    plain = fedbuff(p, **kw)["x"][:, 0]
+    weighted = fedbuff(p, staleness_weight=True, **kw)["x"][:, 0]
+    u1 = local(p, plain[0], 1, 0.1, 2) - plain[0]
+    assert torch.allclose(weighted[1], plain[1], atol=0)  # staleness 0: weight 1
+    assert torch.allclose(weighted[2] - weighted[1], u1 / math.sqrt(2), atol=1e-14)
+    # server momentum: m^{t+1} = beta m^t + bar Delta^t / K, x^{t+1} = x^t + eta_g m^{t+1}
+    mom = fedbuff(p, beta=0.5, **kw)["x"][:, 0]
+    u0 = local(p, plain[0], 0, 0.1, 2) - plain[0]
+    assert torch.allclose(mom[1], plain[0] + u0, atol=1e-14)
+    assert torch.allclose(mom[2], mom[1] + 0.5 * u0 + u1, atol=1e-14)
+
+
+def test_bits_counted_from_compressors():
+    p = quad(n=8, d=10, noise=0.1)
+    q4 = QSGDBits(4)
+    tr = qafel(p, T=5, R=2, seed=0, eta_l=0.05, eta_g=1.0, K=3, P=2, client_compressor=q4,
+               server_compressor=q4, concurrency=3)  # fmt: skip
+    assert tr["bits_up"][:, 0].tolist() == [t * 3 * q4.bits(10) for t in range(6)]
+    assert tr["bits_down"][:, 0].tolist() == [t * q4.bits(10) for t in range(6)]
+    fb = fedbuff(p, T=5, R=2, seed=0, eta_l=0.05, eta_g=1.0, K=3, P=2, concurrency=3)
+    assert float(fb["bits_up"][5, 0]) == 5 * 3 * 32 * 10
+    assert tr.params["delta_c"] == q4.delta(10)
+
+
+def test_quantized_run_is_seeded_and_unbiased_client_quantizer():
+    p = quad(n=4, d=3)
+    sched = Schedule.synchronous(n=4, T=1)
+    kw = dict(T=1, seed=4, eta_l=0.1, eta_g=1.0, K=4, P=2, schedule=sched, record_x=True)
+    q = QSGDBits(2)
+    a = qafel(p, R=3, client_compressor=q, **kw)
+    b = qafel(p, R=3, client_compressor=q, **kw)
+    assert torch.equal(a["x"], b["x"])
+    R = 4000
+    big = qafel(p, R=R, client_compressor=q, **kw)["x"][1]
+    ref = fedbuff(p, R=1, **kw)["x"][1, 0]
+    se = big.std(0) / math.sqrt(R)
+    assert ((big.mean(0) - ref).abs() < 5 * se).all()  # Q_c unbiased => E[x^1] is FedBuff's x^1
+
+
+def test_divergence_reported_with_quantizers():
+    p = quad(n=4, d=3, noise=0.1)
+    x0 = torch.zeros(3, 3, dtype=torch.float64)
+    x0[2, 1] = float("inf")
+    q = QSGDBits(4)
+    tr = qafel(p, T=6, R=3, seed=0, eta_l=0.1, eta_g=1.0, K=2, P=2, client_compressor=q,
+               server_compressor=q, concurrency=2, x0=x0)  # fmt: skip
+    assert tr.diverged_at.tolist() == [-1, -1, 0]
+    assert torch.isfinite(tr["grad_norm_sq"][:, :2]).all()
+
+
+@pytest.mark.parametrize(
+    "kw, word",
+    [
+        ({"K": 0}, "K=0"),
+        ({"P": 0}, "P=0"),
+        ({"eta_l": 0.0}, "eta_l"),
+        ({"beta": 1.0}, "beta"),
+        ({"schedule": Schedule.synchronous(n=3, T=5)}, "schedule with K=3"),
+        ({"schedule": "fifo"}, "schedule="),
+        ({"client_compressor": 4}, "client_compressor"),
+        ({"x0": torch.zeros(2, 2)}, "x0 of shape"),
+    ],
+)
+def test_bad_parameters_refused(kw, word):
+    p = quad(n=4, d=3)
+    args = dict(T=5, R=2, seed=0, eta_l=0.1, eta_g=1.0, K=2, P=1, concurrency=2) | kw
+    with pytest.raises(ParameterError, match=word):
+        qafel(p, **args)
+
+
+def test_schedule_shorter_than_T_refused():
+    p = quad(n=4, d=3)
+    s = fedbuff_schedule(n=4, T=3, K=2, concurrency=2, seed=0)
+    with pytest.raises(ParameterError, match="covers T=3"):
+        fedbuff(p, T=5, R=1, seed=0, eta_l=0.1, eta_g=1.0, K=2, P=1, schedule=s)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cpu_gpu_parity():
+    # generators differ across devices; a deterministic run (no noise, top-k) must agree
+    kw = dict(T=10, R=4, seed=2, eta_l=0.1, eta_g=1.0, K=2, P=2, concurrency=3,
+              server_compressor=TopK(2), client_compressor=TopK(2), record_x=True)  # fmt: skip
+    a = qafel(quad(n=5, d=4, device="cpu"), **kw)
+    b = qafel(quad(n=5, d=4, device="cuda"), device="cuda", **kw)
+    assert torch.allclose(a["x"], b["x"].cpu(), atol=1e-12)
+    assert torch.allclose(a["grad_norm_sq"], b["grad_norm_sq"].cpu(), atol=1e-12)
+
+
+def test_qafel_4bit_reaches_fedbuff_loss_with_several_times_fewer_upload_bits():
+    # QAFeL Section 4 / Figure 4: with 4-bit qsgd at client and server, QAFeL converges about as
+    # fast as FedBuff and uploads several times fewer bits to reach the same loss. The problem is
+    # the problems module's synthetic logistic regression with Dirichlet(0.1) label skew.
+    p = make("logistic", n=10, d=50, m=20, alpha=0.1, lam=0.01, seed=0)
+    q4 = QSGDBits(4)
+    kw = dict(T=80, R=16, seed=1, eta_l=0.5, eta_g=1.0, K=5, P=2, concurrency=5)
+    fb = fedbuff(p, **kw)
+    qa = qafel(p, client_compressor=q4, server_compressor=q4, **kw)
+    assert qa.meta["schedule"]["tau_max"] >= 1  # a genuinely asynchronous schedule
+    f_fb, f_qa = fb["f_gap"].mean(1), qa["f_gap"].mean(1)
+    assert float(f_fb[40]) < 0.75 * float(f_fb[0])  # FedBuff makes real progress
+    for t_fb in (20, 40):
+        reached = (f_qa <= f_fb[t_fb]).nonzero()
+        assert len(reached), f"QAFeL never reaches FedBuff's loss at step {t_fb}"
+        t_qa = int(reached[0])
+        ratio = float(fb["bits_up"][t_fb, 0]) / float(qa["bits_up"][t_qa, 0])
+        assert ratio >= 3.0, (t_fb, t_qa, ratio)
