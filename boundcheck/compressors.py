@@ -281,6 +281,11 @@ class _KSparse(Compressor):
             return _check_int("k", self._k, 1, d)
         return min(d, max(1, math.ceil(self._ratio * d - 1e-9)))  # type: ignore[operator]
 
+    def bits(self, d: int) -> int:
+        """``k`` float32 values + their positions (:func:`_positions_bits`)."""
+        k = self.k(d)
+        return FLOAT_BITS * k + _positions_bits(k, d)
+
     def params(self) -> dict[str, object]:
         return {"k": self._k} if self._k is not None else {"ratio": self._ratio}
 
@@ -312,10 +317,6 @@ class TopK(_KSparse):
 
     def worst_ratio(self, d: int) -> float:
         return 1.0 - self.k(d) / d
-
-    def bits(self, d: int) -> int:
-        k = self.k(d)
-        return FLOAT_BITS * k + _positions_bits(k, d)
 
     def published(self, d: int) -> list[Published]:
         return [
@@ -392,10 +393,6 @@ class RandK(_KSparse):
     def q(self, d: int) -> float | None:
         return d / self.k(d) - 1.0 if self.unbiased else None
 
-    def bits(self, d: int) -> int:
-        k = self.k(d)
-        return FLOAT_BITS * k + _positions_bits(k, d)
-
     def published(self, d: int) -> list[Published]:
         k = self.k(d)
         pubs = [
@@ -411,9 +408,6 @@ class RandK(_KSparse):
         if self.unbiased:
             pubs.append(Published("q", d / k - 1.0, "Stich et al. 2018 / standard", "(d/k) rand_k"))
         return pubs
-
-    def params(self) -> dict[str, object]:
-        return super().params()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,33 +46,16 @@ from typing import Any
 
 import numpy as np
 
+from boundcheck.algorithms.common import check_float, check_int
 from boundcheck.errors import ParameterError
 
 __all__ = ["Schedule", "asyncbc_schedule", "fedbuff_schedule"]
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} is not allowed: expected an integer >= {minimum}")
-    return int(value)
-
-
-def _check_pos(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"{name}={value!r} is not allowed: expected a finite number > 0"
-        ) from None
-    if not math.isfinite(v) or v <= 0:
-        raise ParameterError(f"{name}={value!r} is not allowed: expected a finite number > 0")
-    return v
-
-
 def _rng(seed: int | np.random.Generator) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(_check_int("seed", seed, 0))
+    return np.random.default_rng(check_int("seed", seed, 0, numpy_ok=True))
 
 
 @dataclass
@@ -119,9 +102,9 @@ class Schedule:
         ``first_step, first_step+1, ...`` each with exactly ``K`` updates in nondecreasing order,
         and read versions that are negative, below ``first_step`` or after the applied step.
         """
-        n = _check_int("n", n, 1)
-        K = _check_int("K", K, 1)
-        first_step = _check_int("first_step", first_step, 0)
+        n = check_int("n", n, 1, numpy_ok=True)
+        K = check_int("K", K, 1, numpy_ok=True)
+        first_step = check_int("first_step", first_step, 0, numpy_ok=True)
         c = np.asarray(clients, dtype=np.int64).reshape(-1)
         v = np.asarray(read_versions, dtype=np.int64).reshape(-1)
         s = np.asarray(applied_steps, dtype=np.int64).reshape(-1)
@@ -160,8 +143,8 @@ class Schedule:
 
         With this schedule FedBuff is synchronous FedAvg with full participation.
         """
-        n = _check_int("n", n, 1)
-        T = _check_int("T", T, 1)
+        n = check_int("n", n, 1, numpy_ok=True)
+        T = check_int("T", T, 1, numpy_ok=True)
         steps = first_step + np.repeat(np.arange(T), n)
         return cls.from_events(
             n=n,
@@ -267,18 +250,18 @@ def fedbuff_schedule(
     Give exactly one of ``concurrency`` (mean number training at once) or ``rate`` (starts per unit
     time): ``rate = concurrency / (sigma * sqrt(2/pi))``.
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 1)
-    K = _check_int("K", K, 1)
-    sigma = _check_pos("sigma", sigma)
+    n = check_int("n", n, 1, numpy_ok=True)
+    T = check_int("T", T, 1, numpy_ok=True)
+    K = check_int("K", K, 1, numpy_ok=True)
+    sigma = check_float("sigma", sigma)
     if (concurrency is None) == (rate is None):
         raise ParameterError(
             f"concurrency={concurrency!r}, rate={rate!r} is not allowed: give exactly one of them"
         )
     if rate is None:
-        concurrency = _check_pos("concurrency", concurrency)
+        concurrency = check_float("concurrency", concurrency)
         rate = concurrency / (sigma * math.sqrt(2.0 / math.pi))
-    rate = _check_pos("rate", rate)
+    rate = check_float("rate", rate)
     rng = _rng(seed)
 
     need = T * K
@@ -368,10 +351,10 @@ def asyncbc_schedule(
     time) or runs alongside them (``busy="parallel"``). Equal finish times are broken by the order in
     which the tasks were handed out.
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 1)
-    tau_C = _check_int("tau_C", tau_C, 1)
-    tau = _check_pos("tau", tau)
+    n = check_int("n", n, 1, numpy_ok=True)
+    T = check_int("T", T, 1, numpy_ok=True)
+    tau_C = check_int("tau_C", tau_C, 1, numpy_ok=True)
+    tau = check_float("tau", tau)
     if tau_C > n:
         raise ParameterError(f"tau_C={tau_C} is not allowed: expected 1 <= tau_C <= n = {n}")
     if busy not in ("queue", "parallel"):

@@ -19,7 +19,6 @@ AsyncBC Theorems 1-2 (one draw; the expectation is over replicas).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -27,7 +26,17 @@ import numpy as np
 import torch
 
 from boundcheck.algorithms.async_sim import Schedule, asyncbc_schedule
-from boundcheck.algorithms.common import Streams, update_divergence
+from boundcheck.algorithms.common import (
+    Streams,
+    check_float,
+    check_int,
+    f_gap,
+    initial_point,
+    new_divergence,
+    resolve_device,
+    sq_norm,
+    update_divergence,
+)
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Identity
 from boundcheck.errors import ParameterError
@@ -35,19 +44,15 @@ from boundcheck.problems.base import Problem
 
 Sampling = Literal["shared", "independent"]
 _FULL = Identity()  # 32 bits per entry of an uncompressed vector
+#: The scalar series of AsyncBC and SARAH (rows x_0..x_{T-1}).
+_BC_SERIES = ("grad_norm_sq", "f_gap", "m_norm_sq", "bits_up", "bits_down")
 
 
 # --- validation and small helpers --------------------------------------------------------------
-def _pos_int(name: str, v: Any, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
-
-
 def _stepsize(eta: Any, R: int, dev: torch.device, dtype: torch.dtype) -> float | torch.Tensor:
     """``eta``: a number, or one stepsize per replica (shape ``(R,)``: a stepsize grid in one batch)."""
     if isinstance(eta, (int, float, np.floating)) and not isinstance(eta, bool):
-        return _pos_float("eta", eta)
+        return check_float("eta", eta)
     try:
         e = torch.as_tensor(eta, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError):
@@ -66,50 +71,26 @@ def _eta_param(eta: float | torch.Tensor) -> float | list[float]:
     return eta if isinstance(eta, float) else eta.squeeze(1).tolist()
 
 
-def _pos_float(name: str, v: Any) -> float:
-    if isinstance(v, bool):
-        raise ParameterError(f"{name} must be a finite number > 0, got {v!r}")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a finite number > 0, got {v!r}") from None
-    if not (math.isfinite(f) and f > 0):
-        raise ParameterError(f"{name} must be a finite number > 0, got {v!r}")
-    return f
+def _checked(
+    problem: Problem, T: Any, R: Any, eta: Any, tau_C: Any, tau: Any, device: Any,
+    dtype: torch.dtype,
+) -> tuple[int, int, float | torch.Tensor, int, float, torch.device]:  # fmt: skip
+    """``T >= 2``, ``R``, ``eta``, ``1 <= tau_C <= n``, ``tau > 0`` and the device, checked in the
+    order the event-driven methods (AsyncBC, Async-GD) have always checked them."""
+    T, R = check_int("T", T, 2, numpy_ok=True), check_int("R", R, 1, numpy_ok=True)
+    tau_C = check_int("tau_C", tau_C, 1, numpy_ok=True)
+    if tau_C > problem.n:
+        raise ParameterError(f"tau_C={tau_C} must satisfy 1 <= tau_C <= n = {problem.n}")
+    tau = check_float("tau", tau)
+    dev = resolve_device(problem, device)
+    return T, R, _stepsize(eta, R, dev, dtype), tau_C, tau, dev
 
 
-def _device(problem: Problem, device: torch.device | str | None) -> torch.device:
-    pdev = torch.device(problem.device)
-    if device is not None:
-        dev = torch.device(device)
-        if dev.type != pdev.type or (
-            dev.index is not None and pdev.index is not None and dev.index != pdev.index
-        ):
-            raise ParameterError(
-                f"device={dev} differs from the problem's device {pdev}; build the problem on {dev}"
-            )
-    return pdev
-
-
-def _x0(x0: Any, R: int, d: int, dev: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    if x0 is None:
-        return torch.zeros(R, d, device=dev, dtype=dtype)
-    x = torch.as_tensor(x0, device=dev, dtype=dtype)
-    if x.shape == (d,):
-        return x.unsqueeze(0).expand(R, d).clone()
-    if x.shape == (R, d):
-        return x.clone()
-    raise ParameterError(f"x0 must have shape ({d},) or ({R}, {d}), got {tuple(x.shape)}")
-
-
-def _f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
-    fx = problem.f(x)
-    c = problem.constants.get("f_star")
-    return fx - c.value if c is not None else fx
-
-
-def _sq(v: torch.Tensor) -> torch.Tensor:
-    return (v * v).sum(dim=-1)
+def _meta(name: str, source: str, params: dict[str, Any], seed: int, dev: torch.device,
+          dtype: torch.dtype, problem: Problem, **rest: Any) -> dict[str, Any]:  # fmt: skip
+    """The meta every AsyncBC-paper trace starts with, followed by ``rest``."""
+    return {"algorithm": name, "source": source, "params": params, "seed": seed,
+            "device": str(dev), "dtype": str(dtype), "problem": problem.describe(), **rest}  # fmt: skip
 
 
 def _schedule(
@@ -179,7 +160,7 @@ class _Recorder:
                  names: Sequence[str], vectors: Sequence[str]) -> None:  # fmt: skip
         self.S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in names}
         self.V = {k: torch.empty(T, R, d, device=dev, dtype=dtype) for k in vectors}
-        self.diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
+        self.diverged_at = new_divergence(R, dev)
 
     def row(self, t: int, problem: Problem, x: torch.Tensor, **extra: Any) -> None:
         update_divergence(
@@ -188,8 +169,8 @@ class _Recorder:
             x,
             *[v for v in extra.values() if torch.is_tensor(v) and v.dim() == 2],
         )
-        self.S["grad_norm_sq"][t] = _sq(problem.grad(x))
-        self.S["f_gap"][t] = _f_gap(problem, x)
+        self.S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
+        self.S["f_gap"][t] = f_gap(problem, x)
         if "x" in self.V:
             self.V["x"][t] = x
         for k, v in extra.items():
@@ -197,6 +178,13 @@ class _Recorder:
                 self.V[k][t] = v
             elif k in self.S:
                 self.S[k][t] = v
+
+    def finish(self, T: int, x: torch.Tensor, name: str, params: dict[str, Any],
+               meta: dict[str, Any]) -> Trace:  # fmt: skip
+        """The trace, after marking replicas whose final iterate ``x = x_T`` is not finite."""
+        update_divergence(self.diverged_at, T, x)
+        return Trace(algorithm=name, params=params, series={**self.S, **self.V},
+                     diverged_at=self.diverged_at, meta=meta)  # fmt: skip
 
 
 # --- the oracles ----------------------------------------------------------------------------
@@ -246,13 +234,7 @@ def _asyncbc(
     record_x: bool,
     name: str,
 ) -> Trace:
-    T, R = _pos_int("T", T, 2), _pos_int("R", R)
-    tau_C = _pos_int("tau_C", tau_C)
-    if tau_C > problem.n:
-        raise ParameterError(f"tau_C={tau_C} must satisfy 1 <= tau_C <= n = {problem.n}")
-    tau = _pos_float("tau", tau)
-    dev = _device(problem, device)
-    eta = _stepsize(eta, R, dev, dtype)
+    T, R, eta, tau_C, tau, dev = _checked(problem, T, R, eta, tau_C, tau, device, dtype)
     d, n = problem.d, problem.n
     streams = Streams(seed, dev)
     steps = T - 1  # server steps t = 1..T-1 produce x_2..x_T; rows hold x_0..x_{T-1}
@@ -260,8 +242,7 @@ def _asyncbc(
     by_version = _tasks_by_version(sched, steps)
     clients_np = sched.client
     diff = _Diff(problem, stochastic, sampling, streams.torch("noise"))
-    rec = _Recorder(T, R, d, dev, dtype, ("grad_norm_sq", "f_gap", "m_norm_sq", "bits_up", "bits_down"),
-                    ("x", "m") if record_x else ())  # fmt: skip
+    rec = _Recorder(T, R, d, dev, dtype, _BC_SERIES, ("x", "m") if record_x else ())
     pending: dict[int, torch.Tensor] = {}
 
     def hand_out(version: int, x_new: torch.Tensor, x_old: torch.Tensor) -> int:
@@ -277,11 +258,11 @@ def _asyncbc(
         return len(idx)
 
     # line 1: m_0 = grad f(x_0) (exact, footnote 3), x_1 = x_0 - eta m_0
-    x_prev = _x0(x0, R, d, dev, dtype)
+    x_prev = initial_point(x0, R, d, dev, dtype)
     m = problem.grad(x_prev).to(dtype)
     bits_up = n * _FULL.bits(d)  # n local gradients for m_0 (footnote 3: omitted from the rates)
     bits_down = n * _FULL.bits(d)  # x_0 sent to all n clients
-    rec.row(0, problem, x_prev, m=m, m_norm_sq=_sq(m), bits_up=bits_up, bits_down=bits_down)
+    rec.row(0, problem, x_prev, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
     x = x_prev - eta * m
     # line 2-3: tau_C initial tasks, each gets (x_1, x_0)
     hand_out(1, x, x_prev)
@@ -291,33 +272,30 @@ def _asyncbc(
         g = pending.pop(e)  # line 5: g_{t - tau_t}^{j_t}
         m = m + g  # line 6
         bits_up += _FULL.bits(d)
-        rec.row(t, problem, x, m=m, m_norm_sq=_sq(m), bits_up=bits_up, bits_down=bits_down)
+        rec.row(t, problem, x, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
         x_next = x - eta * m  # line 7
         hand_out(t + 1, x_next, x)  # lines 8-9: the next task reads (x_{t+1}, x_t)
         bits_down += 2 * _FULL.bits(d)
         x_prev, x = x, x_next
-    update_divergence(rec.diverged_at, T, x)
-    series = {**rec.S, **rec.V}
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None}  # fmt: skip
-    meta = {
-        "algorithm": name,
-        "source": "AsyncBC Algorithm 2" if stochastic else "AsyncBC Algorithm 1",
-        "params": params,
-        "seed": seed,
-        "device": str(dev),
-        "dtype": str(dtype),
-        "problem": problem.describe(),
-        "schedule": _sched_meta(sched, steps),
-        "tau_max": int(sched.staleness[:steps].max()),
-        "x_final": x,
-        "grad_norm_sq": "row t: ||grad f(x_t)||^2, t = 0..T-1 (lhs of Theorems 1-2: mean over rows)",
-        "m_norm_sq": "row t: ||m_t||^2 with x_{t+1} = x_t - eta m_t (the proofs' sums of ||m_i||^2)",
-        "bits": "cumulative; row 0 counts m_0 = grad f(x_0) (n uploads, n downloads of x_0); each "
+    meta = _meta(
+        name,
+        "AsyncBC Algorithm 2" if stochastic else "AsyncBC Algorithm 1",
+        params,
+        seed,
+        dev,
+        dtype,
+        problem,
+        schedule=_sched_meta(sched, steps),
+        tau_max=int(sched.staleness[:steps].max()),
+        x_final=x,
+        grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1 (lhs of Theorems 1-2: mean over rows)",
+        m_norm_sq="row t: ||m_t||^2 with x_{t+1} = x_t - eta m_t (the proofs' sums of ||m_i||^2)",
+        bits="cumulative; row 0 counts m_0 = grad f(x_0) (n uploads, n downloads of x_0); each "
         "step one upload and two downloaded vectors (x_{t+1}, x_t); 32 bits per entry",
-    }
-    return Trace(algorithm=name, params=params, series=series, diverged_at=rec.diverged_at,
-                 meta=meta)  # fmt: skip
+    )
+    return rec.finish(T, x, name, params, meta)
 
 
 def asyncbc_gd(
@@ -417,8 +395,8 @@ def sarah(
     independent-noise oracle). Written without the event machinery, so that "AsyncBC with ``tau_C = 1``
     is SARAH" is a test between two implementations. Trace as :func:`asyncbc_gd`.
     """
-    T, R = _pos_int("T", T, 2), _pos_int("R", R)
-    dev = _device(problem, device)
+    T, R = check_int("T", T, 2, numpy_ok=True), check_int("R", R, 1, numpy_ok=True)
+    dev = resolve_device(problem, device)
     eta = _stepsize(eta, R, dev, dtype)
     d, n = problem.d, problem.n
     streams = Streams(seed, dev)
@@ -431,21 +409,19 @@ def sarah(
                 f"clients must hold at least T-1={T - 1} ids in [0, {n}), got {cl_np.tolist()[:10]}..."
             )
     diff = _Diff(problem, stochastic, sampling, streams.torch("noise"))
-    rec = _Recorder(T, R, d, dev, dtype, ("grad_norm_sq", "f_gap", "m_norm_sq", "bits_up", "bits_down"),
-                    ("x", "m") if record_x else ())  # fmt: skip
-    x_prev = _x0(x0, R, d, dev, dtype)
+    rec = _Recorder(T, R, d, dev, dtype, _BC_SERIES, ("x", "m") if record_x else ())
+    x_prev = initial_point(x0, R, d, dev, dtype)
     m = problem.grad(x_prev).to(dtype)
     bits_up = bits_down = n * _FULL.bits(d)
-    rec.row(0, problem, x_prev, m=m, m_norm_sq=_sq(m), bits_up=bits_up, bits_down=bits_down)
+    rec.row(0, problem, x_prev, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
     x = x_prev - eta * m
     for t in range(1, T):
         i_t = torch.as_tensor(cl_np[t - 1 : t], device=dev, dtype=torch.long)
         bits_down += 2 * _FULL.bits(d)
         m = m + diff(i_t, x, x_prev)[:, 0]
         bits_up += _FULL.bits(d)
-        rec.row(t, problem, x, m=m, m_norm_sq=_sq(m), bits_up=bits_up, bits_down=bits_down)
+        rec.row(t, problem, x, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
         x_prev, x = x, x - eta * m
-    update_divergence(rec.diverged_at, T, x)
     params = {
         "T": T,
         "R": R,
@@ -453,11 +429,9 @@ def sarah(
         "stochastic": stochastic,
         "sampling": sampling,
     }
-    meta = {"algorithm": "sarah", "source": "AsyncBC Section 4.2 (Nguyen et al., 2017)",
-            "params": params, "seed": seed, "device": str(dev), "dtype": str(dtype),
-            "problem": problem.describe(), "clients": cl_np[: T - 1].tolist(), "x_final": x}  # fmt: skip
-    return Trace(algorithm="sarah", params=params, series={**rec.S, **rec.V},
-                 diverged_at=rec.diverged_at, meta=meta)  # fmt: skip
+    meta = _meta("sarah", "AsyncBC Section 4.2 (Nguyen et al., 2017)", params, seed, dev, dtype,
+                 problem, clients=cl_np[: T - 1].tolist(), x_final=x)  # fmt: skip
+    return rec.finish(T, x, "sarah", params, meta)
 
 
 # --- the baseline without bias correction ---------------------------------------------------
@@ -479,13 +453,7 @@ def _async_plain(
     record_x: bool,
     name: str,
 ) -> Trace:
-    T, R = _pos_int("T", T, 2), _pos_int("R", R)
-    tau_C = _pos_int("tau_C", tau_C)
-    if tau_C > problem.n:
-        raise ParameterError(f"tau_C={tau_C} must satisfy 1 <= tau_C <= n = {problem.n}")
-    tau = _pos_float("tau", tau)
-    dev = _device(problem, device)
-    eta = _stepsize(eta, R, dev, dtype)
+    T, R, eta, tau_C, tau, dev = _checked(problem, T, R, eta, tau_C, tau, device, dtype)
     d = problem.d
     streams = Streams(seed, dev)
     steps = T  # steps t = 1..T produce x_1..x_T; rows hold x_0..x_{T-1}
@@ -509,7 +477,7 @@ def _async_plain(
         for j, e in enumerate(idx.tolist()):
             pending[e] = g[:, j]
 
-    x = _x0(x0, R, d, dev, dtype)
+    x = initial_point(x0, R, d, dev, dtype)
     bits_up, bits_down = 0, tau_C * _FULL.bits(d)
     hand_out(1, x)  # the tau_C initial tasks compute at x_0
     for t in range(1, T + 1):
@@ -520,25 +488,23 @@ def _async_plain(
         if t < T:
             hand_out(t + 1, x)  # a new client u.a.r. computes at x_t
             bits_down += _FULL.bits(d)
-    update_divergence(rec.diverged_at, T, x)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy}
-    meta = {
-        "algorithm": name,
-        "source": "AsyncBC Table 1 / Section 5 baseline (Koloskova et al., 2022)",
-        "params": params,
-        "seed": seed,
-        "device": str(dev),
-        "dtype": str(dtype),
-        "problem": problem.describe(),
-        "schedule": _sched_meta(sched, steps),
-        "tau_max": int(sched.staleness[:steps].max()),
-        "x_final": x,
-        "grad_norm_sq": "row t: ||grad f(x_t)||^2, t = 0..T-1",
-        "bits": "cumulative bits before step t+1; tau_C initial downloads of x_0 at row 0; one "
+    meta = _meta(
+        name,
+        "AsyncBC Table 1 / Section 5 baseline (Koloskova et al., 2022)",
+        params,
+        seed,
+        dev,
+        dtype,
+        problem,
+        schedule=_sched_meta(sched, steps),
+        tau_max=int(sched.staleness[:steps].max()),
+        x_final=x,
+        grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1",
+        bits="cumulative bits before step t+1; tau_C initial downloads of x_0 at row 0; one "
         "upload and one download per step; 32 bits per entry",
-    }
-    return Trace(algorithm=name, params=params, series={**rec.S, **rec.V},
-                 diverged_at=rec.diverged_at, meta=meta)  # fmt: skip
+    )
+    return rec.finish(T, x, name, params, meta)
 
 
 def async_gd(

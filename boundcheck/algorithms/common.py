@@ -1,11 +1,18 @@
-"""Shared plumbing of the batched algorithms: seeded random streams and divergence tracking."""
+"""Shared plumbing of the batched algorithms: parameter checks, seeded random streams, the initial
+point, divergence tracking and the quantities every trace records."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
+
+from boundcheck.compressors import Compressor
+from boundcheck.errors import ParameterError
+from boundcheck.problems.base import Problem
 
 STREAMS = ("data", "sampling", "delays", "compressor_up", "compressor_down", "noise")
 
@@ -53,3 +60,112 @@ def update_divergence(diverged_at: torch.Tensor, step: int, *tensors: torch.Tens
         bad |= ~torch.isfinite(t.reshape(t.shape[0], -1)).all(dim=1)
     newly = bad & (diverged_at < 0)
     diverged_at[newly] = step
+
+
+# --- parameter checks (user mistakes raise ParameterError, DESIGN.md) -----------------------------
+def check_int(name: str, value: Any, minimum: int, *, numpy_ok: bool = False) -> int:
+    """``value`` as int if it is an integer >= ``minimum`` (never a bool), else ParameterError.
+
+    NumPy integers are accepted only with ``numpy_ok`` (the schedules and AsyncBC take ids and
+    counts straight from arrays).
+    """
+    types = (int, np.integer) if numpy_ok else int
+    if isinstance(value, bool) or not isinstance(value, types) or value < minimum:
+        raise ParameterError(f"{name}={value!r} is not allowed: expected an integer >= {minimum}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, *, minimum: float = 0.0, strict: bool = True) -> float:
+    """``value`` as a finite float > ``minimum`` (or >= if not ``strict``), else ParameterError.
+
+    A bool is refused (as in :func:`check_int`): ``True`` is no stepsize.
+    """
+    try:
+        v = float("nan") if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not math.isfinite(v) or (v <= minimum if strict else v < minimum):
+        rel = ">" if strict else ">="
+        raise ParameterError(
+            f"{name}={value!r} is not allowed: expected a finite number {rel} {minimum:g}"
+        )
+    return v
+
+
+def check_problem(problem: Any) -> Problem:
+    if not isinstance(problem, Problem):
+        raise ParameterError(f"problem={problem!r} is not allowed: expected a boundcheck Problem")
+    return problem
+
+
+def check_compressor(name: str, c: Any) -> Compressor:
+    if not isinstance(c, Compressor):
+        raise ParameterError(f"{name}={c!r} is not allowed: expected a boundcheck Compressor")
+    return c
+
+
+def resolve_device(problem: Problem, device: Any) -> torch.device:
+    """The run's device: the problem's unless ``device`` names the same one."""
+    pdev = torch.device(problem.device)
+    if device is None:
+        return pdev
+    dev = torch.device(device)
+    if dev.type != pdev.type or (dev.index is not None and pdev.index not in (None, dev.index)):
+        raise ParameterError(
+            f"device={device!r} is not allowed: the problem lives on {pdev}; build it on {dev}"
+        )
+    return pdev
+
+
+def initial_point(
+    x0: Any, R: int, d: int, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    """``x0`` of shape ``(d,)`` or ``(R, d)`` (default zeros) as a fresh ``(R, d)`` tensor."""
+    if x0 is None:
+        return torch.zeros(R, d, device=device, dtype=dtype)
+    x = torch.as_tensor(x0, device=device, dtype=dtype)
+    if x.shape == (d,):
+        return x.unsqueeze(0).repeat(R, 1)
+    if x.shape == (R, d):
+        return x.clone()
+    raise ParameterError(
+        f"x0 of shape {tuple(x.shape)} is not allowed: expected ({d},) or ({R}, {d})"
+    )
+
+
+# --- what the runs compute and record ------------------------------------------------------------
+def new_divergence(R: int, device: torch.device) -> torch.Tensor:
+    """The ``(R,)`` first-divergence record, -1 everywhere (see :func:`update_divergence`)."""
+    return torch.full((R,), -1, dtype=torch.long, device=device)
+
+
+def sq_norm(x: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean norm over the last axis."""
+    return (x * x).sum(dim=-1)
+
+
+def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
+    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``(R, d) -> (R,)``."""
+    f = problem.f(x)
+    fs = problem.constants.get("f_star")
+    return f - fs.value if fs is not None else f
+
+
+def safe_compress(C: Compressor, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """``C(x)`` with every message (last axis) that a diverged replica has spoilt passed as zeros
+    and returned as NaN, so a diverged replica stays diverged (and is reported) without crashing
+    the compressor; the compressor draws the same random numbers, so the other replicas' streams
+    are unchanged.
+
+    Spoilt means holding a non-finite entry, or finite entries whose 2-norm exceeds the dtype's
+    range (the compressors refuse such a message; a replica on its way to infinity passes there).
+    """
+    m = x.abs().amax(dim=-1, keepdim=True)  # NaN propagates, inf stays inf
+    scaled = torch.linalg.vector_norm(
+        x / torch.where(m > 0, m, torch.ones_like(m)), dim=-1, keepdim=True
+    )
+    ok = torch.isfinite(m * scaled) & torch.isfinite(x).all(dim=-1, keepdim=True)
+    if bool(ok.all()):
+        return C(x, gen)
+    out = C(torch.where(ok, x, torch.zeros_like(x)), gen)
+    return torch.where(ok, out, torch.full_like(out, math.nan))

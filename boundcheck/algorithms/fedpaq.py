@@ -35,7 +35,20 @@ from typing import Any
 
 import torch
 
-from boundcheck.algorithms.common import Streams, update_divergence
+from boundcheck.algorithms.common import (
+    Streams,
+    check_compressor,
+    check_float,
+    check_int,
+    check_problem,
+    f_gap,
+    initial_point,
+    new_divergence,
+    resolve_device,
+    safe_compress,
+    sq_norm,
+    update_divergence,
+)
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
@@ -44,90 +57,7 @@ from boundcheck.problems.base import Problem
 __all__ = ["eta_theorem1", "eta_theorem2", "fedavg", "fedpaq"]
 
 
-# --- helpers shared with qafel.py ------------------------------------------------------------------
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as int if it is an integer >= ``minimum``, else ParameterError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}={value!r} is not allowed: expected an integer >= {minimum}")
-    return value
-
-
-def check_float(name: str, value: Any, *, minimum: float = 0.0, strict: bool = True) -> float:
-    """``value`` as a finite float > ``minimum`` (or >= if not ``strict``), else ParameterError."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not math.isfinite(v) or (v <= minimum if strict else v < minimum):
-        rel = ">" if strict else ">="
-        raise ParameterError(
-            f"{name}={value!r} is not allowed: expected a finite number {rel} {minimum}"
-        )
-    return v
-
-
-def check_problem(problem: Any) -> Problem:
-    if not isinstance(problem, Problem):
-        raise ParameterError(f"problem={problem!r} is not allowed: expected a boundcheck Problem")
-    return problem
-
-
-def check_compressor(name: str, c: Any) -> Compressor:
-    if not isinstance(c, Compressor):
-        raise ParameterError(f"{name}={c!r} is not allowed: expected a boundcheck Compressor")
-    return c
-
-
-def resolve_device(problem: Problem, device: Any) -> torch.device:
-    """The run's device: the problem's unless ``device`` names the same one."""
-    pdev = torch.device(problem.device)
-    if device is None:
-        return pdev
-    dev = torch.device(device)
-    if dev.type != pdev.type or (dev.index is not None and pdev.index not in (None, dev.index)):
-        raise ParameterError(
-            f"device={device!r} is not allowed: the problem lives on {pdev}; build it on {dev}"
-        )
-    return pdev
-
-
-def initial_point(
-    x0: Any, R: int, d: int, device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
-    """``x0`` of shape ``(d,)`` or ``(R, d)`` (default zeros) as a fresh ``(R, d)`` tensor."""
-    if x0 is None:
-        return torch.zeros(R, d, device=device, dtype=dtype)
-    x = torch.as_tensor(x0, device=device, dtype=dtype)
-    if x.shape == (d,):
-        return x.unsqueeze(0).repeat(R, 1)
-    if x.shape == (R, d):
-        return x.clone()
-    raise ParameterError(
-        f"x0 of shape {tuple(x.shape)} is not allowed: expected ({d},) or ({R}, {d})"
-    )
-
-
-def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
-    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``(R, d) -> (R,)``."""
-    f = problem.f(x)
-    fs = problem.constants.get("f_star")
-    return f - fs.value if fs is not None else f
-
-
-def safe_compress(C: Compressor, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """``C(x)`` with every message (last axis) that holds a non-finite value passed as zeros and
-    returned as NaN, so a diverged replica stays diverged without crashing the compressor."""
-    bad = ~torch.isfinite(x).all(dim=-1, keepdim=True)
-    if not bad.any():
-        return C(x, gen)
-    out = C(torch.where(bad, torch.zeros_like(x), x), gen)
-    return torch.where(bad, torch.full_like(out, float("nan")), out)
-
-
-def sq_norm(x: torch.Tensor) -> torch.Tensor:
-    return (x * x).sum(dim=-1)
-
-
+# --- helpers -------------------------------------------------------------------------------------
 def x_star_of(problem: Problem, R: int, device: torch.device, dtype: torch.dtype):
     """The problem's minimiser as ``(R, d)`` if it exposes ``x_star`` (attribute or method)."""
     xs = getattr(problem, "x_star", None)
@@ -212,7 +142,7 @@ def fedpaq(
 
     x = initial_point(x0, R, d, dev, dtype)
     x_star = x_star_of(problem, R, dev, dtype)
-    diverged = torch.full((R,), -1, dtype=torch.long, device=dev)
+    diverged = new_divergence(R, dev)
     all_clients = problem.all_clients()
     T = K * tau
     z = dict(device=dev, dtype=dtype)

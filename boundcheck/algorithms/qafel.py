@@ -43,17 +43,19 @@ from typing import Any
 import torch
 
 from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
-from boundcheck.algorithms.common import Streams, update_divergence
-from boundcheck.algorithms.fedpaq import (
+from boundcheck.algorithms.common import (
+    Streams,
     check_compressor,
     check_float,
     check_int,
     check_problem,
     f_gap,
     initial_point,
+    new_divergence,
     resolve_device,
     safe_compress,
     sq_norm,
+    update_divergence,
 )
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
@@ -136,7 +138,7 @@ def _run(
     x = initial_point(x0, R, d, dev, dtype)
     x_hat = x.clone()  # Alg. 1 line 1 / Alg. 3 line 1
     mom = torch.zeros_like(x) if beta > 0 else None
-    diverged = torch.full((R,), -1, dtype=torch.long, device=dev)
+    diverged = new_divergence(R, dev)
     gn = torch.empty(T + 1, R, **z)
     fg = torch.empty(T + 1, R, **z)
     hidden_gap = torch.zeros(T + 1, R, **z)

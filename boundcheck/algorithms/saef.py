@@ -46,7 +46,18 @@ from typing import Any, Literal
 
 import torch
 
-from boundcheck.algorithms.common import Streams, update_divergence
+from boundcheck.algorithms.common import (
+    Streams,
+    check_compressor,
+    check_int,
+    f_gap,
+    initial_point,
+    new_divergence,
+    resolve_device,
+    safe_compress,
+    sq_norm,
+    update_divergence,
+)
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
@@ -60,12 +71,6 @@ _FULL = Identity()
 
 
 # --- validation -------------------------------------------------------------------------------
-def _pos_int(name: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ParameterError(f"{name} must be a positive integer, got {v!r}")
-    return v
-
-
 def _stepsizes(eta: float | Sequence[float], T: int) -> list[float]:
     """``eta_t`` for ``t = 0..T-1``: a constant or a sequence of length ``T`` (all > 0, finite)."""
     if isinstance(eta, (int, float)) and not isinstance(eta, bool):
@@ -96,38 +101,11 @@ def _period(p: int | float | None) -> int | None:
     return p
 
 
-def _initial_point(
-    x0: torch.Tensor | None, R: int, d: int, device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
-    if x0 is None:
-        return torch.zeros(R, d, device=device, dtype=dtype)
-    x0 = torch.as_tensor(x0, device=device, dtype=dtype)
-    if x0.shape == (d,):
-        return x0.unsqueeze(0).expand(R, d).clone()
-    if x0.shape == (R, d):
-        return x0.clone()
-    raise ParameterError(f"x0 must have shape ({d},) or ({R}, {d}), got {tuple(x0.shape)}")
-
-
-def _resolve_device(problem: Problem, device: torch.device | str | None) -> torch.device:
-    pdev = torch.device(problem.device)
-    if device is None:
-        return pdev
-    dev = torch.device(device)
-    if dev.type != pdev.type or (
-        dev.index is not None and pdev.index is not None and dev.index != pdev.index
-    ):
-        raise ParameterError(
-            f"device={dev} differs from the problem's device {pdev}; build the problem on {dev}"
-        )
-    return pdev
-
-
-def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
-    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``x`` (R, d) -> (R,)."""
-    fx = problem.f(x)
-    c = problem.constants.get("f_star")
-    return fx - c.value if c is not None else fx
+def _momentum(mu: Any) -> float:
+    """The momentum ``mu``: a number (not a bool) with ``0 <= mu < 1``."""
+    if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
+        raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
+    return mu
 
 
 # --- the oracle -------------------------------------------------------------------------------
@@ -161,27 +139,6 @@ class _WorkerOracle:
         return g.reshape(R, K, n, d).mean(dim=2)
 
 
-def _compress(C: Compressor, v: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """``C`` on every row of ``v`` that a diverged replica has not spoilt.
-
-    Compressors refuse non-finite input (and rows whose norm overflows). Rows holding a non-finite
-    or overflowing entry (``|v_i| > max_float / (4 d)``) are compressed as zeros and come back as NaN,
-    so a diverged replica stays diverged (and is reported) while the others run on; the compressor
-    still draws the same random numbers, so the other replicas' streams are unchanged.
-    """
-    lim = torch.finfo(v.dtype).max / (4 * v.shape[-1])
-    ok = (v.abs() <= lim).all(dim=-1, keepdim=True)  # NaN compares False
-    if bool(ok.all()):
-        return C(v, generator)
-    out = C(torch.where(ok, v, torch.zeros_like(v)), generator)
-    return torch.where(ok, out, torch.full_like(out, math.nan))
-
-
-def _sq(v: torch.Tensor) -> torch.Tensor:
-    """Squared Euclidean norm over the last axis."""
-    return (v * v).sum(dim=-1)
-
-
 # --- the algorithm ----------------------------------------------------------------------------
 def _run(
     variant: Variant,
@@ -202,20 +159,19 @@ def _run(
     dtype: torch.dtype,
     record_x: bool,
 ) -> Trace:
-    T, R, K = _pos_int("T", T), _pos_int("R", R), _pos_int("K", K)
+    T, R, K = check_int("T", T, 1), check_int("R", R, 1), check_int("K", K, 1)
     etas = _stepsizes(eta, T)
-    if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
-        raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
+    mu = _momentum(mu)
     period = _period(p)
     for name, c in (
         ("client_compressor", client_compressor),
         ("server_compressor", server_compressor),
     ):
-        if c is not None and not isinstance(c, Compressor):
-            raise ParameterError(f"{name} must be a boundcheck Compressor or None, got {c!r}")
+        if c is not None:  # None: the identity (client) or single-way compression (server)
+            check_compressor(name, c)
     C_up = client_compressor if client_compressor is not None else Identity()
     C_down = server_compressor  # None: single-way compression
-    dev = _resolve_device(problem, device)
+    dev = resolve_device(problem, device)
     d = problem.d
     oracle = _WorkerOracle(problem, K, assignment)
     streams = Streams(seed, dev)
@@ -225,11 +181,11 @@ def _run(
         streams.torch("compressor_down"),
     )
 
-    x = _initial_point(x0, R, d, dev, dtype)
+    x = initial_point(x0, R, d, dev, dtype)
     e_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: e_0^(k) = 0
     m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: m_0^(k) = 0
     e = torch.zeros(R, d, device=dev, dtype=dtype)  # server error, e_0 = 0
-    diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
+    diverged_at = new_divergence(R, dev)
 
     names = (
         "grad_norm_sq",
@@ -270,14 +226,14 @@ def _run(
 
         # the state at iteration t (what the theorems' left-hand sides are about)
         update_divergence(diverged_at, t, x, e, e_k)
-        S["grad_norm_sq"][t] = _sq(problem.grad(x))
-        S["grad_norm_sq_tilde"][t] = _sq(problem.grad(x_tilde))
+        S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
+        S["grad_norm_sq_tilde"][t] = sq_norm(problem.grad(x_tilde))
         S["f_gap"][t] = f_gap(problem, x)
         S["f_gap_tilde"][t] = f_gap(problem, x_tilde)
-        S["err_server_sq"][t] = _sq(e)
-        S["err_workers_sq"][t] = _sq(e_k).mean(dim=1)
-        S["err_spread_sq"][t] = _sq(e_bar.unsqueeze(1) - e_k).mean(dim=1)
-        S["lemma1_lhs"][t] = _sq(e) + _sq(e_k - e.unsqueeze(1)).mean(dim=1)
+        S["err_server_sq"][t] = sq_norm(e)
+        S["err_workers_sq"][t] = sq_norm(e_k).mean(dim=1)
+        S["err_spread_sq"][t] = sq_norm(e_bar.unsqueeze(1) - e_k).mean(dim=1)
+        S["lemma1_lhs"][t] = sq_norm(e) + sq_norm(e_k - e.unsqueeze(1)).mean(dim=1)
         S["bits_up"][t] = bits_up
         S["bits_down"][t] = bits_down
         S["averaged"][t] = float(averaged)
@@ -291,25 +247,25 @@ def _run(
         g = oracle.grad(z, sample)
         m_k = mu * m_k + g if mu != 0 else g
         delta_k = e_k + etas[t] * m_k
-        S["m_norm_sq"][t] = _sq(m_k).mean(dim=1)
+        S["m_norm_sq"][t] = sq_norm(m_k).mean(dim=1)
 
         # gradient mismatch, eqs. (9)-(11): same sample xi_t^(k) at tilde x_t and at z
         g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(R, K, d), sample)
-        S["epsilon"][t] = _sq(g_tilde - g).mean(dim=1)
+        S["epsilon"][t] = sq_norm(g_tilde - g).mean(dim=1)
         if variant == "saef":  # eq. (10); eq. (11) on averaging steps (then e_bar = e_k)
-            S["mismatch_err"][t] = _sq((e + e_bar).unsqueeze(1) - e_k).mean(dim=1)
+            S["mismatch_err"][t] = sq_norm((e + e_bar).unsqueeze(1) - e_k).mean(dim=1)
         else:  # eq. (9)
-            S["mismatch_err"][t] = _sq(e + e_bar)
+            S["mismatch_err"][t] = sq_norm(e + e_bar)
 
         # line 18-19: compress, keep the error, upload
-        c_k = _compress(C_up, delta_k, g_up)
+        c_k = safe_compress(C_up, delta_k, g_up)
         e_k = delta_k - c_k
         # lines 21-23: server
         delta = e + c_k.mean(dim=1)
         if C_down is None:
             c = delta
         else:
-            c = _compress(C_down, delta, g_down)
+            c = safe_compress(C_down, delta, g_down)
             e = delta - c
         # line 25: re-update
         x = x - c
@@ -347,7 +303,7 @@ def _run(
         "delta_s": None if C_down is None else C_down.delta(d),
         "x_final": x,
         "x_tilde_final": x - (e + e_k.mean(dim=1)),
-        "grad_norm_sq_final": _sq(problem.grad(x)),
+        "grad_norm_sq_final": sq_norm(problem.grad(x)),
         "f_gap_final": f_gap(problem, x),
         "bits": "cumulative bits spent to reach x_t (row 0 = 0): per iteration K uploads of "
         "C(Delta^(k)) and one broadcast of C(Delta) (or of Delta, single-way); error averaging "
@@ -478,17 +434,16 @@ def momentum_sgd(
     stream (``"noise"``) for the worker samples. Trace: ``grad_norm_sq``, ``f_gap``, ``bits_up``,
     ``bits_down`` (cumulative; K uploads and one broadcast per iteration, 32 bits per entry) and, with ``record_x``, ``x``.
     """
-    T, R, K = _pos_int("T", T), _pos_int("R", R), _pos_int("K", K)
+    T, R, K = check_int("T", T, 1), check_int("R", R, 1), check_int("K", K, 1)
     etas = _stepsizes(eta, T)
-    if not (isinstance(mu, (int, float)) and not isinstance(mu, bool) and 0 <= mu < 1):
-        raise ParameterError(f"mu (momentum) must satisfy 0 <= mu < 1, got {mu!r}")
-    dev = _resolve_device(problem, device)
+    mu = _momentum(mu)
+    dev = resolve_device(problem, device)
     d = problem.d
     oracle = _WorkerOracle(problem, K, assignment)
     g_noise = Streams(seed, dev).torch("noise")
-    x = _initial_point(x0, R, d, dev, dtype)
+    x = initial_point(x0, R, d, dev, dtype)
     m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)
-    diverged_at = torch.full((R,), -1, dtype=torch.long, device=dev)
+    diverged_at = new_divergence(R, dev)
     S = {
         k: torch.empty(T, R, device=dev, dtype=dtype)
         for k in ("grad_norm_sq", "f_gap", "bits_up", "bits_down")
@@ -496,7 +451,7 @@ def momentum_sgd(
     xs = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
     for t in range(T):
         update_divergence(diverged_at, t, x)
-        S["grad_norm_sq"][t] = _sq(problem.grad(x))
+        S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
         S["f_gap"][t] = f_gap(problem, x)
         S["bits_up"][t] = t * K * _FULL.bits(d)
         S["bits_down"][t] = t * _FULL.bits(d)  # one broadcast per iteration

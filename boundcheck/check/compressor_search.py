@@ -92,13 +92,19 @@ def ratio(
 ) -> tuple[torch.Tensor, bool]:
     """``E||C(x)-x||^2 / ||x||^2`` per row of ``X`` (rows nonzero) and whether it is exact."""
     X = X.double()
-    nx = (X * X).sum(-1)
     e = C.expected_sq_error(X)
     if e is not None:
-        return e / nx, True
-    reps = X.expand(mc_samples, *X.shape)
+        return e / (X * X).sum(-1), True
+    return _mc_ratios(C, X, generator, mc_samples).mean(0), False
+
+
+def _mc_ratios(
+    C: Compressor, X: torch.Tensor, generator: torch.Generator | None, m: int
+) -> torch.Tensor:
+    """``m`` independent draws of ``||C(x)-x||^2 / ||x||^2`` per row of ``X``: ``(m, *X.shape[:-1])``."""
+    reps = X.expand(m, *X.shape)
     Y = C(reps, generator)
-    return (((Y - reps) ** 2).sum(-1) / nx).mean(0), False
+    return ((Y - reps) ** 2).sum(-1) / (X * X).sum(-1)
 
 
 def _unit(X: torch.Tensor) -> torch.Tensor:
@@ -178,9 +184,7 @@ def worst_case(
     else:
         # fresh draws for the winner (the search's maximum is biased upward)
         m = max(mc_samples, 4096)
-        reps = x.expand(m, d)
-        Y = C(reps, g_eval)
-        samples = ((Y - reps) ** 2).sum(-1) / (x * x).sum()
+        samples = _mc_ratios(C, x, g_eval, m)
         evaluations += 1
         mean, sd = float(samples.mean()), float(samples.std())
         z = _z(alpha)

@@ -1,4 +1,4 @@
-"""Parameter validation and seeding shared by the problem families.
+"""Parameter validation, seeding and small helpers shared by the problem families.
 
 Every refusal is a :class:`~boundcheck.errors.ParameterError` (a ``ValueError``) that names the bad
 value and what is allowed.
@@ -100,6 +100,27 @@ def array(name: str, value: object, shape: tuple[int | None, ...]) -> np.ndarray
     if not np.all(np.isfinite(a)):
         raise ParameterError(f"{name} holds a non-finite entry; all entries must be finite")
     return a
+
+
+def sample_array(name: str, value: object) -> np.ndarray:
+    """Per-sample data ``(n, m, d)`` (``n`` clients, ``m`` samples each, ``d`` features), all >= 1."""
+    a = array(name, value, (None, None, None))
+    if min(a.shape) < 1:
+        raise ParameterError(f"{name} has shape {a.shape}; n, m and d must all be >= 1")
+    return a
+
+
+def centres(g: np.random.Generator, n: int, d: int, zeta: float) -> np.ndarray:
+    """``u + zeta v_i`` (n, d) with ``u, v_i ~ N(0, I_d / d)`` drawn from ``g`` in that order: the
+    heterogeneity knob ``zeta`` of the least-squares and toy families (``zeta = 0``: one centre)."""
+    u = g.standard_normal(d) / math.sqrt(d)
+    v = g.standard_normal((n, d)) / math.sqrt(d)
+    return u[None, :] + zeta * v
+
+
+def lmax(M: np.ndarray) -> np.ndarray:
+    """Largest eigenvalue(s) of symmetric matrices ``(..., d, d)``."""
+    return np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))[..., -1]
 
 
 def rounded(a: np.ndarray, dt: torch.dtype) -> np.ndarray:

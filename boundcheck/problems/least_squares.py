@@ -53,9 +53,7 @@ def least_squares(
     zeta = _params.nonneg("zeta", zeta)
     g = _params.rng(seed, "least_squares")
     A = g.standard_normal((n, m, d))
-    w = g.standard_normal(d) / math.sqrt(d)
-    v = g.standard_normal((n, d)) / math.sqrt(d)
-    b = np.einsum("nmd,nd->nm", A, w[None, :] + zeta * v)
+    b = np.einsum("nmd,nd->nm", A, _params.centres(g, n, d, zeta))
     return LeastSquares(
         A,
         b,

@@ -45,19 +45,13 @@ import torch
 from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.base import Constant
-from boundcheck.problems.oracles import Exact, Oracle, SyntheticProblem, make_oracle
+from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, make_oracle
 
 REG_SLOPE = 3.0 * math.sqrt(3.0) / 8.0  # max_t |d/dt t^2/(1+t^2)|
 
 
-def _lmax(M: np.ndarray) -> np.ndarray:
-    return np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))[..., -1]
-
-
-class Logistic(SyntheticProblem):
+class Logistic(FiniteSum):
     """Logistic regression over clients' samples; see the module docstring for every constant."""
-
-    finite_sum = True
 
     def __init__(
         self,
@@ -71,10 +65,8 @@ class Logistic(SyntheticProblem):
         dtype: torch.dtype = torch.float64,
         device: torch.device | str = "cpu",
     ) -> None:
-        Aa = _params.array("A", A, (None, None, None))
+        Aa = _params.sample_array("A", A)
         n, m, d = Aa.shape
-        if n < 1 or m < 1 or d < 1:
-            raise ParameterError(f"A has shape {Aa.shape}; n, m and d must all be >= 1")
         ya = _params.array("y", y, (n, m))
         if not np.all(np.abs(ya) == 1.0):
             raise ParameterError("y holds a label other than -1 or +1; labels must be -1 or +1")
@@ -95,7 +87,8 @@ class Logistic(SyntheticProblem):
         x2 = x * x
         return 0.5 * self.lam * x2.sum(-1) + self.rho * (x2 / (1 + x2)).sum(-1)
 
-    def _reg_grad(self, x: torch.Tensor) -> torch.Tensor:
+    def _reg_grad(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Gradient of the regulariser (torch on device, or float64 numpy on the host)."""
         return self.lam * x + self.rho * 2 * x / (1 + x * x) ** 2
 
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
@@ -112,9 +105,6 @@ class Logistic(SyntheticProblem):
         s = -y * torch.sigmoid(-y * z)
         return torch.einsum("skd,rsk->rsd", self.A[cl], s) / self.m + self._reg_grad(x)
 
-    def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
-        return torch.full((clients.shape[0],), self.m, dtype=torch.long, device=self.device)
-
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
     ) -> torch.Tensor:
@@ -126,9 +116,6 @@ class Logistic(SyntheticProblem):
         return a * s.unsqueeze(-1) + self._reg_grad(x).unsqueeze(2)
 
     # --- float64 host versions (solver, constants, tests) ----------------------------------------
-    def _reg_grad_np(self, x: np.ndarray) -> np.ndarray:
-        return self.lam * x + self.rho * 2 * x / (1 + x * x) ** 2
-
     def f_np(self, x: np.ndarray) -> float:
         z = self.A_np @ x
         loss = np.mean(np.logaddexp(0.0, -self.y_np * z))
@@ -138,13 +125,13 @@ class Logistic(SyntheticProblem):
         """All per-sample gradients at ``x`` (d,) -> (n, m, d), float64."""
         z = self.A_np @ x
         s = -self.y_np * _sigmoid(-self.y_np * z)
-        return self.A_np * s[..., None] + self._reg_grad_np(x)
+        return self.A_np * s[..., None] + self._reg_grad(x)
 
     def grads_np(self, x: np.ndarray) -> np.ndarray:
         """``grad f_i(x)`` for every client at one point (d,) -> (n, d), float64."""
         z = self.A_np @ x
         s = -self.y_np * _sigmoid(-self.y_np * z)
-        return np.einsum("nmd,nm->nd", self.A_np, s) / self.m + self._reg_grad_np(x)
+        return np.einsum("nmd,nm->nd", self.A_np, s) / self.m + self._reg_grad(x)
 
     def hess_np(self, x: np.ndarray) -> np.ndarray:
         z = self.A_np @ x
@@ -153,13 +140,6 @@ class Logistic(SyntheticProblem):
         H = np.einsum("nmi,nm,nmj->ij", self.A_np, wts, self.A_np) / (self.n * self.m)
         x2 = x * x
         return H + np.diag(self.lam + self.rho * (2 - 6 * x2) / (1 + x2) ** 3)
-
-    def minibatch_variance(self, x: np.ndarray, batch_size: int) -> np.ndarray:
-        """Exact per-client minibatch variance ``E||g - grad f_i(x)||^2`` at ``x`` (d,) -> (n,)."""
-        g = self.per_sample_grads_np(np.asarray(x, dtype=np.float64))
-        return (
-            np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1) / batch_size
-        )
 
     def solve(self, tol: float = 1e-13, max_iter: int = 200) -> tuple[np.ndarray, float]:
         """Damped (regularised where indefinite) Newton from 0 in float64: ``(xhat, ||grad f(xhat)||)``."""
@@ -194,9 +174,9 @@ class Logistic(SyntheticProblem):
         n, d, m, lam, rho = self.n, self.d, self.m, self.lam, self.rho
         A = self.A_np
         AtA = np.einsum("nmi,nmj->nij", A, A) / m
-        lam_i = np.maximum(_lmax(AtA), 0.0)
+        lam_i = np.maximum(_params.lmax(AtA), 0.0)
         Abar = AtA.mean(axis=0)
-        lbar = max(float(_lmax(Abar)), 0.0)
+        lbar = max(float(_params.lmax(Abar)), 0.0)
         self.L_clients = lam_i / 4 + lam + 2 * rho
         out: dict[str, Constant] = {
             "L": Constant(
@@ -212,7 +192,7 @@ class Logistic(SyntheticProblem):
             ),
         }
         others = (n * Abar[None] - AtA) / n  # 1/n sum_{k != i} A_k^T A_k / m
-        delta_i = np.maximum(np.maximum(_lmax(others), 0.0) / 4, (1 - 1 / n) * lam_i / 4)
+        delta_i = np.maximum(np.maximum(_params.lmax(others), 0.0) / 4, (1 - 1 / n) * lam_i / 4)
         out["delta_H"] = Constant(
             float(delta_i.max()),
             "certified",

@@ -30,6 +30,7 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
 import torch
 
 from boundcheck.errors import ParameterError
@@ -333,9 +334,33 @@ class SyntheticProblem(Problem):
         return out
 
 
+class FiniteSum(SyntheticProblem):
+    """A :class:`SyntheticProblem` with ``f_i = 1/m sum_j l_ij`` (``m`` samples per client), which
+    enables the minibatch oracle. Subclasses set ``m`` and provide ``sample_grads``,
+    ``per_sample_grads_np`` and ``minibatch_constants``."""
+
+    finite_sum = True
+    m: int
+
+    def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
+        return torch.full((clients.shape[0],), self.m, dtype=torch.long, device=self.device)
+
+    def per_sample_grads_np(self, x: np.ndarray) -> np.ndarray:
+        """All per-sample gradients at one point ``x`` (d,) -> (n, m, d), float64."""
+        raise NotImplementedError
+
+    def minibatch_variance(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        """Exact per-client minibatch variance ``E||g - grad f_i(x)||^2`` at ``x`` (d,) -> (n,)."""
+        g = self.per_sample_grads_np(np.asarray(x, dtype=np.float64))
+        return (
+            np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1) / batch_size
+        )
+
+
 __all__ = [
     "ORACLES",
     "Exact",
+    "FiniteSum",
     "GaussianNoise",
     "IndependentNoise",
     "Minibatch",

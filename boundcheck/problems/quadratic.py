@@ -21,12 +21,7 @@ import torch
 from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.base import Constant
-from boundcheck.problems.oracles import Exact, Oracle, SyntheticProblem
-
-
-def _lmax(M: np.ndarray) -> np.ndarray:
-    """Largest eigenvalue(s) of symmetric matrices ``(..., d, d)``."""
-    return np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))[..., -1]
+from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, SyntheticProblem
 
 
 def _spec(M: np.ndarray) -> np.ndarray:
@@ -123,7 +118,7 @@ class Quadratic(SyntheticProblem):
         Hbar, cbar = H.mean(axis=0), c.mean(axis=0)
         ev = np.linalg.eigvalsh(Hbar)
         L, lmin = float(max(ev[-1], 0.0)), float(ev[0])
-        self.L_clients = np.maximum(_lmax(H), 0.0)
+        self.L_clients = np.maximum(_params.lmax(H), 0.0)
         Li = float(self.L_clients.max())
         scaleH = max(Li, 1.0)
         out: dict[str, Constant] = {
@@ -224,7 +219,7 @@ class Quadratic(SyntheticProblem):
         return out
 
 
-class LeastSquares(Quadratic):
+class LeastSquares(FiniteSum, Quadratic):
     """``f_i(x) = s/2 ||A_i x - b_i||^2``; ``A`` (n, m, d), ``b`` (n, m); ``scale`` "mean" or "sum".
 
     Adds the minibatch oracle. Its constants (``minibatch_constants``):
@@ -240,8 +235,6 @@ class LeastSquares(Quadratic):
       ``sqrt(Var(x)) <= radius sqrt(lambda_max(S_i - H_i^2)) + sqrt(Var(x*))``: certified.
     """
 
-    finite_sum = True
-
     def __init__(
         self,
         A: object,
@@ -253,10 +246,8 @@ class LeastSquares(Quadratic):
         dtype: torch.dtype = torch.float64,
         device: torch.device | str = "cpu",
     ) -> None:
-        Aa = _params.array("A", A, (None, None, None))
+        Aa = _params.sample_array("A", A)
         n, m, d = Aa.shape
-        if n < 1 or m < 1 or d < 1:
-            raise ParameterError(f"A has shape {Aa.shape}; n, m and d must all be >= 1")
         ba = _params.array("b", b, (n, m))
         self.scale_mode = _params.choice("scale", scale, ("mean", "sum"))
         s = 1.0 / m if scale == "mean" else 1.0
@@ -302,9 +293,6 @@ class LeastSquares(Quadratic):
         return self.s * np.einsum("nmd,nm->nd", self.A_np, r)
 
     # --- finite-sum hooks ----------------------------------------------------------------------
-    def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
-        return torch.full((clients.shape[0],), self.m, dtype=torch.long, device=self.device)
-
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
     ) -> torch.Tensor:
@@ -319,20 +307,13 @@ class LeastSquares(Quadratic):
         r = self.A_np @ x - self.b_np
         return self.w * self.A_np * r[..., None]
 
-    def minibatch_variance(self, x: np.ndarray, batch_size: int) -> np.ndarray:
-        """Exact per-client minibatch variance ``E||g - grad f_i(x)||^2`` at ``x`` (d,) -> (n,)."""
-        g = self.per_sample_grads_np(np.asarray(x, dtype=np.float64))
-        return (
-            np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1) / batch_size
-        )
-
     def minibatch_constants(self, batch_size: int) -> dict[str, Constant]:
         B = batch_size
         A, w, H = self.A_np, self.w, self.H_np
         sq = np.sum(A**2, axis=2)  # (n, m)
         S = np.einsum("nmi,nm,nmj->nij", A, w**2 * sq, A) / self.m
         H2 = H @ H
-        ell2 = float(np.max(_lmax((1 - 1 / B) * H2 + S / B)))
+        ell2 = float(np.max(_params.lmax((1 - 1 / B) * H2 + S / B)))
         out = {
             "ell": Constant(
                 math.sqrt(max(ell2, 0.0)),
@@ -341,8 +322,8 @@ class LeastSquares(Quadratic):
                 "S_i = 1/m sum_j w^2 ||a_ij||^2 a_ij a_ij^T (see LeastSquares docstring)",
             )
         }
-        spread = np.maximum(_lmax(S - H2), 0.0)  # lambda_max(Var_j C_j), per client
-        if np.all(spread <= 1e-12 * max(float(np.max(_lmax(S))), 1e-300)):
+        spread = np.maximum(_params.lmax(S - H2), 0.0)  # lambda_max(Var_j C_j), per client
+        if np.all(spread <= 1e-12 * max(float(np.max(_params.lmax(S))), 1e-300)):
             v = self.minibatch_variance(np.zeros(self.d), B)
             out["sigma2"] = Constant(
                 float(v.max()),

@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
@@ -21,13 +19,6 @@ from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.oracles import make_oracle
 from boundcheck.problems.quadratic import Quadratic
-
-
-def _coefficients(n: int, d: int, zeta: float, seed: int, family: str) -> np.ndarray:
-    g = _params.rng(seed, family)
-    u = g.standard_normal(d) / math.sqrt(d)
-    v = g.standard_normal((n, d)) / math.sqrt(d)
-    return u[None, :] + zeta * v
 
 
 def linear_toy(
@@ -43,7 +34,7 @@ def linear_toy(
     """``f_i(x) = -c_i^T x`` (constant gradient ``-c_i``)."""
     n, d = _params.count("n", n), _params.count("d", d)
     zeta = _params.nonneg("zeta", zeta)
-    c = _coefficients(n, d, zeta, seed, "linear_toy")
+    c = _params.centres(_params.rng(seed, "linear_toy"), n, d, zeta)
     return Quadratic(
         np.zeros((n, d, d)),
         c,
@@ -73,7 +64,7 @@ def quadratic_toy(
         raise ParameterError(f"mu={mu!r} is not allowed; mu must be <= L={L!r}")
     zeta = _params.nonneg("zeta", zeta)
     h = np.geomspace(mu, L, d)
-    c = _coefficients(n, d, zeta, seed, "quadratic_toy")
+    c = _params.centres(_params.rng(seed, "quadratic_toy"), n, d, zeta)
     H = np.broadcast_to(np.diag(h), (n, d, d)).copy()
     return Quadratic(
         H, c, radius=radius, oracle=make_oracle(oracle, noise_var), dtype=dtype, device=device

@@ -37,6 +37,7 @@ Everything doubtful is in each theorem's ``notes``; the findings, in short:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import sympy as sp
 
@@ -223,6 +224,10 @@ A_T3 = Assumption(
     "E xi_t = 0, E||xi_t||^2 = sigma^2",
 )
 
+#: the hypotheses of Theorem 1 (AsyncBC-GD) and of Theorem 2 (AsyncBC-SGD), Assumption 3 included
+ASSUMPTIONS_THM1 = (A1, A2, A3)
+ASSUMPTIONS_THM2 = (A1, A3, A4, A5)
+
 # --- shared pieces of Theorems 1 and 2 ------------------------------------------------------------
 _THM1_A = 1 / (6 * (delta_H + L) * sp.sqrt(tau_C * tau_max))
 _THM1_B = 1 / (12 * sp.sqrt(L * (delta_H + L) * tau_max * T))
@@ -258,70 +263,58 @@ _ASSUMPTION3_NOTE = (
 )
 
 
-def _thm1_proof_conditions() -> tuple[Condition, ...]:
+def _proof_conditions(
+    src: str, eta_a: sp.Expr, eta_b: sp.Expr, eta_c: sp.Expr, corollary: int, lemma: int
+) -> tuple[Condition, ...]:
+    """The stepsize conditions of the proofs of Theorems 1 and 2 (Appendices A and B).
+
+    Both proofs assume 'eta <= L/4' and bound the terms A, B, C by eta/16 sum E||m_t||^2 under
+    ``eta <= eta_a, eta_b, eta_c``; B uses Corollary ``corollary``, C Lemma ``lemma``.
+    """
+    abc = src + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'"
     return (
         Condition(
             "proof_eta_L4",
-            _SRC1 + ", 'Assume that eta <= L/4'",
+            src + ", 'Assume that eta <= L/4'",
             sp.Le(eta, L / 4),
             ConditionKind.PROOF,
             "as printed; dimensionally inconsistent, 1/(4L) intended",
         ),
         Condition(
             "proof_eta_A",
-            _SRC1 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, 1 / (6 * (delta_H + L) * sp.sqrt(tau_C * tau_max))),
+            abc,
+            sp.Le(eta, eta_a),
             ConditionKind.PROOF,
             "controls the term A (delayed momenta of the active workers)",
         ),
         Condition(
             "proof_eta_B",
-            _SRC1 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, 1 / (10 * delta_H * sp.sqrt(T))),
+            abc,
+            sp.Le(eta, eta_b),
             ConditionKind.PROOF,
-            "controls the term B (gradient error of the virtual momentum, Corollary 2)",
+            f"controls the term B (gradient error of the virtual momentum, Corollary {corollary})",
         ),
         Condition(
             "proof_eta_C",
-            _SRC1 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, 1 / (8 * sp.sqrt(L * (delta_H + L) * tau_max * (T - 1)))),
+            abc,
+            sp.Le(eta, eta_c),
             ConditionKind.PROOF,
-            "controls the term C (virtual-iterate error, Lemma 1)",
+            f"controls the term C (virtual-iterate error, Lemma {lemma})",
         ),
     )
 
 
-def _thm2_proof_conditions() -> tuple[Condition, ...]:
-    return (
-        Condition(
-            "proof_eta_L4",
-            _SRC2 + ", 'Assume that eta <= L/4'",
-            sp.Le(eta, L / 4),
-            ConditionKind.PROOF,
-            "as printed; dimensionally inconsistent, 1/(4L) intended",
-        ),
-        Condition(
-            "proof_eta_A",
-            _SRC2 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, _THM2_A),
-            ConditionKind.PROOF,
-            "controls the term A (delayed momenta of the active workers)",
-        ),
-        Condition(
-            "proof_eta_B",
-            _SRC2 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, _THM2_B),
-            ConditionKind.PROOF,
-            "controls the term B (gradient error of the virtual momentum, Corollary 4)",
-        ),
-        Condition(
-            "proof_eta_C",
-            _SRC2 + ", condition before 'A + B + C <= eta/16 sum E||m_t||^2'",
-            sp.Le(eta, _THM2_C),
-            ConditionKind.PROOF,
-            "controls the term C (virtual-iterate error, Lemma 5)",
-        ),
-    )
+#: Theorem 1's proof: only A is a term of the stated stepsize (B and C: see _THM1_STEP_NOTE)
+THM1_PROOF_CONDITIONS = _proof_conditions(
+    _SRC1,
+    _THM1_A,
+    1 / (10 * delta_H * sp.sqrt(T)),
+    1 / (8 * sp.sqrt(L * (delta_H + L) * tau_max * (T - 1))),
+    corollary=2,
+    lemma=1,
+)
+#: Theorem 2's proof: its three conditions are exactly the three terms of the stated stepsize
+THM2_PROOF_CONDITIONS = _proof_conditions(_SRC2, _THM2_A, _THM2_B, _THM2_C, corollary=4, lemma=5)
 
 
 def _stated_eta1(v: dict[str, float]) -> float:
@@ -509,7 +502,7 @@ THM1 = Theorem(
     bound=12 * (delta_H + L) * sp.sqrt(tau_C * tau_max) * F0 / T
     + 24 * sp.sqrt(L * (delta_H + L) * tau_max) * F0 / sp.sqrt(T),
     conditions=(
-        *_thm1_proof_conditions(),
+        *THM1_PROOF_CONDITIONS,
         Condition(
             "stated_eta",
             "AsyncBC Theorem 1",
@@ -518,7 +511,7 @@ THM1 = Theorem(
             "the stepsize the theorem prescribes",
         ),
     ),
-    assumptions=(A1, A2, A3),
+    assumptions=ASSUMPTIONS_THM1,
     notes=(
         _ASSUMPTION3_NOTE.format(listed="1 and 2"),
         "The bound is 2 F0/(eta T) at the stated eta with max{1/a, 1/b} <= 1/a + 1/b.",
@@ -543,8 +536,8 @@ THM1_ETA = Theorem(
     lhs=GRAD_AVG,
     direction=Direction.UPPER,
     bound=2 * F0 / (eta * T),
-    conditions=_thm1_proof_conditions(),
-    assumptions=(A1, A2, A3),
+    conditions=THM1_PROOF_CONDITIONS,
+    assumptions=ASSUMPTIONS_THM1,
     notes=(
         _ASSUMPTION3_NOTE.format(listed="1 and 2"),
         "The proof's conditions give A + B + C <= eta (1/144 + 1/200 + 1/2048) sum E||m_t||^2 "
@@ -575,7 +568,7 @@ THM1_ORDER = Theorem(
         scalings={eta: ETA_THM1},
         explicit="asyncbc.thm1",
     ),
-    assumptions=(A1, A2, A3),
+    assumptions=ASSUMPTIONS_THM1,
     notes=(
         "Consistent with the explicit bound asyncbc.thm1 (constants 12 and 24), but see the "
         "finding there: the proof's conditions support a rate with an extra delta F0/sqrt(T) term.",
@@ -599,7 +592,7 @@ THM2 = Theorem(
     bound=2 * ell * sp.sqrt(6 * tau_C * tau_max) * F0 / T
     + (20 * ell + 4 * sp.sqrt(2 * L * ell * tau_max)) * F0 / sp.sqrt(T),
     conditions=(
-        *_thm2_proof_conditions(),
+        *THM2_PROOF_CONDITIONS,
         Condition(
             "stated_eta",
             "AsyncBC Theorem 2",
@@ -608,7 +601,7 @@ THM2 = Theorem(
             "the stepsize the theorem prescribes",
         ),
     ),
-    assumptions=(A1, A3, A4, A5),
+    assumptions=ASSUMPTIONS_THM2,
     notes=(
         _ASSUMPTION3_NOTE.format(listed="1, 4 and 5"),
         "The stated stepsize is exactly the minimum of the proof's three conditions, so it "
@@ -635,8 +628,8 @@ THM2_ETA = Theorem(
     lhs=GRAD_AVG,
     direction=Direction.UPPER,
     bound=2 * F0 / (eta * T),
-    conditions=_thm2_proof_conditions(),
-    assumptions=(A1, A3, A4, A5),
+    conditions=THM2_PROOF_CONDITIONS,
+    assumptions=ASSUMPTIONS_THM2,
     notes=(_ASSUMPTION3_NOTE.format(listed="1, 4 and 5"), _ETA_L4_NOTE, _TAU0_NOTE),
     example={**_EX2, "eta": 4.0e-4},
 )
@@ -661,7 +654,7 @@ THM2_ORDER = Theorem(
         scalings={eta: ETA_THM2},
         explicit="asyncbc.thm2",
     ),
-    assumptions=(A1, A3, A4, A5),
+    assumptions=ASSUMPTIONS_THM2,
     notes=(
         "Consistent with the explicit bound asyncbc.thm2 (constants 2 sqrt(6), 20 and 4 sqrt(2)).",
     ),
@@ -691,6 +684,23 @@ _T3_REGIME_NOTE = (
     "applies once T >= 1/(2 eta), so non-convergence for sigma > 0 follows from it alone."
 )
 
+#: Theorem 3's stated setting, shared by the three encodings of the theorem
+COND_SINGLE_CONCURRENCY = Condition(
+    "single_concurrency",
+    "AsyncBC Theorem 3 ('single concurrency setting')",
+    sp.Eq(tau_C, 1),
+    ConditionKind.STATED,
+    "one active worker: Algorithm 2 is stochastic SARAH",
+)
+COND_ETA_LT_1 = Condition(
+    "eta_lt_1",
+    "AsyncBC Theorem 3 ('for any eta < 1')",
+    sp.Lt(eta, 1),
+    ConditionKind.STATED,
+    "eta L < 1 with L = 1 for this instance",
+)
+_EX3 = {"sigma": 0.1, "T": 100.0, "eta": 0.1, "tau_C": 1.0}
+
 THM3 = Theorem(
     id="asyncbc.thm3",
     paper=PAPER,
@@ -701,20 +711,8 @@ THM3 = Theorem(
     direction=Direction.NONCONVERGENCE,
     bound=sigma**2 * sp.floor(T / 2) / 25,
     conditions=(
-        Condition(
-            "single_concurrency",
-            "AsyncBC Theorem 3 ('single concurrency setting')",
-            sp.Eq(tau_C, 1),
-            ConditionKind.STATED,
-            "one active worker: Algorithm 2 is stochastic SARAH",
-        ),
-        Condition(
-            "eta_lt_1",
-            "AsyncBC Theorem 3 ('for any eta < 1')",
-            sp.Lt(eta, 1),
-            ConditionKind.STATED,
-            "eta L < 1 with L = 1 for this instance",
-        ),
+        COND_SINGLE_CONCURRENCY,
+        COND_ETA_LT_1,
         Condition(
             "proof_eta_ge_1_2T",
             "AsyncBC Theorem 3, proof ('For step sizes 1/(2T) <= eta <= 1')",
@@ -739,7 +737,7 @@ THM3 = Theorem(
         _T3_SIGMA_NOTE,
         _T3_DIM_NOTE,
     ),
-    example={"sigma": 0.1, "T": 100.0, "eta": 0.1, "tau_C": 1.0},
+    example=dict(_EX3),
     extra={"unit_instance": _T3_UNIT_INSTANCE},
 )
 
@@ -752,22 +750,7 @@ THM3_VAR = Theorem(
     lhs=XT_SQ,
     direction=Direction.LOWER,
     bound=sigma**2 * sp.Sum((1 - (1 - eta) ** (T - s)) ** 2, (s, 1, T - 1)),
-    conditions=(
-        Condition(
-            "single_concurrency",
-            "AsyncBC Theorem 3 ('single concurrency setting')",
-            sp.Eq(tau_C, 1),
-            ConditionKind.STATED,
-            "one active worker: Algorithm 2 is stochastic SARAH",
-        ),
-        Condition(
-            "eta_lt_1",
-            "AsyncBC Theorem 3 ('for any eta < 1')",
-            sp.Lt(eta, 1),
-            ConditionKind.STATED,
-            "eta L < 1 with L = 1 for this instance",
-        ),
-    ),
+    conditions=(COND_SINGLE_CONCURRENCY, COND_ETA_LT_1),
     assumptions=(A_T3,),
     notes=(
         "The bound is the variance of the noise part of x_T = (1-eta)^(T-1) x_1 - eta (m_0 - x_0) "
@@ -776,7 +759,7 @@ THM3_VAR = Theorem(
         _T3_SIGMA_NOTE,
         _T3_DIM_NOTE,
     ),
-    example={"sigma": 0.1, "T": 100.0, "eta": 0.1, "tau_C": 1.0},
+    example=dict(_EX3),
     extra={"unit_instance": _T3_UNIT_INSTANCE},
 )
 
@@ -790,20 +773,8 @@ THM3_SMALL = Theorem(
     direction=Direction.NONCONVERGENCE,
     bound=D0 / 2,
     conditions=(
-        Condition(
-            "single_concurrency",
-            "AsyncBC Theorem 3 ('single concurrency setting')",
-            sp.Eq(tau_C, 1),
-            ConditionKind.STATED,
-            "one active worker",
-        ),
-        Condition(
-            "eta_lt_1",
-            "AsyncBC Theorem 3 ('for any eta < 1')",
-            sp.Lt(eta, 1),
-            ConditionKind.STATED,
-            "eta L < 1 with L = 1 for this instance",
-        ),
+        replace(COND_SINGLE_CONCURRENCY, description="one active worker"),
+        COND_ETA_LT_1,
         Condition(
             "proof_eta_le_1_2T",
             "AsyncBC Theorem 3, proof ('for eta <= 1/(2T)')",

@@ -159,6 +159,9 @@ A_HOMOGENEOUS = Assumption(
     "global f, with E||grad~f_i(x) - grad f(x)||^2 <= sigma^2 (homogeneous nodes, no "
     "dissimilarity term).",
 )
+#: the hypotheses of Theorem 1 (strongly convex) and Theorem 2 (non-convex: no Assumption 4)
+ASSUMPTIONS_THM1 = (A1, A2, A3, A4, A_HOMOGENEOUS)
+ASSUMPTIONS_THM2 = (A1, A2, A3, A_HOMOGENEOUS)
 
 # --- Theorem 1 (strongly convex) ------------------------------------------------------------------
 B1_DEF = 2 * L**2 * (q / n + PP * 4 * (1 + q))  # eq. (12)
@@ -283,7 +286,7 @@ THM1 = Theorem(
             "eta_k <= 1/mu, used for (1 - mu eta)^tau <= exp(-mu tau eta)",
         ),
     ),
-    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM1,
     definitions=(
         (B1, B1_DEF),
         (eta_k0, ETA_K0_DEF),
@@ -376,7 +379,7 @@ REMARK1 = Theorem(
         explicit="fedpaq.thm1",
         absorbed=(L, mu, sigma, q, n, r, D_k0, k0),
     ),
-    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM1,
     notes=(
         "Reading: K = T/tau periods, so Theorem 1 is taken at k = T/tau; C1, C2, C3, k0 and "
         "E||x_{k0} - x*||^2 are the constants hidden in O(.) (k0 is bounded in tau).",
@@ -400,7 +403,7 @@ REMARK2 = Theorem(
         explicit="fedpaq.thm1",
         absorbed=(L, mu, sigma, n, D_k0, k0),
     ),
-    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM1,
     notes=(
         "At tau = 1, q = 0, r = n Theorem 1 reduces to E||x_k - x*||^2 <= (k0+1)^2/(k+1)^2 "
         "E||x_k0 - x*||^2 + 16 sigma^2/(mu^2 n (k+1)): parallel (mini-batch n) SGD with stepsize "
@@ -410,7 +413,9 @@ REMARK2 = Theorem(
 
 # --- Theorem 2 (non-convex) -----------------------------------------------------------------------
 B2_DEF = q / n + 4 * PP * (1 + q)  # eq. (17)
-TAU_MAX_18 = (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / 8 * sp.sqrt(T)  # eq. (18)
+#: sqrt(B2^2 + 0.8) - B2, from the positive root of the quadratic (89); (18) and (91) scale it
+_ROOT_89 = sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2
+TAU_MAX_18 = _ROOT_89 / 8 * sp.sqrt(T)  # eq. (18)
 N1_DEF = (1 + q) * sigma**2 / n * (1 + n * PP)
 N2_DEF = sigma**2 / n * (n + 1)
 STEPSIZE_2 = 1 / (L * sp.sqrt(T))
@@ -419,7 +424,7 @@ BOUND_2 = 2 * L * F0 / sp.sqrt(T) + N1 / sp.sqrt(T) + N2 * (tau - 1) / T  # eq. 
 #: N_1 as the proof's own (84)-(86) give it with eta = 1/(L sqrt(T)): the factor 4 kept
 N1_PROOF = (1 + q) * (sigma**2 / n + 4 * sigma**2 / r * (n - r) / (n - 1))
 #: the largest tau that (91) allows at eta = 1/(L sqrt(T)): half of what (18) states is needed
-TAU_MAX_91 = (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / 4 * sp.sqrt(T)
+TAU_MAX_91 = _ROOT_89 / 4 * sp.sqrt(T)
 
 THM2 = Theorem(
     id="fedpaq.thm2",
@@ -456,11 +461,8 @@ THM2 = Theorem(
         Condition(
             "b1_eq83",
             "FedPAQ Appendix B, eq. (83)",
-            sp.Ge(
-                1
-                - L * eta
-                - L * (q / n + 4 * PP * (1 + q)) * tau * eta
-                - 2 * L**2 * tau * (tau - 1) * eta**2,
+            sp.Ge(  # (83) writes B2 of (17) out: q/n + 4 (n-r)/(r(n-1)) (1+q)
+                1 - L * eta - L * B2_DEF * tau * eta - 2 * L**2 * tau * (tau - 1) * eta**2,
                 0,
             ),
             ConditionKind.PROOF,
@@ -469,7 +471,7 @@ THM2 = Theorem(
         Condition(
             "b1_eq91",
             "FedPAQ Appendix B.1, eq. (91)",
-            sp.Le(eta * tau, (sp.sqrt(B2**2 + sp.Rational(4, 5)) - B2) / (4 * L)),
+            sp.Le(eta * tau, _ROOT_89 / (4 * L)),
             ConditionKind.PROOF,
             "eta tau <= (sqrt(B2^2 + 0.8) - B2)/(4L), the root of the quadratic (89)",
         ),
@@ -481,7 +483,7 @@ THM2 = Theorem(
             "1 - L eta >= 0.1",
         ),
     ),
-    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM2,
     definitions=((B2, B2_DEF), (N1, N1_DEF), (N2, N2_DEF)),
     notes=(
         "Reading: '1/L\\sqrt{T}' is eta = 1/(L sqrt(T)), as (86)-(87) substitute it.",
@@ -536,7 +538,7 @@ REMARK3 = Theorem(
         explicit="fedpaq.thm2",
         absorbed=(L, F0, sigma, q, n, r),
     ),
-    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM2,
     notes=("Theorem 2's bound is already explicit in T and tau; no scaling is needed.",),
 )
 
@@ -558,7 +560,7 @@ REMARK3_TAU_SQRT_T = Theorem(
         explicit="fedpaq.thm2",
         absorbed=(L, F0, sigma, q, n, r),
     ),
-    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM2,
     notes=(
         "Reading: tau is set to the largest value (18) allows, (sqrt(B2^2+0.8) - B2)/8 sqrt(T) "
         "(integrality ignored); K = T/tau = O(sqrt(T)) rounds.",
@@ -583,7 +585,7 @@ REMARK4 = Theorem(
         explicit="fedpaq.thm2",
         absorbed=(L, F0, sigma, n),
     ),
-    assumptions=(A1, A2, A3, A_HOMOGENEOUS),
+    assumptions=ASSUMPTIONS_THM2,
     notes=(
         "At tau = 1, q = 0, r = n Theorem 2 reads 1/T sum_k E||grad f(x_k)||^2 <= "
         "(2 L (f(x0) - f*) + sigma^2/n)/sqrt(T): the SGD bound 2F0/(eta T) + L eta sigma^2/n at "

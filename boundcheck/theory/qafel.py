@@ -158,8 +158,12 @@ UNIFORM_SAMPLING = Assumption(
     "given the history",
 )
 
-ASSUMPTIONS_F1 = (DEF_2_1, ASM_3_1, ASM_3_2, ASM_3_3, ASM_3_4, QC_UNBIASED, QS_UNBIASED)
-ASSUMPTIONS_BIASED = (DEF_2_1, ASM_3_1, ASM_3_2, ASM_3_3, ASM_3_4, QC_UNBIASED, QS_GENERAL)
+#: Definition 2.1, Assumptions 3.1-3.4 and an unbiased client quantizer, common to (9), F.4, (12)
+_ASSUMPTIONS_BASE = (DEF_2_1, ASM_3_1, ASM_3_2, ASM_3_3, ASM_3_4, QC_UNBIASED)
+#: Theorem F.1, the unbiased branch of Theorem F.4, Corollary F.3 and eq. (7)
+ASSUMPTIONS_F1 = (*_ASSUMPTIONS_BASE, QS_UNBIASED, UNIFORM_SAMPLING)
+#: Corollary F.2 and the biased branch of Theorem F.4
+ASSUMPTIONS_BIASED = (*_ASSUMPTIONS_BASE, QS_GENERAL, UNIFORM_SAMPLING)
 
 # --- measured quantities ------------------------------------------------------------------------
 ERGODIC_GRAD_NORM = Quantity(
@@ -189,6 +193,8 @@ PHI_UNBIASED = sp.Sum((1 - delta_s) ** t, (t, 1, T - 1))
 PHI_BIASED = 2 / delta_s * sp.Sum((1 - delta_s / 2) ** (t - 1), (t, 0, T - 1))
 #: the biased sum as derived in the proof of Corollary F.12, eq. (60): exponent t, not t - 1
 PHI_BIASED_EQ60 = 2 / delta_s * sp.Sum((1 - delta_s / 2) ** t, (t, 0, T - 1))
+#: Corollary F.2 and the biased branch of Theorem F.4 refer to phi(T) of the biased case
+DEFINITIONS_BIASED = (ALPHA_P, BETA_P, (phi_T, PHI_BIASED))
 
 # --- the pieces of the published bounds -----------------------------------------------------------
 #: first term of (9)/(12)/F.4: 2 (f(x^0) - f^*) / (eta_g T alpha_P)
@@ -291,6 +297,8 @@ COND_25_ETA_L_PHI = Condition(
 
 CONDITIONS_8 = (COND_8, COND_8_ETA_G, COND_8_ETA_L_K, COND_8_ETA_L_S)
 CONDITIONS_11 = (COND_11, COND_8_ETA_G, COND_8_ETA_L_K, COND_11_ETA_L_S)
+#: Theorem F.4 (both server quantizers): Condition (8) as stated, and what its proof needs
+CONDITIONS_F4 = (*CONDITIONS_8, COND_25_PHI, COND_25_ETA_L_PHI)
 
 # --- notes shared by several theorems -------------------------------------------------------------
 NOTE_CONSTANT_STEP = (
@@ -348,23 +356,16 @@ NOTE_F4_COND = (
     "(25) fails (tested). The biased case needs (25), for which (11) was meant."
 )
 
-
-def _f1_notes() -> tuple[str, ...]:
-    return (
-        NOTE_CONSTANT_STEP,
-        NOTE_TAU_ZERO,
-        NOTE_DIMS_SIMPLIFIED,
-        NOTE_SUM,
-        NOTE_G,
-        NOTE_SIGN,
-        NOTE_61,
-        "The theorem assumes unbiased client and server quantizers; it equals Theorem F.4 with "
-        "the unbiased phi(T) (tested). Condition (8) is (25) with phi(T) replaced by its bound "
-        "1/delta_s, so (8) implies (25) here (tested); (25) is listed as a PROOF condition.",
-        "FedBuff is the case delta_c = delta_s = 1: the geometric sum vanishes (0^t, t >= 1) and "
-        "the bound tends continuously to the FedBuff bound as delta_c, delta_s -> 1 (tested).",
-        "tau_max here is tau_max,K, the maximal staleness with buffer size K (Assumption 3.4).",
-    )
+#: the readings and findings shared by every explicit bound, (9), F.4 and (12)
+NOTES_EXPLICIT = (
+    NOTE_CONSTANT_STEP,
+    NOTE_TAU_ZERO,
+    NOTE_DIMS_SIMPLIFIED,
+    NOTE_SUM,
+    NOTE_G,
+    NOTE_SIGN,
+    NOTE_61,
+)
 
 
 # --- examples -----------------------------------------------------------------------------------
@@ -401,9 +402,17 @@ THM_F1 = Theorem(
     direction=Direction.UPPER,
     bound=BOUND_F1,
     conditions=(*CONDITIONS_8, COND_25_F1),
-    assumptions=(*ASSUMPTIONS_F1, UNIFORM_SAMPLING),
+    assumptions=ASSUMPTIONS_F1,
     definitions=(ALPHA_P, BETA_P),
-    notes=_f1_notes(),
+    notes=(
+        *NOTES_EXPLICIT,
+        "The theorem assumes unbiased client and server quantizers; it equals Theorem F.4 with "
+        "the unbiased phi(T) (tested). Condition (8) is (25) with phi(T) replaced by its bound "
+        "1/delta_s, so (8) implies (25) here (tested); (25) is listed as a PROOF condition.",
+        "FedBuff is the case delta_c = delta_s = 1: the geometric sum vanishes (0^t, t >= 1) and "
+        "the bound tends continuously to the FedBuff bound as delta_c, delta_s -> 1 (tested).",
+        "tau_max here is tau_max,K, the maximal staleness with buffer size K (Assumption 3.4).",
+    ),
     example=EXAMPLE_F1,
 )
 
@@ -419,8 +428,8 @@ THM_F4_UNBIASED = Theorem(
     lhs=ERGODIC_GRAD_NORM,
     direction=Direction.UPPER,
     bound=BOUND_F4,
-    conditions=(*CONDITIONS_8, COND_25_PHI, COND_25_ETA_L_PHI),
-    assumptions=(*ASSUMPTIONS_F1, UNIFORM_SAMPLING),
+    conditions=CONDITIONS_F4,
+    assumptions=ASSUMPTIONS_F1,
     definitions=(ALPHA_P, BETA_P, (phi_T, PHI_UNBIASED)),
     notes=(
         "Encoding choice: Theorem F.4 covers both server quantizers through the case split of "
@@ -430,7 +439,7 @@ THM_F4_UNBIASED = Theorem(
         "phi(T) = sum_{t=1}^{T-1} (1 - delta_s)^t <= (1 - delta_s)/delta_s < 1/delta_s, so the "
         "claimed bound 1/delta_s of (14) holds (tested). With this phi the bound is identical to "
         "(9) of Theorem F.1 (tested).",
-        *_f1_notes()[:7],
+        *NOTES_EXPLICIT,
     ),
     example=EXAMPLE_F1,
 )
@@ -448,14 +457,14 @@ THM_F4_BIASED = Theorem(
     lhs=ERGODIC_GRAD_NORM,
     direction=Direction.UPPER,
     bound=BOUND_F4,
-    conditions=(*CONDITIONS_8, COND_25_PHI, COND_25_ETA_L_PHI),
-    assumptions=(*ASSUMPTIONS_BIASED, UNIFORM_SAMPLING),
-    definitions=(ALPHA_P, BETA_P, (phi_T, PHI_BIASED)),
+    conditions=CONDITIONS_F4,
+    assumptions=ASSUMPTIONS_BIASED,
+    definitions=DEFINITIONS_BIASED,
     notes=(
         "Encoding choice: the biased branch of Theorem F.4 (see qafel.thm_f4_unbiased).",
         NOTE_PHI_BIASED,
         NOTE_F4_COND,
-        *_f1_notes()[:7],
+        *NOTES_EXPLICIT,
     ),
     example=EXAMPLE_F2,
 )
@@ -474,8 +483,8 @@ COR_F2 = Theorem(
     direction=Direction.UPPER,
     bound=BOUND_F2,
     conditions=(*CONDITIONS_11, COND_25_PHI),
-    assumptions=(*ASSUMPTIONS_BIASED, UNIFORM_SAMPLING),
-    definitions=(ALPHA_P, BETA_P, (phi_T, PHI_BIASED)),
+    assumptions=ASSUMPTIONS_BIASED,
+    definitions=DEFINITIONS_BIASED,
     notes=(
         "(12) is Theorem F.4 with 3 phi(T) replaced by its claimed bound 3 * 4/delta_s^2, and (11) "
         "is (25) with the same replacement. Because the biased phi(T) of (14) can exceed "
@@ -485,7 +494,7 @@ COR_F2 = Theorem(
         "Theorem F.4 as printed. It does follow with the exponent t of eq. (60).",
         "Condition (25) with the biased phi(T) is listed as a PROOF condition (it introduces T).",
         NOTE_PHI_BIASED,
-        *_f1_notes()[:7],
+        *NOTES_EXPLICIT,
     ),
     example=EXAMPLE_F2,
 )
@@ -515,9 +524,43 @@ NOTE_ORDER_EXACT = (
     "Condition (8) then holds for all large T, as 'for a sufficiently large T' requires."
 )
 
-COR_F3 = Theorem(
+
+def _order_claim(
+    *,
+    terms: tuple[sp.Expr, ...],
+    scalings: dict[sp.Symbol, sp.Expr],
+    absorbed: tuple[sp.Symbol, ...],
+    **fields,
+) -> Theorem:
+    """An O(.) claim of Corollary F.3 / Proposition 3.5: under Condition (8), from the bound (9).
+
+    ``fields`` are the claim's own :class:`Theorem` fields (id, source, title, statement,
+    assumptions, notes).
+    """
+    return Theorem(
+        paper=PAPER,
+        lhs=ERGODIC_GRAD_NORM,
+        direction=Direction.ORDER,
+        bound=None,
+        conditions=(COND_8,),
+        definitions=(ALPHA_P, BETA_P),
+        order=OrderClaim(
+            terms=terms, variable=T, scalings=scalings, explicit="qafel.thm_f1", absorbed=absorbed
+        ),
+        example=EXAMPLE_ORDER,
+        **fields,
+    )
+
+
+#: R_FedBuff, the rate of eq. (6); eq. (7) adds three terms to it
+R_FEDBUFF_TERMS = (
+    F0 / sp.sqrt(T * P),
+    (sigma_l**2 + G) / (K * sp.sqrt(T * P)),
+    (tau_max_1**2 + 1) * (sigma_l**2 + P * G) / (T * K**2),
+)
+
+COR_F3 = _order_claim(
     id="qafel.cor_f3",
-    paper=PAPER,
     source="QAFeL Corollary F.3, eq. (13)",
     title="Complexity order of QAFeL",
     statement=(
@@ -526,27 +569,15 @@ COR_F3 = Theorem(
         "/(TK^2)) + O(L^2(2-delta_c)(sigma_l^2+4G)/(delta_s T K)) + O(L(2-delta_c)(sigma_l^2+4G)/"
         "(K sqrt(TP)))."
     ),
-    lhs=ERGODIC_GRAD_NORM,
-    direction=Direction.ORDER,
-    bound=None,
-    conditions=(COND_8,),
-    assumptions=(*ASSUMPTIONS_F1, UNIFORM_SAMPLING),
-    definitions=(ALPHA_P, BETA_P),
-    order=OrderClaim(
-        terms=(
-            F0 / sp.sqrt(T * P),
-            L**2
-            * (sigma_l**2 + P * G)
-            * (tau_max_1**2 + tau_max_1 * (1 - delta_c) + 1)
-            / (T * K**2),
-            L**2 * (2 - delta_c) * (sigma_l**2 + 4 * G) / (delta_s * T * K),
-            L * (2 - delta_c) * (sigma_l**2 + 4 * G) / (K * sp.sqrt(T * P)),
-        ),
-        variable=T,
-        scalings=SCALINGS,
-        explicit="qafel.thm_f1",
-        absorbed=(),
+    terms=(
+        F0 / sp.sqrt(T * P),
+        L**2 * (sigma_l**2 + P * G) * (tau_max_1**2 + tau_max_1 * (1 - delta_c) + 1) / (T * K**2),
+        L**2 * (2 - delta_c) * (sigma_l**2 + 4 * G) / (delta_s * T * K),
+        L * (2 - delta_c) * (sigma_l**2 + 4 * G) / (K * sp.sqrt(T * P)),
     ),
+    scalings=SCALINGS,
+    absorbed=(),
+    assumptions=ASSUMPTIONS_F1,
     notes=(
         "Scalings: eta_l -> 1/(K sqrt(T P)), eta_g -> K, tau_max (= tau_max,K) -> tau_max_1/K; only "
         "numeric factors (2, 3) and phi(T) <= 1/delta_s are absorbed into O(.).",
@@ -555,12 +586,10 @@ COR_F3 = Theorem(
         NOTE_ORDER_DIMS,
         NOTE_CONSTANT_STEP,
     ),
-    example=EXAMPLE_ORDER,
 )
 
-PROP_3_5_FEDBUFF = Theorem(
+PROP_3_5_FEDBUFF = _order_claim(
     id="qafel.prop3_5_fedbuff",
-    paper=PAPER,
     source="QAFeL Proposition 3.5, eq. (6)",
     title="Complexity order of FedBuff",
     statement=(
@@ -568,23 +597,10 @@ PROP_3_5_FEDBUFF = Theorem(
         "R_FedBuff = O(F0/sqrt(TP)) + O((sigma_l^2+G)/(K sqrt(TP))) + "
         "O((tau_1^2+1)(sigma_l^2+PG)/(TK^2))."
     ),
-    lhs=ERGODIC_GRAD_NORM,
-    direction=Direction.ORDER,
-    bound=None,
-    conditions=(COND_8,),
+    terms=R_FEDBUFF_TERMS,
+    scalings={**SCALINGS, **FEDBUFF},
+    absorbed=(L,),
     assumptions=(ASM_3_1, ASM_3_2, ASM_3_3, ASM_3_4, UNIFORM_SAMPLING),
-    definitions=(ALPHA_P, BETA_P),
-    order=OrderClaim(
-        terms=(
-            F0 / sp.sqrt(T * P),
-            (sigma_l**2 + G) / (K * sp.sqrt(T * P)),
-            (tau_max_1**2 + 1) * (sigma_l**2 + P * G) / (T * K**2),
-        ),
-        variable=T,
-        scalings={**SCALINGS, **FEDBUFF},
-        explicit="qafel.thm_f1",
-        absorbed=(L,),
-    ),
     notes=(
         "FedBuff = QAFeL with delta_c = delta_s = 1 (exact quantizers); the scalings include "
         "delta_c -> 1, delta_s -> 1. The paper absorbs L into O(.) ('the gradient bound L is "
@@ -593,12 +609,10 @@ PROP_3_5_FEDBUFF = Theorem(
         NOTE_ORDER_CEIL,
         NOTE_ORDER_DIMS,
     ),
-    example=EXAMPLE_ORDER,
 )
 
-PROP_3_5_QAFEL = Theorem(
+PROP_3_5_QAFEL = _order_claim(
     id="qafel.prop3_5_qafel",
-    paper=PAPER,
     source="QAFeL Proposition 3.5, eq. (7)",
     title="Complexity order of QAFeL relative to FedBuff",
     statement=(
@@ -606,26 +620,15 @@ PROP_3_5_QAFEL = Theorem(
         "(K sqrt(TP))) + O((2-delta_c)(sigma_l^2+G)/(delta_s T K)) + "
         "O(tau_1(1-delta_c)(sigma_l^2+PG)/(TK^2))."
     ),
-    lhs=ERGODIC_GRAD_NORM,
-    direction=Direction.ORDER,
-    bound=None,
-    conditions=(COND_8,),
-    assumptions=(*ASSUMPTIONS_F1, UNIFORM_SAMPLING),
-    definitions=(ALPHA_P, BETA_P),
-    order=OrderClaim(
-        terms=(
-            F0 / sp.sqrt(T * P),
-            (sigma_l**2 + G) / (K * sp.sqrt(T * P)),
-            (tau_max_1**2 + 1) * (sigma_l**2 + P * G) / (T * K**2),
-            (1 - delta_c) * (sigma_l**2 + G) / (K * sp.sqrt(T * P)),
-            (2 - delta_c) * (sigma_l**2 + G) / (delta_s * T * K),
-            tau_max_1 * (1 - delta_c) * (sigma_l**2 + P * G) / (T * K**2),
-        ),
-        variable=T,
-        scalings=SCALINGS,
-        explicit="qafel.thm_f1",
-        absorbed=(L,),
+    terms=(
+        *R_FEDBUFF_TERMS,
+        (1 - delta_c) * (sigma_l**2 + G) / (K * sp.sqrt(T * P)),
+        (2 - delta_c) * (sigma_l**2 + G) / (delta_s * T * K),
+        tau_max_1 * (1 - delta_c) * (sigma_l**2 + P * G) / (T * K**2),
     ),
+    scalings=SCALINGS,
+    absorbed=(L,),
+    assumptions=ASSUMPTIONS_F1,
     notes=(
         "The first three terms are R_FedBuff of (6); the claim is encoded as the whole rate.",
         "Finding (hypothesis): (7) is stated 'with an unbiased client quantizer' only, but its "
@@ -639,7 +642,6 @@ PROP_3_5_QAFEL = Theorem(
         NOTE_ORDER_CEIL,
         NOTE_ORDER_DIMS,
     ),
-    example=EXAMPLE_ORDER,
 )
 
 STALENESS_K = Theorem(

@@ -153,6 +153,8 @@ A4 = Assumption(
     "C(v) = ||v||_1/d sign(v), satisfies it with delta = 1/d",
 )
 ASSUMPTIONS = (A1, A2, A3, A4)
+#: the error lemmas (supplement Lemmas 2-5, main-text Lemma 1) do not use smoothness
+ERROR_ASSUMPTIONS = (A2, A3, A4)
 
 # --- measured quantities ------------------------------------------------------------------------
 _ALG = (
@@ -310,7 +312,7 @@ lemma2 = Theorem(
     direction=Direction.UPPER,
     bound=h_beta(beta_1) * G_ERR,
     conditions=_beta1_conditions("SAEF supplement Lemma 2"),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "Proof (40)-(41) checked: Young's inequality and the geometric sum. beta_1 is a free "
         "parameter the user supplies.",
@@ -330,7 +332,7 @@ lemma2_opt = Theorem(
     lhs=LOCAL_ERROR,
     direction=Direction.UPPER,
     bound=(1 - delta) / (2 * (1 - SQ)) * G_ERR,
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "FINDING (false statement): (39) claims min_beta h(beta) = h(-1 + 1/sqrt(1-delta)) = "
         "(1-delta)/(2(1-sqrt(1-delta))) (eq. (43)). The minimiser is right but the minimum is "
@@ -354,7 +356,7 @@ lemma3 = Theorem(
     direction=Direction.UPPER,
     bound=(K - 1) / K * h_beta(beta_1) * G_ERR,
     conditions=_beta1_conditions("SAEF supplement Lemma 3"),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "Reading: the first inequality of (46) treats the local errors e_t^(1..K) as independent "
         "with a common mean, which the paper justifies only informally; without it, the identity "
@@ -376,7 +378,7 @@ lemma4 = Theorem(
     direction=Direction.UPPER,
     bound=RATIO * (2 - delta) * g_beta(beta_1) * G_ERR,
     conditions=_beta1_conditions("SAEF supplement Lemma 4"),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "FINDING (false statement): (47) = (52) is (51) with beta_2 = -1 + 1/sqrt(1-delta) and the "
         "wrong minimum of Lemma 2 (see saef.lemma2_opt); (51) at that beta_2 is 2/(1-sqrt(1-delta)) "
@@ -408,7 +410,7 @@ lemma4_general = Theorem(
             "(1 - delta)(1 + beta_2) < 1, needed to sum the geometric series in (51)",
         ),
     ),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "The intermediate bound (51) before the paper's choice of beta_2; the steps (48)-(51) "
         "check. The paper does not state a condition on beta_2: the PROOF condition is the one "
@@ -440,7 +442,7 @@ lemma5 = Theorem(
     lhs=MISMATCH_ERROR,
     direction=Direction.UPPER,
     bound=((2 - delta) / (1 - SQ) + (K - 1) / K) * RATIO * G_ERR,
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         *_LEMMA5_NOTES,
         "Agrees exactly with main-text Lemma 1, eq. (15) (saef.lemma1_main), same assumptions.",
@@ -459,7 +461,7 @@ lemma5_beta = Theorem(
     direction=Direction.UPPER,
     bound=2 * (RATIO * (2 - delta) + (K - 1) / K * (1 - delta)) * g_beta(beta_1) * G_ERR,
     conditions=_beta1_conditions("SAEF supplement Lemma 5"),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         "= 2 x Lemma 4 (47) + 2 x Lemma 3 (45), as the proof says (checked). Minimised at "
         "beta_1 = -1 + 1/sqrt(1-delta) as claimed, but its value there is 2/(1-sqrt(1-delta)) "
@@ -477,9 +479,9 @@ lemma1_main = Theorem(
     "eta_max^2 (M^2+sigma^2)/(1-mu)^2, C = (2-delta)/(1-sqrt(1-delta)) + (K-1)/K",
     lhs=MISMATCH_ERROR,
     direction=Direction.UPPER,
-    bound=C_saef * RATIO * eta_max**2 * (M**2 + sigma**2) / (1 - mu_m) ** 2,
+    bound=C_saef * RATIO * G_ERR,
     definitions=((C_saef, C_EXPR),),
-    assumptions=(A2, A3, A4),
+    assumptions=ERROR_ASSUMPTIONS,
     notes=(
         *_LEMMA5_NOTES,
         "Agrees exactly with supplement Lemma 5, eq. (53): same constant C, same assumptions "
@@ -488,7 +490,13 @@ lemma1_main = Theorem(
     example={**_LEMMA_EX, "K": 4},
 )
 
+
 # --- Theorems 1-3 -------------------------------------------------------------------------------
+def _eq18(c: sp.Expr) -> sp.Expr:
+    """Eq. (18), the compression term of Theorem 2, with the constant C given as ``c``."""
+    return (1 + 8 * c / (3 - 2 * eta * L)) * RATIO * eta**2 * L**2 * (M**2 + sigma**2)
+
+
 _THM_EX = {"F0": 1.0, "L": 1.0, "T": 1000, "K": 4, "delta": 0.5, "eta": 0.1, "M": 1.0, "sigma": 1.0}
 
 thm1 = Theorem(
@@ -542,12 +550,7 @@ thm2 = Theorem(
     direction=Direction.UPPER,
     bound=4 * F0 / (eta * (3 - 2 * eta * L) * T)
     + 4 * eta * L * sigma**2 / ((3 - 2 * eta * L) * K)
-    + (1 + 8 * C_saef / (3 - 2 * eta * L))
-    * (1 - delta)
-    / (1 - SQ)
-    * eta**2
-    * L**2
-    * (M**2 + sigma**2),
+    + _eq18(C_saef),
     conditions=(
         Condition(
             "eta_max",
@@ -573,6 +576,13 @@ thm2 = Theorem(
 )
 
 _THM3_EX = {**_THM_EX, "mu_m": 0.5}
+#: the F0 and sigma^2 terms, common to (21) and (22); only the compression term differs
+_THM3_F0_SIGMA = (
+    4 * (1 - mu_m) * F0 / (alpha_saef * eta * T)
+    + 2 * (1 + 2 * mu_m**2 * eta * L / (1 - mu_m) ** 3) * eta * L * sigma**2
+    / (alpha_saef * (1 - mu_m) * K)
+)  # fmt: skip
+
 _ALPHA_COND = Condition(
     "alpha_positive",
     "SAEF Theorem 3",
@@ -595,13 +605,7 @@ thm3 = Theorem(
     statement="SAEF-SGDM, alpha > 0: min_t E||grad F(x_t^(k))||^2 <= (21)",
     lhs=MIN_GRAD_X,
     direction=Direction.UPPER,
-    bound=4 * (1 - mu_m) * F0 / (alpha_saef * eta * T)
-    + 2
-    * (1 + 2 * mu_m**2 * eta * L / (1 - mu_m) ** 3)
-    * eta
-    * L
-    * sigma**2
-    / (alpha_saef * (1 - mu_m) * K)
+    bound=_THM3_F0_SIGMA
     + (4 * C_saef + alpha_saef)
     * (1 - delta)
     / (1 - SQ)
@@ -624,13 +628,7 @@ thm3_xtilde = Theorem(
     statement="SAEF-SGDM, alpha > 0: min_t E||grad F(x~_t)||^2 <= (22)",
     lhs=MIN_GRAD_XTILDE,
     direction=Direction.UPPER,
-    bound=4 * (1 - mu_m) * F0 / (alpha_saef * eta * T)
-    + 2
-    * (1 + 2 * mu_m**2 * eta * L / (1 - mu_m) ** 3)
-    * eta
-    * L
-    * sigma**2
-    / (alpha_saef * (1 - mu_m) * K)
+    bound=_THM3_F0_SIGMA
     + (4 / alpha_saef + 2)
     * C_saef
     * (1 - delta)
@@ -648,7 +646,7 @@ thm3_xtilde = Theorem(
 
 # --- Corollary 1 --------------------------------------------------------------------------------
 #: eq. (18): the compression-error term of Theorem 2 (SAEF-SGD).
-EQ18 = (1 + 8 * C_EXPR / (3 - 2 * eta * L)) * RATIO * eta**2 * L**2 * (M**2 + sigma**2)
+EQ18 = _eq18(C_EXPR)
 #: eq. (19): the EF-SGD compression-error term of Zheng, Huang, Kwok (2019), as SAEF quotes it.
 EQ19 = (
     32 * L**2 * (1 - delta) * (M**2 + sigma**2) / delta**2 * (1 + 16 / delta**2)
@@ -673,12 +671,7 @@ cor1 = Theorem(
     statement="SAEF-SGD compression term (18) < EF-SGD compression term (19) (saef.cor1_ef)",
     lhs=COMPRESSION_TERM,
     direction=Direction.UPPER,
-    bound=(1 + 8 * C_saef / (3 - 2 * eta * L))
-    * (1 - delta)
-    / (1 - SQ)
-    * eta**2
-    * L**2
-    * (M**2 + sigma**2),
+    bound=_eq18(C_saef),
     conditions=(_THM2_COND,),
     definitions=((C_saef, C_EXPR),),
     assumptions=ASSUMPTIONS,
@@ -714,10 +707,13 @@ cor1_ef = Theorem(
 )
 
 # --- Corollaries 2-3 (order claims) -------------------------------------------------------------
+#: the stepsize of Corollaries 2-3, c sqrt(K)/sqrt(T) (stated as a strict upper bound on eta)
+_ETA_COR = c_eta * sp.sqrt(K) / sp.sqrt(T)
+_ORDER_EX = {"L": 1.0, "K": 4, "T": 10000, "eta": 0.01, "c_eta": 1.0}
 _COR_STEP = Condition(
     "eta_scaling",
     "SAEF Corollaries 2-3",
-    sp.StrictLessThan(eta, c_eta * sp.sqrt(K) / sp.sqrt(T)),
+    sp.StrictLessThan(eta, _ETA_COR),
     ConditionKind.STATED,
     "eta < c sqrt(K)/sqrt(T), c > 0 a constant",
 )
@@ -758,7 +754,7 @@ cor2 = Theorem(
     order=OrderClaim(
         terms=(1 / sp.sqrt(K * T),),
         variable=T,
-        scalings={eta: c_eta * sp.sqrt(K) / sp.sqrt(T)},
+        scalings={eta: _ETA_COR},
         explicit="saef.thm2",
         absorbed=(F0, L, sigma, M, delta, c_eta),
     ),
@@ -767,7 +763,7 @@ cor2 = Theorem(
         "Typo in (83): the sigma^2 term is written eta^2 L sigma^2/K; Theorem 2 gives "
         "4 eta L sigma^2/((3-2 eta L)K) <= 4 eta L sigma^2/K. The rate is unaffected.",
     ),
-    example={"L": 1.0, "K": 4, "T": 10000, "eta": 0.01, "c_eta": 1.0},
+    example=dict(_ORDER_EX),
 )
 
 cor3 = Theorem(
@@ -784,7 +780,7 @@ cor3 = Theorem(
     order=OrderClaim(
         terms=(1 / sp.sqrt(K * T),),
         variable=T,
-        scalings={eta: c_eta * sp.sqrt(K) / sp.sqrt(T)},
+        scalings={eta: _ETA_COR},
         explicit="saef.thm3",
         absorbed=(F0, L, sigma, M, delta, mu_m, c_eta),
     ),
@@ -792,7 +788,7 @@ cor3 = Theorem(
         *_ORDER_NOTES,
         "The proof is 'similar as the proof of Corollary 2'; alpha -> 1 as T -> infinity.",
     ),
-    example={"L": 1.0, "K": 4, "T": 10000, "eta": 0.01, "c_eta": 1.0, "mu_m": 0.5},
+    example={**_ORDER_EX, "mu_m": 0.5},
 )
 
 THEOREMS: list[Theorem] = [

@@ -6,47 +6,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quad_problems import DiagQuad, diag_quad
 
 from boundcheck.algorithms.async_sim import Schedule, asyncbc_schedule
 from boundcheck.algorithms.asyncbc import async_gd, async_sgd, asyncbc_gd, asyncbc_sgd, sarah
 from boundcheck.errors import ParameterError
-from boundcheck.problems.base import Constant, Problem
 from boundcheck.problems.least_squares import asyncbc_least_squares
 from boundcheck.problems.sarah import sarah_counterexample
-
-
-class DiagQuad(Problem):
-    """f_i(x) = 1/2 sum_j a_ij (x_j - b_ij)^2 with exact gradients (a tiny real problem)."""
-
-    def __init__(self, a: torch.Tensor, b: torch.Tensor, device="cpu"):
-        n, d = a.shape
-        super().__init__(n=n, d=d, dtype=torch.float64, device=device)
-        self.a, self.b = a.to(device), b.to(device)
-        abar = a.mean(0)
-        xstar = (a * b).mean(0) / abar
-        fstar = float((0.5 * a * (xstar - b) ** 2).sum(1).mean())
-        self.constants = {
-            "L": Constant(float(abar.max()), "exact"),
-            "f_star": Constant(fstar, "exact"),
-        }
-
-    def _ab(self, clients):
-        return (self.a, self.b) if clients is None else (self.a[clients], self.b[clients])
-
-    def f_i(self, x, clients=None):
-        a, b = self._ab(clients)
-        return 0.5 * (a * (x - b) ** 2).sum(-1)
-
-    def grad_i(self, x, clients=None):
-        a, b = self._ab(clients)
-        return a * (x - b)
-
-
-def diag_problem(n=3, d=4, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    a = 0.5 + torch.rand(n, d, generator=g, dtype=torch.float64)
-    b = torch.randn(n, d, generator=g, dtype=torch.float64)
-    return DiagQuad(a, b, device=device)
 
 
 def randn(*shape, seed=1):
@@ -57,7 +23,7 @@ def randn(*shape, seed=1):
 @settings(max_examples=15, deadline=None)
 @given(n=st.integers(1, 5), seed=st.integers(0, 1000), eta=st.floats(0.01, 0.5))
 def test_asyncbc_gd_tau_c_1_equals_sarah_bitwise(n, seed, eta):
-    prob = diag_problem(n=n, d=3, seed=seed)
+    prob = diag_quad(n=n, d=3, seed=seed)
     T = 30
     sched = asyncbc_schedule(n=n, T=T, tau_C=1, seed=seed)
     assert sched.tau_max == 0
@@ -153,7 +119,7 @@ def test_hand_derived_schedule_tau_c_2():
 
 
 def test_async_gd_tau_c_1_is_sgd_over_clients():
-    prob = diag_problem(n=4, d=3)
+    prob = diag_quad(n=4, d=3)
     x0 = randn(2, 3)
     tr = async_gd(prob, T=25, R=2, seed=4, eta=0.2, tau_C=1, x0=x0, record_x=True)
     clients = tr.meta["schedule"]["clients"]
@@ -178,7 +144,7 @@ def test_asyncbc_gd_invariant_to_gradient_shifts_summing_to_zero(n, tau_C, seed,
     """Shifting grad f_i by c_i with sum_i c_i = 0 leaves f's gradient, every difference
     grad f_i(x) - grad f_i(y), and hence every AsyncBC-GD iterate unchanged (Section 3); Async-GD moves."""
     tau_C = min(tau_C, n)
-    p1 = diag_problem(n=n, d=3, seed=seed)
+    p1 = diag_quad(n=n, d=3, seed=seed)
     r = scale * randn(n, 3, seed=seed + 1)
     # choose db with sum_i a_i db_i = 0 per coordinate
     db = r - (p1.a * r).sum(0) / (n * p1.a)
@@ -297,7 +263,7 @@ def test_async_sgd_runs_stochastic_and_bits():
 
 
 def test_schedule_shared_and_meta():
-    prob = diag_problem(n=4, d=3)
+    prob = diag_quad(n=4, d=3)
     a = asyncbc_gd(prob, T=60, R=2, seed=5, eta=0.05, tau_C=3)
     g = async_gd(prob, T=60, R=2, seed=5, eta=0.05, tau_C=3)
     sa, sg = a.meta["schedule"], g.meta["schedule"]
@@ -309,7 +275,7 @@ def test_schedule_shared_and_meta():
 
 
 def test_diverged_replica_is_reported():
-    prob = diag_problem(n=3, d=3)
+    prob = diag_quad(n=3, d=3)
     x0 = randn(3, 3)
     x0[2, 0] = float("inf")
     tr = asyncbc_gd(prob, T=30, R=3, seed=0, eta=0.05, tau_C=2, x0=x0)
@@ -339,7 +305,7 @@ def test_diverged_replica_is_reported():
     ],
 )
 def test_bad_parameters_are_refused(fn, kw, word):
-    prob = diag_problem(n=3, d=3)
+    prob = diag_quad(n=3, d=3)
     args = dict(T=20, R=2, seed=0, eta=0.1, tau_C=2)
     if fn is sarah:
         args.pop("tau_C")

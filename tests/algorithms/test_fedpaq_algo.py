@@ -4,61 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quad_problems import Quadratic, quad
 
 from boundcheck.algorithms.fedpaq import eta_theorem1, eta_theorem2, fedavg, fedpaq
 from boundcheck.compressors import Compressor
 from boundcheck.errors import ParameterError
-from boundcheck.problems.base import Constant, Problem
-
-
-@dataclass
-class Quadratic(Problem):
-    """f_i(x) = a_i/2 ||x - b_i||^2 with Gaussian gradient noise of std ``noise`` per coordinate."""
-
-    a: torch.Tensor = None
-    b: torch.Tensor = None
-    noise: float = 0.0
-
-    def _sel(self, clients):
-        if clients is None:
-            clients = self.all_clients()
-        return self.a[clients].view(1, -1, 1), self.b[clients].unsqueeze(0)
-
-    def f_i(self, x, clients=None):
-        a, b = self._sel(clients)
-        return 0.5 * a.squeeze(-1) * ((x - b) ** 2).sum(-1)
-
-    def grad_i(self, x, clients=None):
-        a, b = self._sel(clients)
-        return a * (x - b)
-
-    def sample(self, R, clients, generator):
-        m = self.n if clients is None else len(clients)
-        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
-
-    def stochastic_grad_i(self, x, sample, clients=None):
-        return self.grad_i(x, clients) + self.noise * sample
-
-    @property
-    def x_star(self):
-        return (self.a.unsqueeze(1) * self.b).sum(0) / self.a.sum()
-
-
-def quad(n=4, d=3, noise=0.0, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    a = (0.5 + torch.rand(n, generator=g, dtype=torch.float64)).to(device)
-    b = torch.randn(n, d, generator=g, dtype=torch.float64).to(device)
-    p = Quadratic(n=n, d=d, device=device, a=a, b=b, noise=noise)
-    xs = p.x_star
-    fstar = float(p.f(xs.unsqueeze(0))[0])
-    p.constants["f_star"] = Constant(fstar, "exact", "closed form")
-    return p
 
 
 def closed_form_local(p, x, eta, tau):

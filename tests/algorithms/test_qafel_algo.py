@@ -3,60 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quad_problems import quad
 
 from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
 from boundcheck.algorithms.fedpaq import fedavg
 from boundcheck.algorithms.qafel import fedbuff, qafel
 from boundcheck.compressors import QSGDBits, TopK
 from boundcheck.errors import ParameterError
-from boundcheck.problems.base import Constant, Problem
 from boundcheck.problems.registry import make
-
-
-@dataclass
-class Quad(Problem):
-    """f_i(x) = a_i/2 ||x - b_i||^2, Gaussian gradient noise of std ``noise`` per coordinate."""
-
-    a: torch.Tensor = None
-    b: torch.Tensor = None
-    noise: float = 0.0
-
-    def _sel(self, clients):
-        if clients is None:
-            clients = self.all_clients()
-        return self.a[clients].view(1, -1, 1), self.b[clients].unsqueeze(0)
-
-    def f_i(self, x, clients=None):
-        a, b = self._sel(clients)
-        return 0.5 * a.squeeze(-1) * ((x - b) ** 2).sum(-1)
-
-    def grad_i(self, x, clients=None):
-        a, b = self._sel(clients)
-        return a * (x - b)
-
-    def sample(self, R, clients, generator):
-        m = self.n if clients is None else len(clients)
-        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
-
-    def stochastic_grad_i(self, x, sample, clients=None):
-        return self.grad_i(x, clients) + self.noise * sample
-
-
-def quad(n=4, d=3, noise=0.0, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    a = (0.5 + torch.rand(n, generator=g, dtype=torch.float64)).to(device)
-    b = torch.randn(n, d, generator=g, dtype=torch.float64).to(device)
-    p = Quad(n=n, d=d, device=device, a=a, b=b, noise=noise)
-    xs = (a.unsqueeze(1) * b).sum(0) / a.sum()
-    p.constants["f_star"] = Constant(float(p.f(xs.unsqueeze(0))[0]), "exact", "closed form")
-    return p
 
 
 def local(p, x, c, eta, P):
@@ -258,3 +218,16 @@ def test_qafel_4bit_reaches_fedbuff_loss_with_several_times_fewer_upload_bits():
         t_qa = int(reached[0])
         ratio = float(fb["bits_up"][t_fb, 0]) / float(qa["bits_up"][t_qa, 0])
         assert ratio >= 3.0, (t_fb, t_qa, ratio)
+
+
+@pytest.mark.parametrize(("start", "diverges"), [(1e305, False), (5e307, True)])
+def test_a_message_whose_norm_overflows_marks_its_replica_diverged_without_raising(start, diverges):
+    p = quad(n=4, d=1000)
+    x0 = torch.zeros(3, 1000, dtype=torch.float64)
+    x0[1] = start  # finite entries; at 5e307 the norm of a d = 1000 message exceeds float64's range
+    q = QSGDBits(4)
+    tr = qafel(p, T=6, R=3, seed=0, eta_l=0.1, eta_g=1.0, K=2, P=2, client_compressor=q,
+               server_compressor=q, concurrency=2, x0=x0)  # fmt: skip
+    assert (tr.diverged_at[1] >= 0) == diverges
+    assert tr.diverged_at[[0, 2]].tolist() == [-1, -1]
+    assert torch.isfinite(tr["grad_norm_sq"][:, [0, 2]]).all()

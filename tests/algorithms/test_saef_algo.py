@@ -8,59 +8,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quad_problems import diag_quad
 
 from boundcheck.algorithms.saef import ef_sgd, momentum_sgd, saef_sgd
 from boundcheck.compressors import Identity, RandK, ScaledSign, TopK
 from boundcheck.errors import ParameterError
-from boundcheck.problems.base import Constant, Problem
-
-
-class DiagQuad(Problem):
-    """f_i(x) = 1/2 sum_j a_ij (x_j - b_ij)^2, optional additive Gaussian oracle noise."""
-
-    def __init__(self, a: torch.Tensor, b: torch.Tensor, sigma: float = 0.0, device="cpu"):
-        n, d = a.shape
-        super().__init__(n=n, d=d, dtype=torch.float64, device=device)
-        self.a, self.b, self.sigma = a.to(device), b.to(device), sigma
-        abar = a.mean(0)
-        xstar = (a * b).mean(0) / abar
-        fstar = float((0.5 * a * (xstar - b) ** 2).sum(1).mean())
-        self.constants = {
-            "L": Constant(float(abar.max()), "exact"),
-            "f_star": Constant(fstar, "exact"),
-        }
-
-    def _ab(self, clients):
-        if clients is None:
-            return self.a, self.b
-        return self.a[clients], self.b[clients]
-
-    def f_i(self, x, clients=None):
-        a, b = self._ab(clients)
-        return 0.5 * (a * (x - b) ** 2).sum(-1)
-
-    def grad_i(self, x, clients=None):
-        a, b = self._ab(clients)
-        return a * (x - b)
-
-    def sample(self, R, clients, generator):
-        if self.sigma == 0:
-            return None
-        m = self.n if clients is None else clients.numel()
-        return self.sigma * torch.randn(
-            R, m, self.d, generator=generator, dtype=self.dtype, device=generator.device
-        )
-
-    def stochastic_grad_i(self, x, sample, clients=None):
-        g = self.grad_i(x, clients)
-        return g if sample is None else g + sample
-
-
-def make_problem(n=3, d=6, sigma=0.0, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    a = 0.5 + torch.rand(n, d, generator=g, dtype=torch.float64)
-    b = torch.randn(n, d, generator=g, dtype=torch.float64)
-    return DiagQuad(a, b, sigma=sigma, device=device)
 
 
 def x0_for(prob, R=4, seed=1):
@@ -72,7 +24,7 @@ def x0_for(prob, R=4, seed=1):
 @pytest.mark.parametrize("mu", [0.0, 0.9])
 @pytest.mark.parametrize("double_way", [False, True])
 def test_identity_compressors_reduce_to_momentum_sgd_bitwise(mu, double_way):
-    prob = make_problem(sigma=0.3)
+    prob = diag_quad(d=6, sigma=0.3)
     x0 = x0_for(prob)
     kw = dict(T=25, R=4, seed=7, eta=0.05, K=3, mu=mu, x0=x0, record_x=True)
     server = Identity() if double_way else None
@@ -88,7 +40,7 @@ def test_identity_compressors_reduce_to_momentum_sgd_bitwise(mu, double_way):
 
 def test_momentum_sgd_matches_hand_loop():
     """Plain per-replica momentum GD written out by hand (deterministic oracle)."""
-    prob = make_problem(n=2, d=3)
+    prob = diag_quad(n=2, d=3)
     x0 = x0_for(prob, R=2)
     T, eta, mu = 6, 0.1, 0.5
     tr = momentum_sgd(prob, T=T, R=2, seed=0, eta=eta, K=2, mu=mu, x0=x0, record_x=True)
@@ -101,7 +53,7 @@ def test_momentum_sgd_matches_hand_loop():
 
 
 def test_k_identical_workers_equal_one_worker():
-    prob = make_problem(sigma=0.0)
+    prob = diag_quad(d=6, sigma=0.0)
     x0 = x0_for(prob)
     kw = dict(T=30, R=4, seed=3, eta=0.08, mu=0.5, x0=x0, record_x=True,
               client_compressor=TopK(k=2), server_compressor=TopK(k=3))  # fmt: skip
@@ -116,7 +68,7 @@ def test_k_identical_workers_equal_one_worker():
 @pytest.mark.parametrize("mu", [0.0, 0.9])
 def test_p1_single_way_saef_has_no_mismatch_and_tilde_x_is_momentum_sgd(mu):
     """p = 1: errors averaged every step, so x_{t+1/2}^(k) = tilde x_t (eq. (11) with e_t = 0)."""
-    prob = make_problem(sigma=0.2)
+    prob = diag_quad(d=6, sigma=0.2)
     x0 = x0_for(prob)
     kw = dict(T=40, R=4, seed=11, eta=0.05, K=4, mu=mu, x0=x0, record_x=True)
     tr = saef_sgd(prob, p=1, client_compressor=TopK(k=1), **kw)
@@ -143,7 +95,7 @@ def test_p1_single_way_saef_has_no_mismatch_and_tilde_x_is_momentum_sgd(mu):
 )
 def test_auxiliary_iterate_update_eqs_25_27(k, K, eta, variant, double_way, p, seed):
     """Supp. eqs. (25), (27) (mu = 0): tilde x_{t+1} = tilde x_t - eta/K sum_k grad f(z_t^(k))."""
-    prob = make_problem(d=6, seed=seed % 7)
+    prob = diag_quad(d=6, seed=seed % 7)
     algo = ef_sgd if variant == "ef" else saef_sgd
     tr = algo(prob, T=8, R=3, seed=seed, eta=eta, K=K, p=p, x0=x0_for(prob, R=3, seed=seed),
               client_compressor=RandK(k=k), server_compressor=TopK(k=k) if double_way else None,
@@ -170,7 +122,7 @@ def test_auxiliary_iterate_update_eqs_25_27(k, K, eta, variant, double_way, p, s
 )
 def test_mismatch_bounded_by_L2_times_error_term(k, K, eta, mu, variant, double_way, seed):
     """Eqs. (9)-(10) with sigma = 0: epsilon_t <= L^2 * mismatch_err, for every draw and step."""
-    prob = make_problem(d=6, seed=seed % 5)
+    prob = diag_quad(d=6, seed=seed % 5)
     algo = ef_sgd if variant == "ef" else saef_sgd
     tr = algo(prob, T=12, R=3, seed=seed, eta=eta, K=K, mu=mu, x0=x0_for(prob, R=3, seed=seed),
               client_compressor=TopK(k=k), server_compressor=RandK(k=k) if double_way else None)  # fmt: skip
@@ -184,7 +136,7 @@ def test_mismatch_bounded_by_L2_times_error_term(k, K, eta, mu, variant, double_
 def test_worker_error_contracts(k, seed, variant):
     """Line 18 + Assumption 4 (mu = 0, sigma = 0): ||e_{t+1}^(k)||^2 <= (1 - delta) ||Delta_{t+1}^(k)||^2
     with Delta_{t+1}^(k) = e_t^(k) + eta grad f(z_t^(k)) (lines 12/16)."""
-    prob = make_problem(d=6)
+    prob = diag_quad(d=6)
     algo = ef_sgd if variant == "ef" else saef_sgd
     eta, K = 0.1, 2
     tr = algo(prob, T=6, R=2, seed=seed, eta=eta, K=K, x0=x0_for(prob, R=2, seed=seed),
@@ -202,7 +154,7 @@ def test_worker_error_contracts(k, seed, variant):
 
 
 def test_bits_are_counted_per_message():
-    prob = make_problem(d=8)
+    prob = diag_quad(d=8)
     C, S = TopK(k=2), TopK(k=3)
     tr = saef_sgd(prob, T=10, R=2, seed=0, eta=0.1, K=3, p=4, client_compressor=C,
                   server_compressor=S)  # fmt: skip
@@ -221,7 +173,7 @@ def test_bits_are_counted_per_message():
 
 @pytest.mark.parametrize("comp", [TopK(k=2), ScaledSign()])
 def test_converges_on_quadratic_with_compression_and_momentum(comp):
-    prob = make_problem(d=10, sigma=0.0)
+    prob = diag_quad(d=10, sigma=0.0)
     x0 = x0_for(prob, R=4)
     kw = dict(T=300, R=4, seed=0, eta=0.05, K=4, mu=0.5, x0=x0,
               client_compressor=comp, server_compressor=TopK(k=5))  # fmt: skip
@@ -234,7 +186,7 @@ def test_converges_on_quadratic_with_compression_and_momentum(comp):
 
 
 def test_diverged_replica_is_reported_and_isolated():
-    prob = make_problem(d=6)
+    prob = diag_quad(d=6)
     x0 = x0_for(prob, R=3)
     x0[1, 2] = float("nan")
     tr = saef_sgd(prob, T=20, R=3, seed=0, eta=0.1, K=2, x0=x0, client_compressor=TopK(k=2),
@@ -274,7 +226,7 @@ def test_diverged_replica_is_reported_and_isolated():
     ],
 )
 def test_bad_parameters_are_refused(kw, word):
-    prob = make_problem(n=3, d=6)
+    prob = diag_quad(n=3, d=6)
     args = dict(T=5, R=2, seed=0, eta=0.1, K=3)
     args.update(kw)
     with pytest.raises(ParameterError, match=word):
@@ -282,7 +234,7 @@ def test_bad_parameters_are_refused(kw, word):
 
 
 def test_infinite_period_and_eta_schedule_accepted():
-    prob = make_problem()
+    prob = diag_quad(d=6)
     a = saef_sgd(
         prob, T=5, R=1, seed=0, eta=[0.1] * 5, K=3, p=math.inf, client_compressor=TopK(k=2)
     )
@@ -293,7 +245,7 @@ def test_infinite_period_and_eta_schedule_accepted():
 
 def test_partition_assignment_uses_client_k():
     """K = n, one client per worker: with identity compressors this is full-gradient GD on f."""
-    prob = make_problem(n=3, d=4)
+    prob = diag_quad(n=3, d=4)
     x0 = x0_for(prob, R=2)
     tr = ef_sgd(prob, T=5, R=2, seed=0, eta=0.1, K=3, assignment="partition", x0=x0, record_x=True)
     x = x0.clone()
@@ -305,8 +257,8 @@ def test_partition_assignment_uses_client_k():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cpu_gpu_parity_deterministic_oracle():
-    cpu = make_problem(d=8)
-    gpu = make_problem(d=8, device="cuda")
+    cpu = diag_quad(d=8)
+    gpu = diag_quad(d=8, device="cuda")
     x0 = x0_for(cpu)
     kw = dict(T=30, R=4, seed=5, eta=0.05, K=3, mu=0.9, p=5, client_compressor=TopK(k=3),
               server_compressor=TopK(k=4), x0=x0)  # fmt: skip

@@ -42,15 +42,19 @@ FAMILY_CASES = [
 ]
 
 
+# sizes and data seed of a problem, and the seed of the probe points (shared by the property tests)
+FAMILY_DRAWS = given(
+    n=st.integers(1, 5), d=st.integers(1, 6), seed=st.integers(0, 2**20), pseed=st.integers(0, 99)
+)
+
+
 def _build(name, extra, n, d, seed):
     return make(name, n=n, d=d, seed=seed, **extra)
 
 
 @pytest.mark.parametrize(("name", "extra"), FAMILY_CASES)
 @SETTINGS
-@given(
-    n=st.integers(1, 5), d=st.integers(1, 6), seed=st.integers(0, 2**20), pseed=st.integers(0, 99)
-)
+@FAMILY_DRAWS
 def test_lipschitz_ratios_never_exceed_certified(name, extra, n, d, seed, pseed):
     p = _build(name, extra, n, d, seed)
     x, y = _pairs(p, pseed)
@@ -75,9 +79,7 @@ def test_lipschitz_ratios_never_exceed_certified(name, extra, n, d, seed, pseed)
 
 @pytest.mark.parametrize(("name", "extra"), FAMILY_CASES)
 @SETTINGS
-@given(
-    n=st.integers(1, 5), d=st.integers(1, 6), seed=st.integers(0, 2**20), pseed=st.integers(0, 99)
-)
+@FAMILY_DRAWS
 def test_global_gradient_bounds_hold_where_certified(name, extra, n, d, seed, pseed):
     p = _build(name, extra, n, d, seed)
     x, _ = _pairs(p, pseed, scale=30.0)  # far-away points too

@@ -176,6 +176,21 @@ def test_thm2_condition_18_at_tau1_needs_T_at_least_80():
 
 pos = st.floats(0.05, 20.0)
 qs = st.floats(0.0, 5.0)
+REL = 1 + 1e-12
+
+
+def _ordered_q_sigma_r(q1, q2, s1, s2, nv, data):
+    """Sorts the drawn q and sigma pairs and draws 1 <= r1 <= r2 <= n."""
+    r1 = data.draw(st.integers(1, nv))
+    r2 = data.draw(st.integers(r1, nv))
+    return (*sorted((q1, q2)), *sorted((s1, s2)), r1, r2)
+
+
+def _assert_grows_with_q_and_sigma_shrinks_with_r(ev, q1, q2, s1, s2, r1, r2):
+    """ev(q, r, sigma) is nondecreasing in q and sigma and nonincreasing in r."""
+    assert ev(q1, r1, s2) <= ev(q2, r1, s2) * REL
+    assert ev(q1, r1, s1) <= ev(q1, r1, s2) * REL
+    assert ev(q1, r2, s1) <= ev(q1, r1, s1) * REL
 
 
 @SETTINGS
@@ -193,19 +208,13 @@ qs = st.floats(0.0, 5.0)
 def test_thm1_bound_grows_with_q_and_sigma_and_shrinks_with_r(
     muv, kappa, q1, q2, nv, data, tauv, s1, s2
 ):
-    q1, q2 = sorted((q1, q2))
-    s1, s2 = sorted((s1, s2))
-    r1 = data.draw(st.integers(1, nv))
-    r2 = data.draw(st.integers(r1, nv))
+    q1, q2, s1, s2, r1, r2 = _ordered_q_sigma_r(q1, q2, s1, s2, nv, data)
     Lv = kappa * muv
     kv = 2 * FP.k0_smallest(Lv, muv, 5.0, nv, 1, tauv)  # k >= k0 at every q, r below
     ev = lambda qv, rv, sv: evaluate_bound(  # noqa: E731
         FP.THM1, thm1_values(Lv, muv, qv, nv, rv, tauv, sv, kv)
     )
-    rel = 1 + 1e-12
-    assert ev(q1, r1, s2) <= ev(q2, r1, s2) * rel
-    assert ev(q1, r1, s1) <= ev(q1, r1, s2) * rel
-    assert ev(q1, r2, s1) <= ev(q1, r1, s1) * rel
+    _assert_grows_with_q_and_sigma_shrinks_with_r(ev, q1, q2, s1, s2, r1, r2)
     if r1 < nv and s1 > 0.01:  # strictly: partial participation costs
         assert ev(q1, nv, s1) < ev(q1, r1, s1)
 
@@ -225,20 +234,14 @@ def test_thm1_bound_grows_with_q_and_sigma_and_shrinks_with_r(
 def test_thm2_bound_grows_with_q_and_sigma_and_shrinks_with_r(
     Lv, q1, q2, nv, data, tauv, Tv, s1, s2
 ):
-    q1, q2 = sorted((q1, q2))
-    s1, s2 = sorted((s1, s2))
-    r1 = data.draw(st.integers(1, nv))
-    r2 = data.draw(st.integers(r1, nv))
+    q1, q2, s1, s2, r1, r2 = _ordered_q_sigma_r(q1, q2, s1, s2, nv, data)
     ev = lambda qv, rv, sv: evaluate_bound(  # noqa: E731
         FP.THM2, thm2_values(Lv, qv, nv, rv, tauv, Tv, sv)
     )
-    rel = 1 + 1e-12
-    assert ev(q1, r1, s2) <= ev(q2, r1, s2) * rel
-    assert ev(q1, r1, s1) <= ev(q1, r1, s2) * rel
-    assert ev(q1, r2, s1) <= ev(q1, r1, s1) * rel
+    _assert_grows_with_q_and_sigma_shrinks_with_r(ev, q1, q2, s1, s2, r1, r2)
     # the admissible period length of (18) shrinks with q and grows with r
-    assert tau_max_18(q2, nv, r1, Tv) <= tau_max_18(q1, nv, r1, Tv) * rel
-    assert tau_max_18(q1, nv, r1, Tv) <= tau_max_18(q1, nv, r2, Tv) * rel
+    assert tau_max_18(q2, nv, r1, Tv) <= tau_max_18(q1, nv, r1, Tv) * REL
+    assert tau_max_18(q1, nv, r1, Tv) <= tau_max_18(q1, nv, r2, Tv) * REL
 
 
 # --- Theorem 1: the k0 condition and Appendix A.6 -----------------------------------------------

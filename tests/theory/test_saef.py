@@ -369,28 +369,26 @@ def test_beta_lemmas_grow_with_compression_at_fixed_beta(tid, d1, d2, frac) -> N
 
 
 def test_no_compression_limit_removes_the_compression_terms() -> None:
-    t1 = THMS["saef.thm1"].expanded_bound.subs(delta, 1)
-    assert (
-        sp.simplify(
-            t1
-            - (
-                4 * F0 / (eta * (3 - 4 * eta * L) * T)
-                + 2 * eta * L * sigma**2 / ((3 - 4 * eta * L) * K)
-            )
-        )
-        == 0
-    )
-    t2 = THMS["saef.thm2"].expanded_bound.subs(delta, 1)
-    assert (
-        sp.simplify(
-            t2
-            - (
-                4 * F0 / (eta * (3 - 2 * eta * L) * T)
-                + 4 * eta * L * sigma**2 / ((3 - 2 * eta * L) * K)
-            )
-        )
-        == 0
-    )
+    for tid, at, uncompressed in (
+        (
+            "saef.thm1",
+            {delta: 1},
+            4 * F0 / (eta * (3 - 4 * eta * L) * T)
+            + 2 * eta * L * sigma**2 / ((3 - 4 * eta * L) * K),
+        ),
+        (
+            "saef.thm2",
+            {delta: 1},
+            4 * F0 / (eta * (3 - 2 * eta * L) * T)
+            + 4 * eta * L * sigma**2 / ((3 - 2 * eta * L) * K),
+        ),
+        (
+            "saef.thm3",
+            {delta: 1, mu_m: 0},
+            4 * F0 / ((1 - eta * L) * eta * T) + 2 * eta * L * sigma**2 / ((1 - eta * L) * K),
+        ),
+    ):
+        assert sp.simplify(THMS[tid].expanded_bound.subs(at) - uncompressed) == 0, tid
     for tid in (
         "saef.thm3",
         "saef.thm3_xtilde",
@@ -402,13 +400,6 @@ def test_no_compression_limit_removes_the_compression_terms() -> None:
         full = THMS[tid].expanded_bound
         no_comp = full.subs(delta, 1)
         assert not no_comp.has(M)  # every M-term is a compression term
-    t3 = THMS["saef.thm3"].expanded_bound.subs({delta: 1, mu_m: 0})
-    assert (
-        sp.simplify(
-            t3 - (4 * F0 / ((1 - eta * L) * eta * T) + 2 * eta * L * sigma**2 / ((1 - eta * L) * K))
-        )
-        == 0
-    )
 
 
 def _sgd_bound(f0, lv, t, k, e, sg):
