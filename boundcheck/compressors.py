@@ -605,6 +605,10 @@ class ScaledSign(Compressor):
     holds for either sign), so ``delta(v) = ||v||_1^2 / (d ||v||_2^2) >= 1/d``: ``delta = 1/d``,
     attained by one-hot ``v``. SAEF states no value of delta for it.
 
+    Floating point: where the scale ``||v||_1 / d`` falls below the smallest normal float of the
+    dtype, the output is rounded to the subnormal grid and the identity (hence the contraction)
+    holds only up to that absolute rounding; e.g. ``v = (0, 2^-1074)`` in float64 gives ``C(v) = 0``.
+
     Encoding: float32 scale + 1 sign bit per coordinate: ``32 + d``.
     """
 

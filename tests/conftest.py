@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 from hypothesis import settings
 
 torch.set_num_threads(1)
 
-# CI machines are shared and slow: Hypothesis deadlines would make timing, not maths, fail a test.
+# Shared, slow machines: Hypothesis deadlines would make timing, not maths, fail a test. In CI
+# (CI set) the examples are derandomised, so a submission's verdict does not depend on luck; local
+# runs keep exploring new random examples (that is how the subnormal scaled-sign case was found).
 settings.register_profile("boundcheck", deadline=None)
-settings.load_profile("boundcheck")
+settings.register_profile("boundcheck-ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("boundcheck-ci" if os.environ.get("CI") else "boundcheck")
