@@ -57,6 +57,7 @@ __all__ = [
     "get",
     "index_bits",
     "names",
+    "parameters",
     "qsgd_variance",
     "safe_norm",
     "summary",
@@ -265,7 +266,10 @@ class Identity(Compressor):
 class _KSparse(Compressor):
     def __init__(self, k: int | None = None, ratio: float | None = None) -> None:
         if (k is None) == (ratio is None):
-            raise ParameterError(f"give exactly one of k and ratio, got k={k!r}, ratio={ratio!r}")
+            raise ParameterError(
+                f"give exactly one of k (an integer 1..d) and ratio (a fraction in (0, 1]), got "
+                f"{'both' if k is not None else 'neither'}: k={k!r}, ratio={ratio!r}"
+            )
         if k is not None:
             k = _check_int("k", k, 1)
         if ratio is not None:
@@ -373,12 +377,12 @@ class RandK(_KSparse):
         return d / self.k(d) if self.unbiased else 1.0
 
     def expectation(self, x: torch.Tensor) -> torch.Tensor:
-        d = x.shape[-1]
+        d = _check_x(x, self.name).shape[-1]
         return x * (self._c(d) * self.k(d) / d)
 
     def expected_sq_error(self, x: torch.Tensor) -> torch.Tensor:
         # coordinate i is kept w.p. p = k/d: E (C_i - x_i)^2 = x_i^2 (p (c-1)^2 + (1-p))
-        d = x.shape[-1]
+        d = _check_x(x, self.name).shape[-1]
         p, c = self.k(d) / d, self._c(d)
         return _sq_norm64(x) * (p * (c - 1.0) ** 2 + (1.0 - p))
 
@@ -406,7 +410,14 @@ class RandK(_KSparse):
             ),
         ]
         if self.unbiased:
-            pubs.append(Published("q", d / k - 1.0, "Stich et al. 2018 / standard", "(d/k) rand_k"))
+            pubs.append(
+                Published(
+                    "q",
+                    d / k - 1.0,
+                    "standard computation; not stated in the four papers",
+                    "(d/k) rand_k",
+                )
+            )
         return pubs
 
 
@@ -830,10 +841,10 @@ class Rescaled(Compressor):
         return a * a * w + (1 - a) ** 2
 
     def expectation(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self._a(x.shape[-1])
+        return x * self._a(_check_x(x, self.name).shape[-1])
 
     def expected_sq_error(self, x: torch.Tensor) -> torch.Tensor | None:
-        e = self.inner.expected_sq_error(x)
+        e = self.inner.expected_sq_error(_check_x(x, self.name))
         if e is None:
             return None
         a = self._a(x.shape[-1])
@@ -841,6 +852,14 @@ class Rescaled(Compressor):
 
     def bits(self, d: int) -> int:
         return self.inner.bits(d)
+
+    def published(self, d: int) -> list[Published]:
+        """The inner compressor's published values that are claimed for its rescaling.
+
+        A ``delta = 1/(1 + q')`` claimed for ``Q/(1 + q')`` with a published ``q' >= q`` also holds
+        for this ``Q/(1 + q)``: its ratio ``q/(1 + q)`` is increasing in ``q``.
+        """
+        return [p for p in self.inner.published(d) if "/ (1 + q)" in p.applies_to]
 
     def params(self) -> dict[str, object]:
         return {"inner": self.inner.describe()}
@@ -883,46 +902,75 @@ class Blockwise(Compressor):
         assert b is not None
         return (b,) * (d // b) + ((d % b,) if d % b else ())
 
+    def _checked_sizes(self, d: int) -> tuple[int, ...]:
+        """:meth:`sizes`, each block length validated against ``inner`` (e.g. ``k <= d_b``), so a
+        bad combination is refused naming the block rather than with the inner error alone."""
+        sizes = self.sizes(d)
+        for b in sorted(set(sizes)):
+            try:
+                self.inner.bits(b)
+            except ParameterError as err:
+                how = f"sizes={list(sizes)}" if self._sizes else f"block_size={self._b}"
+                raise ParameterError(
+                    f"{err} in a block of length {b} (d={d} split by {how} into blocks "
+                    f"{_fmt_sizes(sizes)}); choose parameters valid for every block"
+                ) from None
+        return sizes
+
     def _map(
-        self, x: torch.Tensor, f: Callable[[torch.Tensor], torch.Tensor], reduce: bool
-    ) -> torch.Tensor:
-        sizes = self.sizes(x.shape[-1])
+        self, x: torch.Tensor, f: Callable[[torch.Tensor], torch.Tensor | None], reduce: bool
+    ) -> torch.Tensor | None:
+        """``f`` per block (batched where the blocks are equal); ``None`` if ``f`` returns None."""
+        sizes = self._checked_sizes(x.shape[-1])
         if len(set(sizes)) == 1:
             b = sizes[0]
             xb = x.reshape(*x.shape[:-1], len(sizes), b)
             out = f(xb)
+            if out is None:
+                return None
             return out.sum(-1) if reduce else out.reshape(x.shape)
         parts = [f(p) for p in torch.split(x, list(sizes), dim=-1)]
-        return torch.stack(parts, -1).sum(-1) if reduce else torch.cat(parts, -1)
+        if any(p is None for p in parts):
+            return None
+        return torch.stack(parts, -1).sum(-1) if reduce else torch.cat(parts, -1)  # type: ignore[arg-type]
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
-        return self._map(x, lambda p: self.inner(p, generator), reduce=False)
+        return self._map(x, lambda p: self.inner(p, generator), reduce=False)  # type: ignore[return-value]
 
     def expectation(self, x: torch.Tensor) -> torch.Tensor | None:
-        if self.inner.expectation(x[..., :1]) is None:
-            return None
-        return self._map(x, self.inner.expectation, reduce=False)  # type: ignore[arg-type]
+        # per block of its own length: probing the inner closed form on a 1-column slice would
+        # refuse e.g. top-k with k >= 2
+        return self._map(_check_x(x, self.name), self.inner.expectation, reduce=False)
 
     def expected_sq_error(self, x: torch.Tensor) -> torch.Tensor | None:
-        if self.inner.expected_sq_error(x[..., :1]) is None:
-            return None
-        return self._map(x, self.inner.expected_sq_error, reduce=True)  # type: ignore[arg-type]
+        return self._map(_check_x(x, self.name), self.inner.expected_sq_error, reduce=True)
 
     def delta(self, d: int) -> float | None:
-        ds = [self.inner.delta(b) for b in set(self.sizes(d))]
+        ds = [self.inner.delta(b) for b in set(self._checked_sizes(d))]
         return None if any(v is None for v in ds) else min(ds)  # type: ignore[type-var]
 
     def q(self, d: int) -> float | None:
-        qs = [self.inner.q(b) for b in set(self.sizes(d))]
+        qs = [self.inner.q(b) for b in set(self._checked_sizes(d))]
         return None if any(v is None for v in qs) else max(qs)  # type: ignore[type-var]
 
     def bits(self, d: int) -> int:
-        return sum(self.inner.bits(b) for b in self.sizes(d))
+        return sum(self.inner.bits(b) for b in self._checked_sizes(d))
 
     def params(self) -> dict[str, object]:
         blocks = {"sizes": list(self._sizes)} if self._sizes else {"block_size": self._b}
         return {"inner": self.inner.describe(), **blocks}
+
+
+def _fmt_sizes(sizes: tuple[int, ...]) -> str:
+    """``(250, 250, 250, 3)`` as ``3 x 250 + 3`` (runs of equal lengths collapsed)."""
+    runs: list[list[int]] = []
+    for b in sizes:
+        if runs and runs[-1][0] == b:
+            runs[-1][1] += 1
+        else:
+            runs.append([b, 1])
+    return " + ".join(f"{n} x {b}" if n > 1 else str(b) for b, n in runs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -951,9 +999,25 @@ _FACTORIES: dict[str, tuple[Callable[..., Compressor], tuple[str, ...], str]] = 
 }
 
 
+# parameters without a default, and what each allows (for the refusal when one is missing)
+_REQUIRED: dict[str, dict[str, str]] = {
+    "qsgd": {"s": "an integer >= 1"},
+    "lowprec": {"s": "an integer >= 1"},
+    "qsgd_bits": {"bits": "an integer 1..31 (2..31 with sign_in_bits)"},
+    "shrink": {"delta": "a number in (0, 1]"},
+    "overshoot": {"delta": "a number in (0, 1]"},
+    "adversarial": {"delta": "a number in (0, 1]"},
+}
+
+
 def names() -> list[str]:
     """Every registered compressor name."""
     return list(_FACTORIES)
+
+
+def parameters(name: str) -> tuple[str, ...]:
+    """The keyword parameters :func:`get` accepts for ``name`` (besides block_size, rescale)."""
+    return _lookup(name)[1]
 
 
 def summary(name: str) -> str:
@@ -983,6 +1047,9 @@ def get(
             f"parameter {unknown[0]!r} is unknown for {name!r}; allowed: "
             f"{', '.join(allowed) or 'none'}"
         )
+    for p, allowed_values in _REQUIRED.get(name, {}).items():
+        if params.get(p) is None:
+            raise ParameterError(f"{name} needs parameter {p}, {allowed_values}; none was given")
     try:
         c = factory(**params)
     except TypeError as err:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+import pytest
 import torch
 from hypothesis import settings
 
@@ -15,3 +17,10 @@ torch.set_num_threads(1)
 settings.register_profile("boundcheck", deadline=None)
 settings.register_profile("boundcheck-ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("boundcheck-ci" if os.environ.get("CI") else "boundcheck")
+
+
+@pytest.fixture(autouse=True)
+def _seed_global_generators():
+    """Tests that draw from the global torch/NumPy generators see the same numbers every run."""
+    torch.manual_seed(0)
+    np.random.seed(0)

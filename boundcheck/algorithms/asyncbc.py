@@ -3,10 +3,32 @@
 All ``R`` replicas advance together and **share one schedule** (the event order of
 :func:`boundcheck.algorithms.async_sim.asyncbc_schedule`: worker ``i`` needs ``i * tau / n`` time units
 per task, ``tau_C`` tasks in flight, a new worker drawn u.a.r. from ``[n]`` after every server step;
-AsyncBC Section 5 and Algorithms 1-2). The theorems hold for every delay pattern within ``tau_max``,
-and their expectations are over the oracle noise, which stays independent across replicas; averaging
-over schedules takes several batches with different seeds. Loops run over server steps (events), never
-over replicas.
+AsyncBC Section 5 and Algorithms 1-2). Loops run over server steps (events), never over replicas.
+
+**What the replica mean estimates.** The expectation in Theorems 1-2 is over the oracle noise *and
+over the uniform choice of the clients* ``k_{t+1}`` (Lemma 4 / Lemma 6 average over ``k_t``); the
+schedule fixes those choices for the whole batch. So a batch's replica mean is the expectation
+*conditional on one client sequence*: for AsyncBC-GD/Async-GD with one ``x0`` all replicas are
+identical copies (the replica axis then only serves stepsize grids). Estimating the theorems' ``E``
+takes several batches with different seeds (different schedules), each a single draw.
+
+**Staleness.** ``meta['tau_max']`` is the smallest ``tau_max`` that Assumption 3 allows for the run:
+the maximal staleness of the applied updates *and* of the tasks still in flight after the last step
+(a task reading version ``v`` that has not arrived by step ``s`` has staleness ``>= s + 1 - v``; the
+proofs count it in the active sets ``C_v..C_s``, Lemma 2). The applied-only maximum is
+``meta['schedule']['tau_max_measured']``, the in-flight one ``meta['schedule']['tau_max_in_flight']``.
+
+**Names: theory module** (:mod:`boundcheck.theory.asyncbc`) **-> this trace / the problem.**
+``T`` -> keyword ``T`` (rows ``x_0..x_{T-1}``; ``T - 1`` messages received, ``x_T`` =
+``meta['x_final']``); ``eta``, ``tau_C`` -> keywords; ``tau_max`` -> ``meta['tau_max']``; ``F0`` ->
+``f_gap[0]``; ``L`` -> ``problem.constant('L')``; ``delta_H`` -> ``constant('delta_H')``; ``ell`` ->
+``constant('ell')`` (oracle-dependent; ``inf`` for the independent-noise oracle); ``L_max`` ->
+``constant('L_i')``; ``sigma`` (Theorem 3, ``sigma^2 = E||xi_t||^2``) -> ``sqrt(constant('sigma2'))``
+(``= sqrt(d * noise_var)``); ``zeta`` (Section 3 form) -> ``sqrt(constant('zeta2'))``; ``G_bg``
+(Table 1, a norm bound) -> ``sqrt(constant('G'))``; ``D0`` -> ``||x_0 - x*||^2``. Quantities:
+``asyncbc.avg_grad_sq`` -> ``grad_norm_sq.mean(0)``; ``asyncbc.xT_sq`` -> ``||meta['x_final']||^2``;
+``sum_m2_past`` at ``t`` -> ``m_norm_sq[:t-1].sum(0)``; the virtual iterates of Lemmas 1 and 5 are not
+recorded (``record_x`` gives ``x`` and ``m`` to rebuild them with the schedule).
 
 Each client task is evaluated when it is handed out (its inputs ``x_{v}``, ``x_{v-1}`` are known
 then) and held until the schedule delivers it; this is the same arithmetic as evaluating it on
@@ -117,11 +139,25 @@ def _schedule(
         )
     if steps > schedule.T:
         raise ParameterError(f"schedule has {schedule.T} steps; this run needs {steps}")
-    initial = int((schedule.read_version[:steps] == 1).sum())
+    made_for = schedule.params.get("tau_C")
+    if made_for is not None and int(made_for) != tau_C:
+        raise ParameterError(
+            f"schedule was generated with tau_C={made_for} tasks in flight but this run has "
+            f"tau_C={tau_C}: the initial reweighting 1/tau_C (line 3) needs the same tau_C"
+        )
+    rv = schedule.read_version[:steps]
+    initial = int((rv == 1).sum())
     if initial > tau_C:
         raise ParameterError(
             f"schedule delivers {initial} initial tasks (read version 1) but tau_C={tau_C}: "
             "Algorithm 1 line 2 hands out exactly tau_C initial tasks"
+        )
+    counts = np.bincount(rv[rv >= 2])
+    if counts.size and counts.max() > 1:
+        v = int(np.argmax(counts))
+        raise ParameterError(
+            f"schedule has {int(counts[v])} tasks reading version {v}; after each step the server "
+            "hands out exactly one task (Algorithm 1 line 8), so each version >= 2 is read once"
         )
     return schedule
 
@@ -136,13 +172,31 @@ def _tasks_by_version(sched: Schedule, steps: int) -> dict[int, np.ndarray]:
     return out
 
 
-def _sched_meta(sched: Schedule, steps: int) -> dict[str, Any]:
+def _in_flight_tau(sched: Schedule, steps: int, tau_C: int, last_version: int) -> int:
+    """Staleness charged to the tasks still in flight after step ``steps`` (0 if none).
+
+    The run hands out ``tau_C`` tasks reading version 1 and one task reading each version
+    ``2..last_version``; those not received by step ``steps`` arrive at step ``steps + 1`` or later,
+    so Assumption 3 needs ``tau_max >= steps + 1 - v`` for each of them. In the proofs (AsyncBC App.
+    A) such a task of version ``v`` sits in the active sets ``C_v, ..., C_steps`` and is counted
+    ``steps + 1 - v`` times in ``tau_i^{t-1}`` (Lemma 2) and in the term A.
+    """
+    handed = np.zeros(last_version + 1, dtype=np.int64)
+    handed[1] = tau_C
+    handed[2:] = 1
+    got = np.bincount(sched.read_version[:steps], minlength=last_version + 1)[: last_version + 1]
+    v = np.nonzero(handed > got)[0]
+    return int(steps + 1 - v.min()) if v.size else 0
+
+
+def _sched_meta(sched: Schedule, steps: int, in_flight: int) -> dict[str, Any]:
     st = sched.staleness[:steps]
     out = sched.summary()
     out.update(
         {
             "steps_used": steps,
             "tau_max_measured": int(st.max()) if steps else 0,
+            "tau_max_in_flight": in_flight,
             "staleness_histogram_used": np.bincount(st).tolist() if steps else [],
             "staleness": st.tolist(),
             "clients": sched.client[:steps].tolist(),
@@ -279,6 +333,8 @@ def _asyncbc(
         x_prev, x = x, x_next
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None}  # fmt: skip
+    # lines 8-9 run after every step t = 1..steps: versions 2..steps+1 are handed out
+    in_flight = _in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
     meta = _meta(
         name,
         "AsyncBC Algorithm 2" if stochastic else "AsyncBC Algorithm 1",
@@ -287,8 +343,8 @@ def _asyncbc(
         dev,
         dtype,
         problem,
-        schedule=_sched_meta(sched, steps),
-        tau_max=int(sched.staleness[:steps].max()),
+        schedule=_sched_meta(sched, steps, in_flight),
+        tau_max=max(int(sched.staleness[:steps].max()), in_flight),
         x_final=x,
         grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1 (lhs of Theorems 1-2: mean over rows)",
         m_norm_sq="row t: ||m_t||^2 with x_{t+1} = x_t - eta m_t (the proofs' sums of ||m_i||^2)",
@@ -329,7 +385,8 @@ def asyncbc_gd(
     the ``delays`` stream of ``seed``) generated for ``T`` steps, so that :func:`async_gd` with the same
     arguments follows the same event order. Trace: ``grad_norm_sq``, ``f_gap``, ``m_norm_sq``,
     cumulative ``bits_up``/``bits_down``; with ``record_x`` also ``x`` and ``m`` (T, R, d).
-    ``meta['tau_max']`` is measured over the applied updates.
+    ``meta['tau_max']`` is measured over the applied updates and the tasks still in flight at the
+    end (module docstring).
 
     Example: ``asyncbc_gd(problem, T=2000, R=4, seed=0, eta=1e-2, tau_C=4)``.
     """
@@ -489,6 +546,8 @@ def _async_plain(
             hand_out(t + 1, x)  # a new client u.a.r. computes at x_t
             bits_down += _FULL.bits(d)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy}
+    # a task is handed out after steps t = 1..steps-1 only: versions 2..steps
+    in_flight = _in_flight_tau(sched, steps, tau_C, last_version=steps)
     meta = _meta(
         name,
         "AsyncBC Table 1 / Section 5 baseline (Koloskova et al., 2022)",
@@ -497,8 +556,8 @@ def _async_plain(
         dev,
         dtype,
         problem,
-        schedule=_sched_meta(sched, steps),
-        tau_max=int(sched.staleness[:steps].max()),
+        schedule=_sched_meta(sched, steps, in_flight),
+        tau_max=max(int(sched.staleness[:steps].max()), in_flight),
         x_final=x,
         grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1",
         bits="cumulative bits before step t+1; tau_C initial downloads of x_0 at row 0; one "

@@ -24,7 +24,26 @@ contract takes one client list per call) and ``bar x_{k,t}`` is not available.
 Stepsizes: ``eta`` is a constant, a sequence ``eta_k`` of length ``K``, or a callable ``k -> eta_k``.
 :func:`eta_theorem1` gives Theorem 1's ``eta_k = 4 mu^{-1} / (k tau + 1)`` (the extracted text reads
 "4\\mu^{-1}/k\\tau+1"; the proof of Theorem 1 substitutes ``4 mu^{-1} / (k tau + 1)`` into (27), which we use);
-:func:`eta_theorem2` gives Theorem 2's ``eta = 1 / (L sqrt(T))``.
+:func:`eta_theorem2` gives Theorem 2's ``eta = 1 / (L sqrt(T))``. Algorithm 1 allows ``eta_{k,t}``;
+both theorems take it constant within a period (``eta_{k,t} = eta_k``), which is all we implement.
+
+**Mapping to** :mod:`boundcheck.theory.fedpaq` (symbol -> keyword / trace / problem constant):
+
+* ``n`` -> ``problem.n``; ``r``, ``tau`` -> keywords ``r``, ``tau``; ``T = K tau`` -> ``params['T']``
+  (keyword ``K`` is the number of periods, not the catalogue's buffer size ``K``); ``k`` -> row ``k``
+  of the per-period series; ``eta`` -> ``eta`` (``eta_k``, per period);
+* ``q`` -> ``params['q'] = quantizer.q(d)`` (``None`` for a biased compressor: Assumption 1 fails);
+* ``L``, ``mu`` -> ``problem.constants['L']``, ``['mu']`` (of ``f``: the proofs use only these);
+  ``sigma`` -> ``sqrt(problem.constants['sigma2'])`` (a standard deviation; ``sigma2`` is the
+  per-client oracle variance, max over clients); the proofs need ``E grad~f_i = grad f`` at every
+  node (``fedpaq.homogeneous``), i.e. identical ``f_i`` (``zeta2 = 0``);
+* Theorem 1's lhs ``fedpaq.dist_sq_server`` ``E||x_k - x*||^2`` -> ``dist_sq[k].mean()``, and
+  ``D_k0`` -> ``dist_sq[k0].mean()``; Theorem 2's lhs ``fedpaq.avg_grad_sq_node_mean`` ->
+  ``grad_norm_sq.mean(0).mean()`` (rows ``k tau + t``, ``t = 0..tau-1``, at ``bar x_{k,t}``);
+  ``F0 = f(x_0) - f*`` -> ``f_gap[0]`` (when ``f_star`` is known, ``meta['f_gap_is_gap']``).
+
+Replicas are independent only with ``virtual=True``; with ``virtual=False`` they share ``S_k``, so
+a mean over replicas estimates the expectation but a confidence interval over them is invalid.
 """
 
 from __future__ import annotations
@@ -33,6 +52,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from boundcheck.algorithms.common import (
@@ -83,9 +103,13 @@ def eta_theorem2(L: float, T: int) -> float:
 
 
 def _stepsizes(eta: Any, K: int) -> list[float]:
+    """``eta_k`` for ``k = 0..K-1`` from a constant, a length-``K`` sequence (list, tuple, 1-d
+    tensor or array) or a callable; a 0-d tensor or array is a constant."""
     if callable(eta):
         vals = [eta(k) for k in range(K)]
-    elif isinstance(eta, (Sequence, torch.Tensor)) and not isinstance(eta, str):
+    elif getattr(eta, "ndim", None) == 0:
+        vals = [eta.item()] * K
+    elif isinstance(eta, (Sequence, torch.Tensor, np.ndarray)) and not isinstance(eta, str):
         vals = [float(v) for v in eta]
         if len(vals) != K:
             raise ParameterError(f"eta has {len(vals)} entries: expected one per period, K = {K}")

@@ -34,6 +34,25 @@ seeded by the ``delays`` stream). An update that reads version ``v`` is computed
 schedule step. All replicas share the schedule (``meta['schedule']['shared_across_replicas']``).
 Clients that start at the same version are trained together as one batched call; memory holds
 the updates in flight: ``R x (in-flight updates) x d`` numbers.
+
+Theory symbols (``boundcheck/theory/qafel.py``) -> this trace and the problem's constants:
+
+==============  ==========================================================================
+``eta_l``       keyword ``eta_l`` (constant over the P local steps: ``eta_l^(p) = eta_l``)
+``eta_g``       keyword ``eta_g``; ``K``, ``P``, ``T`` the keywords of the same name
+``delta_c``     ``params['delta_c']`` = ``client_compressor.delta(d)`` (Theorem F.1 also needs
+                an unbiased ``Q_c`` and ``Q_s``: check ``compressor.biased``)
+``delta_s``     ``params['delta_s']`` = ``server_compressor.delta(d)``
+``tau_max``     tau_max,K = ``meta['schedule']['tau_max_used']`` (staleness of the T*K
+                applied updates; ``['tau_max']`` covers the whole schedule, never less)
+``tau_max_1``   ``meta['schedule']['tau_max_1']`` (same timeline with K = 1)
+``L``           problem constant ``L_i`` (Assumption 3.3: *each* F_n is L-smooth), not ``L``
+``sigma_l``     ``sqrt(sigma2)``: ``sigma2`` is max_n E||g_n - grad F_n||^2 (the theory's
+                sigma_l is a standard deviation and enters as sigma_l^2)
+``G``           problem constant ``G`` = sup_x max_n ||grad F_n(x)||^2 (a squared norm)
+``F0``          ``f_gap[0]`` = f(x^0) - ``f_star`` (when ``meta['f_gap_is_gap']``)
+lhs             mean of ``grad_norm_sq`` over rows ``t = 0..T-1`` (``x^t``, not ``hat x^t``)
+==============  ==========================================================================
 """
 
 from __future__ import annotations
@@ -262,7 +281,7 @@ def qafel(
     Series (``T + 1`` rows, row ``t`` is the state at ``x^t``): ``grad_norm_sq`` =
     ``||grad f(x^t)||^2`` (Theorem F.1/F.4's lhs is the mean over ``t = 0..T-1``), ``f_gap`` at
     ``x^t``, ``bits_up`` / ``bits_down`` cumulative (``K Q_c.bits(d)`` and one broadcast of
-    ``Q_s.bits(d)`` per step), ``hidden_gap`` = ``||x^t - hat x^t||^2`` (Lemmas F.5/F.6),
+    ``Q_s.bits(d)`` per step), ``hidden_gap`` = ``||x^t - hat x^t||^2`` (Lemmas F.9/F.11),
     ``x`` and ``x_hat`` (``(T+1, R, d)``) if ``record_x``. ``meta['schedule']`` holds the measured
     staleness (``tau_max``, ``tau_max_1``, histogram, per-step mean and max).
     ``staleness_weight`` and server momentum ``beta`` are off by default (the theorems' setting).

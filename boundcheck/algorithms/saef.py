@@ -36,6 +36,39 @@ global ``grad f``: ``grad f(x; xi^(k)) = 1/n sum_i stochastic_grad_i(x, sample_{
 independent draw per worker and client. ``assignment="partition"`` (requires ``K == n``) gives
 worker ``k`` the local objective of client ``k`` (heterogeneous data: outside the paper's
 assumption, recorded in ``meta``).
+
+Map to the theory module (``boundcheck/theory/saef.py``) and to the problem constants. The names
+differ in three places: the theory's ``mu_m`` is this module's keyword ``mu`` (the momentum
+constant of Algorithm 1), *not* the problem constant ``mu`` (strong convexity); the theory's ``M``
+and ``sigma`` are square roots of the problem constants ``M2`` and of ``sigma2`` scaled to a worker.
+
+=================  ==========================================================================
+theory symbol      here / problem
+=================  ==========================================================================
+``T``, ``K``       keywords ``T``, ``K`` (all ``K`` workers contribute to every step)
+``eta``            keyword ``eta`` (constant; ``eta_max`` = ``max_t eta_t`` of a schedule)
+``mu_m``           keyword ``mu`` (Theorems 1-2 and Corollaries 1-2 need ``mu = 0``)
+``delta``          ``min(meta["delta_c"], meta["delta_s"])`` (one ``C`` in the paper; single-way
+                   compression: ``meta["delta_c"]``, the server error stays 0)
+``L``              problem ``L`` (smoothness of ``F = f = 1/n sum_i f_i``)
+``M``              ``sqrt`` of problem ``M2`` (bound on ``||grad f(x)||^2``, SAEF Assumption 3;
+                   certified on a ball only where the family says so)
+``sigma``          ``sqrt(meta["sigma2_worker"]["value"])``: SAEF Assumption 2 bounds one
+                   *worker's* oracle; with ``assignment="shared"`` a worker averages ``n``
+                   independent client draws, so ``sigma^2 = sigma2 / n`` for the problem's
+                   per-client ``sigma2`` (using ``sigma2`` itself is valid but ``n`` times loose)
+``F0``             ``f(x_0) - f*``: row 0 of ``f_gap`` where ``f_star`` is exact; where the
+                   family's ``f_star`` is only an upper bound of ``inf f`` use ``f_star_lower``
+``d``              ``problem.d``
+=================  ==========================================================================
+
+:data:`LHS_SERIES` names, for every measured left-hand side (a theory ``Quantity`` id), the trace
+series that records it and how to reduce it. Two deviations from the quantities' letter, both
+exact in the paper's setting: the per-worker quantities (``sup_k E||m_{t+1}^(k)||^2``,
+``sup_k E||e_t^(k)||^2``) are recorded as the worker mean, which equals every worker's expectation
+when the workers are exchangeable (``assignment="shared"``, one compressor for all; with
+``"partition"`` use ``record_x`` and the ``(T, R, K, d)`` series ``e_workers``); and row ``t`` holds
+``e_t`` (``t = 0..T-1``), so a ``sup_t`` over ``e_{t+1}`` misses only the last error ``e_T``.
 """
 
 from __future__ import annotations
@@ -68,6 +101,64 @@ Assignment = Literal["shared", "partition"]
 
 #: Bits of one uncompressed d-vector (error averaging messages), as counted by ``Identity``.
 _FULL = Identity()
+
+_MAX = "max over rows t of the replica mean (an upper bound is claimed for every t)"
+#: theory Quantity id (boundcheck/theory/saef.py) -> (trace series, how to reduce it). Rows are
+#: iterations t = 0..T-1, columns replicas; the replica mean estimates the expectation E.
+LHS_SERIES: dict[str, tuple[str, str]] = {
+    "saef.min_grad_x": (
+        "grad_norm_sq",
+        "min over rows t = 0..T-1 of the replica mean; row t: ||grad F(x_t)||^2 (Thms 2-3)",
+    ),
+    "saef.min_grad_xtilde": (
+        "grad_norm_sq_tilde",
+        "min over rows t = 0..T-1 of the replica mean; row t: ||grad F(tilde x_t)||^2 (Thms 1, 3)",
+    ),
+    "saef.momentum_norm": (
+        "m_norm_sq",
+        _MAX + "; row t: 1/K sum_k ||m_{t+1}^(k)||^2 (supp. Lemma 1)",
+    ),
+    "saef.local_error": (
+        "err_workers_sq",
+        _MAX + "; row t: 1/K sum_k ||e_t^(k)||^2 (supp. Lemma 2)",
+    ),
+    "saef.local_error_spread": (
+        "err_spread_sq",
+        _MAX + "; row t: 1/K sum_k ||ebar_t - e_t^(k)||^2 (supp. Lemma 3)",
+    ),
+    "saef.server_error": ("err_server_sq", _MAX + "; row t: ||e_t||^2 (supp. Lemma 4)"),
+    "saef.mismatch_error": (
+        "mismatch_err",
+        _MAX + " of a SAEF run without averaging; row t: 1/K sum_k ||e_t + ebar_t - e_t^(k)||^2 "
+        "(supp. Lemma 5 = main Lemma 1; not lemma1_lhs, the literal reading of the garbled (15))",
+    ),
+    "saef.grad_mismatch_ef": ("epsilon", "row t of an EF run: eps_t of eq. (9), one draw"),
+    "saef.grad_mismatch_saef": ("epsilon", "row t of a SAEF run: eps_t of eq. (10), one draw"),
+    "saef.grad_mismatch_saef_avg": (
+        "epsilon",
+        "rows with averaged == 1 of a SAEF run with period p: eps_t of eq. (11), one draw",
+    ),
+}
+
+
+def _sigma2_worker(problem: Problem, n: int, assignment: Assignment) -> dict[str, Any] | None:
+    """SAEF's sigma^2 (variance of one worker's stochastic gradient) from the problem's ``sigma2``.
+
+    ``"shared"``: the worker's gradient is the mean of ``n`` independent client draws, each of
+    variance ``<= sigma2``, so its variance is ``<= sigma2 / n`` (exact for the Gaussian oracle).
+    ``"partition"``: worker ``k`` is client ``k``'s oracle, variance ``<= sigma2`` about
+    ``grad f_k`` (not about ``grad F``: outside the paper's assumption).
+    """
+    c = problem.constants.get("sigma2")
+    if c is None:
+        return None
+    scale = n if assignment == "shared" else 1
+    how = (
+        f"problem sigma2 / n (n = {n} independent client draws averaged per worker)"
+        if assignment == "shared"
+        else "problem sigma2 (one client per worker)"
+    )
+    return {"value": c.value / scale, "provenance": c.provenance, "how": how}
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -313,6 +404,8 @@ def _run(
         "epsilon": "1/K sum_k ||grad f(tilde x_t; xi_t^k) - grad f(z_t^k; xi_t^k)||^2, one draw "
         "(no expectation); z = x_t (EF, eq. (9)) or x_{t+1/2}^(k) (SAEF, eqs. (10)-(11))",
         "assignment_in_paper_setting": assignment == "shared",
+        "sigma2_worker": _sigma2_worker(problem, problem.n, assignment),
+        "lhs": LHS_SERIES,
     }
     return Trace(
         algorithm=meta["algorithm"],
@@ -357,7 +450,8 @@ def ef_sgd(
     (9)), ``err_server_sq`` = ``||e_t||^2``, ``err_workers_sq`` = ``1/K sum_k ||e_t^(k)||^2`` (Supp.
     Lemma 2), ``err_spread_sq`` = ``1/K sum_k ||mean e - e_t^(k)||^2`` (Supp. Lemma 3),
     ``lemma1_lhs`` = ``||e_t||^2 + 1/K sum_k ||e_t^(k) - e_t||^2`` (main Lemma 1, eq. (15), as
-    printed), ``m_norm_sq`` = ``1/K sum_k ||m_{t+1}^(k)||^2`` (Supp. Lemma 1), cumulative
+    printed; the theory module reads the garbled (15) as SAEF's ``mismatch_err``, see
+    :data:`LHS_SERIES`), ``m_norm_sq`` = ``1/K sum_k ||m_{t+1}^(k)||^2`` (Supp. Lemma 1), cumulative
     ``bits_up``/``bits_down``, ``averaged`` (1 on error-averaging iterations); with ``record_x`` also
     ``x``, ``x_tilde``, ``e`` (T, R, d) and ``e_workers`` (T, R, K, d).
 

@@ -50,6 +50,9 @@ class BoundCheck:
     beaten: bool
     not_contraction: bool  # a delta <= 0: no contraction at this d (QAFeL Def. 2.1 needs > 0)
     note: str = ""
+    # False: the value is claimed for another compressor (e.g. the rescaled Q/(1+q) shown beside
+    # Q); it is listed for reference and never compared with this compressor's worst ratio
+    applies: bool = True
 
 
 @dataclass
@@ -200,6 +203,7 @@ def worst_case(
     for origin, items in (("declared", declared), ("published", C.published(d))):
         for p in items:
             bound = p.ratio_bound
+            applies = _applies(p, C)
             checks.append(
                 BoundCheck(
                     origin=origin,
@@ -208,9 +212,10 @@ def worst_case(
                     ratio_bound=bound,
                     source=p.source,
                     applies_to=p.applies_to,
-                    beaten=_applies(p, C) and lo_for_test > bound * (1 + tol) + tol * 1e-6,
+                    beaten=applies and lo_for_test > bound * (1 + tol) + tol * 1e-6,
                     not_contraction=p.param == "delta" and p.value <= 0,
                     note=p.note,
+                    applies=applies,
                 )
             )
     return SearchResult(

@@ -14,14 +14,45 @@ from boundcheck import compressors
 from boundcheck.check.compressor_search import SearchResult, worst_case
 from boundcheck.cli.app import app
 
+_CLI_PARAMS = ("k", "ratio", "s", "bits", "sign_in_bits", "delta")
+
+
+def _options(name: str) -> str:
+    """A compressor's parameters as this command's options (``--k | --ratio`` for sparsifiers)."""
+    ps = [p for p in compressors.parameters(name) if p in _CLI_PARAMS]
+    sep = " | " if set(ps) == {"k", "ratio"} else ", "
+    return sep.join("--" + p.replace("_", "-") for p in ps) or "-"
+
+
 _EPILOG = (
     "\b\nExamples:\n"
     "  boundcheck compressor qsgd --d 1000 --s 15\n"
-    "  boundcheck compressor randk_unbiased --d 1000 --k 100 --json\n"
+    "  boundcheck compressor qsgd_bits --d 1000 --bits 4            # QAFeL's 4-bit qsgd\n"
+    "  boundcheck compressor randk_unbiased --d 1000 --k 100 --json  # exits 1: beaten\n"
     "  boundcheck compressor topk --d 1000 --ratio 0.1 --block-size 250\n"
-    "\b\nNames: " + ", ".join(compressors.names()) + "\n"
-    "\b\nExit codes: 0 no parameter beaten, 1 a declared or published parameter is beaten by the\n"
-    "worst input found, 2 bad input."
+    "  boundcheck compressor qsgd --d 1000 --s 4 --rescale          # Q/(1+q), a contraction\n"
+    "\b\nNames (and their parameters):\n"
+    + "".join(
+        f"  {n:<15} {_options(n):<23} {compressors.summary(n)}\n" for n in compressors.names()
+    )
+    + "\b\nThe table: one row per parameter, checked against the worst input found.\n"
+    "  origin       declared = proven in boundcheck.compressors for this very compressor;\n"
+    "               published = as stated in a paper (possibly wrong)\n"
+    "  param        delta (QAFeL Def. 2.1, SAEF Assumption 4) or q (FedPAQ Assumption 1)\n"
+    "  value        the parameter's value at --d\n"
+    "  ratio bound  what it asserts about E||Q(x)-x||^2/||x||^2: 1 - delta, or q\n"
+    "  status       holds = no input found exceeds the bound (a search, not a proof);\n"
+    "               BEATEN = an input exceeds it (exact closed form beyond float64\n"
+    "               rounding, or Monte Carlo lower confidence bound above it);\n"
+    "               n/a = claimed for another compressor (e.g. Q/(1+q) beside Q), not compared;\n"
+    "               'delta <= 0' = no contraction at this d\n"
+    "  applies to   the compressor the value is claimed for; source: where it comes from\n"
+    "\b\nBelow the table: the worst ratio found (and how: exact closed-form expectation, or\n"
+    "Monte Carlo with a confidence interval), the exact supremum where known, and the worst input.\n"
+    "A progress bar (stderr, terminals only) follows the hill climbing; --json prints one JSON\n"
+    "object and no progress bar.\n"
+    "\b\nExit codes: 0 no parameter beaten; 1 a declared or published parameter is beaten by\n"
+    "the worst input found (a counterexample to the claim); 2 bad input (one line on stderr)."
 )
 
 
@@ -38,7 +69,7 @@ _EPILOG = (
     "--block-size", type=int, default=None, help="Apply layer-wise in blocks of this size."
 )
 @click.option("--rescale", is_flag=True, help="Use Q/(1+q) of an unbiased Q (a contraction).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
 @click.option("--steps", type=int, default=200, show_default=True, help="Hill-climbing steps.")
 @click.option("--population", type=int, default=32, show_default=True, help="Parallel climbers.")
 @click.option(
@@ -82,12 +113,33 @@ def compressor_cmd(
     C = compressors.get(name, block_size=block_size, rescale=rescale, **params)
     if as_json:
         res = worst_case(C, d, seed=seed, population=population, steps=steps, mc_samples=mc_samples)
-        out = res.to_dict()
-        out["bits_per_message"] = C.bits(d)
-        out["biased"] = C.biased
-        click.echo(json.dumps(out, indent=2))
+        out = {
+            "name": name,
+            "params": C.params(),
+            "block_size": block_size,
+            "rescale": rescale,
+            **res.to_dict(),
+            "bits_per_message": C.bits(d),
+            "biased": C.biased,
+            "stochastic": C.stochastic,
+            "delta": C.delta(d),
+            "q": C.q(d),
+            "contraction": C.delta(d) is not None,
+            "search": {
+                "seed": seed,
+                "steps": steps,
+                "population": population,
+                "mc_samples": mc_samples,
+            },
+            "exit_code": 1 if res.beaten else 0,
+        }
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+    elif not (
+        err := Console(stderr=True)
+    ).is_terminal:  # logs and pipes: no bar, not even a blank line
+        res = worst_case(C, d, seed=seed, population=population, steps=steps, mc_samples=mc_samples)
+        _print(res, C, d)
     else:
-        err = Console(stderr=True)
         with Progress(
             TextColumn("searching {task.description}"),
             BarColumn(),
@@ -120,9 +172,9 @@ def _print(res: SearchResult, C: compressors.Compressor, d: int) -> None:
     )
     tab = Table("origin", "param", "value", "ratio bound", "status", "applies to", "source")
     for c in res.checks:
-        status = ("[red]BEATEN[/red]" if c.beaten else "holds") + (
-            " [yellow](delta <= 0: no contraction)[/yellow]" if c.not_contraction else ""
-        )
+        status = (
+            "[red]BEATEN[/red]" if c.beaten else "holds" if c.applies else "n/a (other compressor)"
+        ) + (" [yellow](delta <= 0: no contraction)[/yellow]" if c.not_contraction else "")
         tab.add_row(
             c.origin,
             c.param,

@@ -75,6 +75,20 @@ def dtype(value: object) -> torch.dtype:
     return value  # type: ignore[return-value]
 
 
+def device(value: object) -> torch.device:
+    """A torch device that exists here (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...)."""
+    try:
+        dev = torch.device(value)  # type: ignore[arg-type]
+        torch.empty(0, device=dev)  # e.g. "cuda" on a machine without CUDA fails here
+    except (RuntimeError, TypeError, ValueError, AssertionError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ParameterError(
+            f"device={value!r} is not allowed: {first}; use a device torch can allocate on here, "
+            "e.g. 'cpu'" + (" or 'cuda'" if torch.cuda.is_available() else "")
+        ) from None
+    return dev
+
+
 def rng(seed: object, family: str) -> np.random.Generator:
     """The NumPy generator of a family's data, derived from the integer ``seed`` and the family name.
 

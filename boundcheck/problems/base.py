@@ -22,6 +22,7 @@ from typing import Any, Literal
 import torch
 
 from boundcheck.errors import ParameterError, UnknownIdError
+from boundcheck.problems._params import count
 
 Provenance = Literal["exact", "certified", "observed"]
 
@@ -131,8 +132,7 @@ class Problem(ABC):
         self, R: int, generator: torch.Generator | None = None, scale: float = 1.0
     ) -> torch.Tensor:
         """Starting points ``(R, d)``: zeros if ``generator`` is None, else ``scale * N(0, I)``."""
-        if R < 1:
-            raise ParameterError(f"R={R!r} is not allowed; R must be an integer >= 1")
+        R = count("R", R)
         if generator is None:
             return torch.zeros(R, self.d, dtype=self.dtype, device=self.device)
         return scale * torch.randn(

@@ -214,8 +214,14 @@ def _noise_like(sample: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 
 def make_oracle(oracle: str, noise_var: float = 0.0, batch_size: int = 1) -> Oracle:
-    """An oracle by name (``exact``, ``gaussian``, ``independent``, ``minibatch``)."""
+    """An oracle by name (``exact``, ``gaussian``, ``independent``, ``minibatch``).
+
+    ``noise_var`` and ``batch_size`` are validated whichever oracle uses them: a negative variance
+    or an empty batch is a mistake even where the chosen oracle ignores it.
+    """
     _params.choice("oracle", oracle, ORACLES)
+    _params.nonneg("noise_var", noise_var)
+    _params.count("batch_size", batch_size)
     if oracle == "exact":
         return Exact()
     if oracle == "gaussian":
@@ -236,7 +242,7 @@ class SyntheticProblem(Problem):
     ) -> None:
         n = _params.count("n", n)
         d = _params.count("d", d)
-        super().__init__(n=n, d=d, dtype=_params.dtype(dtype), device=torch.device(device))
+        super().__init__(n=n, d=d, dtype=_params.dtype(dtype), device=_params.device(device))
         self.oracle = Exact()
 
     # subclasses fill these two, then call ``_finish``

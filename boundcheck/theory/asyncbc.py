@@ -123,7 +123,9 @@ GRAD_AVG = Quantity(
     "1/T sum_{t=0}^{T-1} E||grad f(x_t)||^2",
     "x_0, ..., x_{T-1}: the server's parameter iterates of AsyncBC (Algorithm 1, AsyncBC-GD, for "
     "Theorem 1; Algorithm 2, AsyncBC-SGD, for Theorem 2; the Async-GD baseline for its Table 1 "
-    "row), T = number of server updates = messages received; uniform average over t; E over the "
+    "row); uniform average over t. For AsyncBC these rows take m_0 = grad f(x_0) and T - 1 "
+    "received messages (steps t = 1..T-1; the proofs sum over m_0..m_{T-1}, x_T is not used); "
+    "for the Async-GD baseline T messages (x_1..x_T, of which x_T is not averaged). E over the "
     "uniform client sampling, the delays' randomness and (Algorithm 2) the stochastic oracle",
     GRAD2,
 )
@@ -368,7 +370,17 @@ _LEMMA12_T_NOTE = (
 )
 _EQ4_NOTE = (
     "Equation (4) (the virtual momentum) is missing from the text; from Lemma 2's proof it is read "
-    "as m~_0 = m_0, m~_t = m~_{t-1} + g_t^{k_t} (the gradient difference assigned at time t)."
+    "as m~_0 = m_0, m~_1 = m_0 + sum over the tau_C initial tasks of g_1^k, and "
+    "m~_t = m~_{t-1} + g_t^{k_t} for t >= 2 (the gradient difference assigned at time t)."
+)
+_CT_NOTE = (
+    "FINDING (typo): the active sets are printed C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} "
+    "U {(k_{t+1}, t+1)}; read left to right, a task with staleness 0 is removed before it is "
+    "added and stays in C forever (with tau_C = 1, C_2 = {(k_2, 2)} although m_t = m~_t for "
+    "SARAH). Lemma 2's identity m_t - m~_t = -sum_{C_t} g needs the union first: "
+    "C_{t+1} = (C_t U {(k_{t+1}, t+1)}) \\ {(j_{t+1}, t+1-tau_{t+1})}, i.e. a task of version v "
+    "received at step r is in C_v..C_{r-1}, counted r - v = its staleness times (checked on runs "
+    "of Algorithm 1 in tests/algorithms/test_asyncbc_algo.py)."
 )
 _SUMS_NOTE = (
     "The trajectory sums are parameters: sum_m2_active = sum_{(k,i) in C_t} ||m_{i-1}||^2 and "
@@ -398,6 +410,7 @@ LEMMA1 = Theorem(
         "Pathwise bound (no expectation), for Algorithm 1.",
         _ASSUMPTION3_NOTE.format(listed="1 and 2"),
         _EQ4_NOTE,
+        _CT_NOTE,
         _LEMMA12_T_NOTE,
         _SUMS_NOTE,
     ),
@@ -424,6 +437,7 @@ LEMMA1_M = Theorem(
     notes=(
         "Pathwise bound (no expectation), for Algorithm 1, for all t >= 1 (proof).",
         _EQ4_NOTE,
+        _CT_NOTE,
         _SUMS_NOTE,
     ),
     example={"eta": 0.01, "tau_C": 4.0, "delta_H": 1.0, "L": 1.0, "sum_m2_active": 3.0},

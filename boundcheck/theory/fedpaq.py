@@ -503,7 +503,8 @@ THM2 = Theorem(
         "Typos in the appendix: (82) writes sigma^2/m (m+1) where (79) has sigma^2/n (n+1); (102) "
         "writes x_{k tau} for x_k.",
         "Unverified step: (103) drops the cross terms between the sampling noise of earlier local "
-        "steps and the later gradients (as in (43)).",
+        "steps and the later gradients (as in (43)); so does (110), which writes it as an "
+        "equality (used by Lemmas 8 and 9).",
         "Dimensions are consistent: every term of (19) is [F]^2/[X]^2 and (18) is dimensionless.",
     ),
     example={

@@ -356,6 +356,20 @@ NOTE_F4_COND = (
     "(25) fails (tested). The biased case needs (25), for which (11) was meant."
 )
 
+NOTE_F9 = (
+    "Finding (derivation): Lemma F.9, used for the unbiased phi(T) (Corollary F.10), is false as "
+    "stated. Its step (50) drops the cross term 2 eta_g E<x^t - hat x^t, bar Delta^t> 'by the "
+    "unbiasedness of Q_s', but an update in the buffer at step t that was computed from hat x^t "
+    "(staleness 0) depends on the very quantization error x^t - hat x^t. Counterexample (exact, "
+    "tested): one client, K = P = 1, staleness 0, no gradient noise, f = h/2 ||x - x*||^2, "
+    "Q_c = identity, Q_s unbiased with E||Q_s(u) - u||^2 = (1 - delta_s)||u||^2 for every u; with "
+    "a = eta_g eta_l h, E||x^2 - hat x^2||^2 exceeds the right-hand side of (48) at t = 2 by "
+    "2 a^3 (1 - delta_s)^2 ||x^0 - x*||^2 > 0 (also measured on the algorithm). The cross term "
+    "vanishes only if every buffered update read a version older than t. Theorem F.1 / F.4 "
+    "(unbiased) is not refuted by this; their proof has a gap there. The biased Lemma F.11 uses "
+    "Young's inequality and is unaffected."
+)
+
 #: the readings and findings shared by every explicit bound, (9), F.4 and (12)
 NOTES_EXPLICIT = (
     NOTE_CONSTANT_STEP,
@@ -412,6 +426,7 @@ THM_F1 = Theorem(
         "FedBuff is the case delta_c = delta_s = 1: the geometric sum vanishes (0^t, t >= 1) and "
         "the bound tends continuously to the FedBuff bound as delta_c, delta_s -> 1 (tested).",
         "tau_max here is tau_max,K, the maximal staleness with buffer size K (Assumption 3.4).",
+        NOTE_F9,
     ),
     example=EXAMPLE_F1,
 )
@@ -439,6 +454,7 @@ THM_F4_UNBIASED = Theorem(
         "phi(T) = sum_{t=1}^{T-1} (1 - delta_s)^t <= (1 - delta_s)/delta_s < 1/delta_s, so the "
         "claimed bound 1/delta_s of (14) holds (tested). With this phi the bound is identical to "
         "(9) of Theorem F.1 (tested).",
+        NOTE_F9,
         *NOTES_EXPLICIT,
     ),
     example=EXAMPLE_F1,
@@ -732,6 +748,20 @@ FINDINGS: list[Finding] = [
         "warning",
         "Proposition 3.5 eq. (7) requires only an unbiased client quantizer, but its 1/delta_s "
         "server term needs an unbiased server quantizer too (biased: 12/delta_s^2, Corollary F.2)",
+    ),
+    Finding(
+        "derivation",
+        "qafel.thm_f1",
+        "warning",
+        "Lemma F.9 (hidden-state bound, unbiased Q_s) is false: (50) drops the cross term "
+        "2 eta_g E<x^t - hat x^t, bar Delta^t>, which is positive when a buffered update was "
+        "computed from hat x^t (staleness 0); the proof of Theorem F.1 / F.4 (unbiased) has a gap",
+        {
+            "setting": "n = 1, K = P = 1, staleness 0, f = h/2||x - x*||^2, Q_c = identity, "
+            "E||Q_s(u) - u||^2 = (1 - delta_s)||u||^2, a = eta_g eta_l h",
+            "t": 2,
+            "excess_over_eq48": "2 a^3 (1 - delta_s)^2 ||x^0 - x*||^2",
+        },
     ),
     Finding(
         "algebra",

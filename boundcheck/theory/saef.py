@@ -246,7 +246,9 @@ SCALED_SIGN_ERROR = Quantity(
     "saef.scaled_sign_error",
     "||C(v) - v||^2 / ||v||^2 for C(v) = ||v||_1/d sign(v)",
     "Relative squared compression error of the scaled sign of eq. (2) on a nonzero v in R^d; "
-    "equals 1 - (2d - nnz(v)) ||v||_1^2/(d^2 ||v||^2) <= 1 - 1/d (sign(0) = 0)",
+    "equals 1 - (2d - nnz(v)) ||v||_1^2/(d^2 ||v||^2) <= 1 - 1/d (sign(0) = 0). The paper leaves "
+    "sign(0) open; boundcheck.compressors.ScaledSign takes sign(+-0) = +-1, for which the ratio is "
+    "1 - ||v||_1^2/(d ||v||^2), also <= 1 - 1/d; the two agree when v has no zero entry",
     DIMENSIONLESS,
 )
 
@@ -497,7 +499,18 @@ def _eq18(c: sp.Expr) -> sp.Expr:
     return (1 + 8 * c / (3 - 2 * eta * L)) * RATIO * eta**2 * L**2 * (M**2 + sigma**2)
 
 
-_THM_EX = {"F0": 1.0, "L": 1.0, "T": 1000, "K": 4, "delta": 0.5, "eta": 0.1, "M": 1.0, "sigma": 1.0}
+_THM_EX = {"F0": 1.0, "L": 1.0, "T": 1000, "K": 4, "delta": 0.5, "eta": 0.1, "M": 1.0, "sigma": 1.0,
+           "mu_m": 0.0}  # fmt: skip
+
+#: Theorems 1-2 and Corollaries 1-2 are stated "for SAEF-SGD": no momentum. Their lhs quantities are
+#: shared with Theorem 3 (SAEF-SGDM), so the restriction is a condition, not only a word.
+_SGD_COND = Condition(
+    "sgd_no_momentum",
+    "SAEF Theorems 1-2 ('for SAEF-SGD'; supplement (64), (74) set mu = 0)",
+    sp.Eq(mu_m, 0),
+    ConditionKind.STATED,
+    "SAEF-SGD: momentum constant mu = 0 (Algorithm 1 with m_{t+1} = grad f)",
+)
 
 thm1 = Theorem(
     id="saef.thm1",
@@ -526,6 +539,7 @@ thm1 = Theorem(
             ConditionKind.STATED,
             "0 < eta_t = eta < 3/(4L) for all t (eta > 0 by its domain)",
         ),
+        _SGD_COND,
     ),
     definitions=((C_saef, C_EXPR),),
     assumptions=ASSUMPTIONS,
@@ -559,6 +573,7 @@ thm2 = Theorem(
             ConditionKind.STATED,
             "0 < eta_t = eta < 3/(2L) for all t (eta > 0 by its domain)",
         ),
+        _SGD_COND,
     ),
     definitions=((C_saef, C_EXPR),),
     assumptions=ASSUMPTIONS,
@@ -662,7 +677,7 @@ _THM2_COND = Condition(
     ConditionKind.STATED,
     "0 < eta < 3/(2L)",
 )
-_COR_EX = {"L": 1.0, "K": 4, "delta": 0.5, "eta": 0.1, "M": 1.0, "sigma": 1.0}
+_COR_EX = {"L": 1.0, "K": 4, "delta": 0.5, "eta": 0.1, "M": 1.0, "sigma": 1.0, "mu_m": 0.0}
 cor1 = Theorem(
     id="saef.cor1",
     paper=PAPER,
@@ -672,7 +687,7 @@ cor1 = Theorem(
     lhs=COMPRESSION_TERM,
     direction=Direction.UPPER,
     bound=_eq18(C_saef),
-    conditions=(_THM2_COND,),
+    conditions=(_THM2_COND, _SGD_COND),
     definitions=((C_saef, C_EXPR),),
     assumptions=ASSUMPTIONS,
     notes=(
@@ -697,7 +712,7 @@ cor1_ef = Theorem(
     lhs=COMPRESSION_TERM,
     direction=Direction.UPPER,
     bound=EQ19,
-    conditions=(_THM2_COND,),
+    conditions=(_THM2_COND, _SGD_COND),
     assumptions=ASSUMPTIONS,
     notes=(
         "Encoded as SAEF quotes it; not checked against Zheng et al. (2019), whose own conditions "
@@ -709,7 +724,7 @@ cor1_ef = Theorem(
 # --- Corollaries 2-3 (order claims) -------------------------------------------------------------
 #: the stepsize of Corollaries 2-3, c sqrt(K)/sqrt(T) (stated as a strict upper bound on eta)
 _ETA_COR = c_eta * sp.sqrt(K) / sp.sqrt(T)
-_ORDER_EX = {"L": 1.0, "K": 4, "T": 10000, "eta": 0.01, "c_eta": 1.0}
+_ORDER_EX = {"L": 1.0, "K": 4, "T": 10000, "eta": 0.01, "c_eta": 1.0, "mu_m": 0.0}
 _COR_STEP = Condition(
     "eta_scaling",
     "SAEF Corollaries 2-3",
@@ -740,6 +755,7 @@ cor2 = Theorem(
     direction=Direction.ORDER,
     conditions=(
         _THM2_COND,
+        _SGD_COND,
         _COR_STEP,
         Condition(
             "T_ge_c2L2K",

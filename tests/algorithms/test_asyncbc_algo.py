@@ -118,6 +118,83 @@ def test_hand_derived_schedule_tau_c_2():
     assert got_y == pytest.approx([x0, y1, y2, y3, y4], rel=1e-14, abs=1e-15)
 
 
+# --- Lemma 2 and Lemma 1 on the algorithm's own trajectory ---------------------------------------
+def _virtual_check(prob, tr, sched, T, eta, tau_C, delta_H):
+    """Virtual momenta/iterates of AsyncBC App. A from a trace; asserts Lemma 2 (identity) and Lemma 1.
+
+    ``sched`` must cover every task handed out up to version T - 1 (generate it longer than used).
+    Active sets read with the union first: C_t = C_{t-1} + {(k_t, t)} - {received at t}, so a task
+    reading version v received at step r is in C_s for v <= s < r (with tau_C = 1 every C_t is empty).
+    """
+    from boundcheck.theory import asyncbc as TA
+    from boundcheck.theory.evaluate import evaluate_bound
+
+    x, m = tr["x"][:, 0], tr["m"][:, 0]  # (T, d): x_0..x_{T-1}, m_0..m_{T-1}
+    L = prob.constant("L").value
+    tau_max = tr.meta["tau_max"]
+    tasks = [(int(c), int(v), int(r)) for c, v, r in
+             zip(sched.client, sched.read_version, sched.applied_step, strict=True)]  # fmt: skip
+    assert sum(v == 1 for _, v, _ in tasks) == tau_C
+    assert {v for _, v, _ in tasks} >= set(range(1, T))
+
+    def g(k, v):
+        k_ = torch.tensor([k])
+        d = prob.grad_i(x[v].view(1, 1, -1), k_) - prob.grad_i(x[v - 1].view(1, 1, -1), k_)
+        return d[0, 0] / (tau_C if v == 1 else 1)
+
+    mt = m[0] + sum(g(k, v) for k, v, _ in tasks if v == 1)  # m~_1
+    xt = [x[0], x[1]]
+    for t in range(1, T):
+        if t >= 2:
+            mt = mt + next(g(k, v) for k, v, _ in tasks if v == t)  # m~_t = m~_{t-1} + g_t^{k_t}
+        active = [(k, v) for k, v, r in tasks if v <= t < r]
+        err = -sum((g(k, v) for k, v in active), torch.zeros_like(mt))
+        assert torch.allclose(m[t] - mt, err, rtol=1e-10, atol=1e-12)  # Lemma 2, first line
+        bm = evaluate_bound(TA.LEMMA1_M, {"eta": eta, "tau_C": tau_C, "delta_H": delta_H, "L": L,
+                            "sum_m2_active": sum(float(m[v - 1] @ m[v - 1]) for _, v in active)})  # fmt: skip
+        assert float((m[t] - mt) @ (m[t] - mt)) <= bm * (1 + 1e-9) + 1e-300
+        if t >= 2:
+            past = sum(float(m[i] @ m[i]) for i in range(t - 1))
+            bx = evaluate_bound(TA.LEMMA1, {"eta": eta, "t_idx": t, "delta_H": delta_H, "L": L,
+                                "tau_max": tau_max, "sum_m2_past": past})  # fmt: skip
+            e = xt[t] - x[t]
+            assert float(e @ e) <= bx * (1 + 1e-9) + 1e-300, (t, float(e @ e), bx, tau_max)
+        xt.append(xt[t] - eta * mt)
+
+
+@pytest.mark.parametrize(("n", "tau_C", "seed"), [(4, 4, 0), (5, 3, 1), (6, 6, 2), (4, 1, 3)])
+def test_lemma2_identity_and_lemma1_bounds_along_a_run(n, tau_C, seed):
+    """AsyncBC-GD on Section 5's least squares: m_t - m~_t = -sum_{C_t} g (Lemma 2) exactly, and
+    Lemma 1's two pathwise bounds with the problem's L, delta_H and the trace's tau_max."""
+    prob = asyncbc_least_squares(n=n, d=3, zeta=1.0, seed=seed)
+    T, eta = 40, 0.05
+    sched = asyncbc_schedule(n=n, T=T + 200, tau_C=tau_C, seed=seed)
+    tr = asyncbc_gd(prob, T=T, R=1, seed=seed, eta=eta, tau_C=tau_C, schedule=sched,
+                    x0=torch.ones(3, dtype=torch.float64), record_x=True)  # fmt: skip
+    _virtual_check(prob, tr, sched, T, eta, tau_C, prob.constant("delta_H").value)
+
+
+def test_tau_max_counts_tasks_still_in_flight_at_the_horizon():
+    """An initial task that never arrives within the run is in C_1, ..., C_{T-1} (Lemma 2), so
+    Assumption 3 needs tau_max >= T - 1 although every *applied* update has staleness 0; with
+    tau_max = 0 Lemma 1's bound is 0 while x_t != x~_t. Identity Hessians: the unknown client of the
+    missing task does not matter (every difference is x_v - x_{v-1})."""
+    prob = sarah_counterexample(n=3, d=2, zeta=1.0, oracle="exact")
+    T, eta, tau_C = 5, 0.1, 2
+    sched = Schedule.from_events(n=3, K=1, clients=[0, 1, 2, 0], read_versions=[1, 2, 3, 4],
+                                 applied_steps=[1, 2, 3, 4], first_step=1)  # fmt: skip
+    tr = asyncbc_gd(prob, T=T, R=1, seed=0, eta=eta, tau_C=tau_C, schedule=sched,
+                    x0=torch.tensor([1.0, -2.0], dtype=torch.float64), record_x=True)  # fmt: skip
+    assert tr.meta["schedule"]["tau_max_measured"] == 0
+    assert tr.meta["tau_max"] == T - 1
+    # the missing initial task: append it (client 1) after the horizon so the helper can see it
+    full = Schedule.from_events(n=3, K=1, clients=[0, 1, 2, 0, 1], read_versions=[1, 2, 3, 4, 1],
+                                applied_steps=[1, 2, 3, 4, 5], first_step=1)  # fmt: skip
+    _virtual_check(prob, tr, full, T, eta, tau_C, 1e-12)
+    g = async_gd(prob, T=4, R=1, seed=0, eta=eta, tau_C=tau_C, schedule=sched)
+    assert g.meta["tau_max"] == 4  # Async-GD: the initial task missing after step 4 is >= 5 - 1 old
+
+
 def test_async_gd_tau_c_1_is_sgd_over_clients():
     prob = diag_quad(n=4, d=3)
     x0 = randn(2, 3)
@@ -269,7 +346,8 @@ def test_schedule_shared_and_meta():
     sa, sg = a.meta["schedule"], g.meta["schedule"]
     assert sa["shared_across_replicas"] is True
     assert sg["clients"][:59] == sa["clients"]  # same event order (AsyncBC uses T-1 steps)
-    assert a.meta["tau_max"] == max(sa["staleness"]) and a.meta["tau_max"] >= 1
+    assert sa["tau_max_measured"] == max(sa["staleness"]) >= 1
+    assert a.meta["tau_max"] == max(sa["tau_max_measured"], sa["tau_max_in_flight"])
     assert sum(sa["staleness_histogram_used"]) == 59
     assert a["grad_norm_sq"].shape == (60, 2) and g["grad_norm_sq"].shape == (60, 2)
 
@@ -283,6 +361,17 @@ def test_diverged_replica_is_reported():
     assert bool(torch.isfinite(tr["grad_norm_sq"][:, :2]).all())
     blow = async_gd(prob, T=400, R=1, seed=0, eta=50.0, tau_C=1, x0=randn(3))
     assert int(blow.diverged_at[0]) > 0
+
+
+#: version 2 read by two tasks: impossible in Algorithm 1 (one task handed out per step)
+_TWO_TASKS_READ_V2 = Schedule.from_events(
+    n=3,
+    K=1,
+    clients=[0, 1, 2] * 7,
+    read_versions=[1, 2, 2, *range(3, 21)],
+    applied_steps=range(1, 22),
+    first_step=1,
+)
 
 
 @pytest.mark.parametrize(
@@ -302,6 +391,8 @@ def test_diverged_replica_is_reported():
         (asyncbc_gd, {"schedule": asyncbc_schedule(n=3, T=5, tau_C=1)}, "steps"),
         (async_gd, {"schedule": asyncbc_schedule(n=3, T=30, tau_C=3), "tau_C": 1}, "tau_C"),
         (sarah, {"clients": [0, 7]}, "clients"),
+        (asyncbc_gd, {"schedule": asyncbc_schedule(n=3, T=30, tau_C=2), "tau_C": 3}, "tau_C"),
+        (asyncbc_gd, {"schedule": _TWO_TASKS_READ_V2, "tau_C": 1}, "version 2"),
     ],
 )
 def test_bad_parameters_are_refused(fn, kw, word):

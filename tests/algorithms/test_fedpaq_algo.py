@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -58,6 +59,15 @@ def test_closed_form_local_sgd_full_participation(n, tau, eta, seed):
     assert torch.allclose(tr["dist_sq"][3], ((x - p.x_star) ** 2).sum(-1), atol=1e-12)
     assert torch.allclose(tr["f_gap"][3], p.f(x) - p.constants["f_star"].value, atol=1e-12)
     assert (tr["f_gap"] >= -1e-12).all()
+
+
+def test_lhs_rows_align_with_the_server_iterates():
+    # bar x_{k,0} = x_k (eq. (20)): Theorem 2's row k tau is ||grad f(x_k)||^2, for k < K
+    p = quad(n=5, d=3, noise=0.4, seed=5)
+    tr = fedpaq(p, K=4, tau=3, r=2, R=3, seed=1, eta=0.2)
+    assert tr["grad_norm_sq"].shape == (12, 3) and tr["dist_sq"].shape == (5, 3)
+    assert torch.allclose(tr["grad_norm_sq"][::3], tr["grad_norm_sq_x"][:4], rtol=1e-13, atol=0)
+    assert torch.allclose(tr["f_gap_bar"][::3], tr["f_gap"][:4], rtol=1e-13, atol=1e-15)
 
 
 def test_identical_clients_are_one_client():
@@ -170,6 +180,21 @@ def test_stepsize_helpers():
     p = quad(n=2, d=1)
     tr = fedavg(p, K=3, tau=3, r=2, R=1, seed=0, eta=f)
     assert tr.params["eta"] == pytest.approx([2.0, 4 / 8, 4 / 14])
+
+
+def test_stepsize_as_tensor_or_array_is_accepted():
+    # a 0-d tensor is a constant stepsize, a 1-d array one stepsize per period (as a list is)
+    p = quad(n=3, d=2, noise=0.3)
+    kw = dict(K=3, tau=2, r=2, R=2, seed=0, record_x=True)
+    ref = fedpaq(p, eta=0.1, **kw)
+    per = fedpaq(p, eta=[0.1, 0.2, 0.3], **kw)
+    for const in (torch.tensor(0.1, dtype=torch.float64), np.array(0.1), np.float64(0.1)):
+        assert torch.equal(fedpaq(p, eta=const, **kw)["x"], ref["x"])
+    for seq in (np.array([0.1, 0.2, 0.3]), torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64)):
+        tr = fedpaq(p, eta=seq, **kw)
+        assert tr.params["eta"] == [0.1, 0.2, 0.3] and torch.equal(tr["x"], per["x"])
+    with pytest.raises(ParameterError, match="one per period"):
+        fedpaq(p, eta=np.array([0.1, 0.2]), **kw)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from quad_problems import quad
 from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
 from boundcheck.algorithms.fedpaq import fedavg
 from boundcheck.algorithms.qafel import fedbuff, qafel
-from boundcheck.compressors import QSGDBits, TopK
+from boundcheck.compressors import QSGDBits, RandK, TopK
 from boundcheck.errors import ParameterError
 from boundcheck.problems.registry import make
 
@@ -104,6 +104,37 @@ def test_clients_start_from_hidden_state_and_hidden_state_update():
         assert torch.allclose(xh[t + 1], xh[t] + top1(x[t + 1] - xh[t]), atol=1e-13)
     assert float(tr["hidden_gap"][1:].min()) > 0  # the hidden state really lags x
     assert torch.allclose(tr["hidden_gap"][:, 0], ((x - xh) ** 2).sum(-1))
+
+
+def test_hidden_gap_closed_form_and_lemma_f9_counterexample():
+    # One client, K = P = 1, staleness 0, f = a_0/2 ||x - b_0||^2, Q_c = identity, Q_s = unbiased
+    # rand-3 of 4 (d/k-scaled), for which E||Q_s(u) - u||^2 = q ||u||^2 exactly, q = 1 - delta_s.
+    # With a = eta_g eta_l a_0 and z = x^0 - b_0 (Algorithm 1 lines 11-14, Algorithm 2 lines 1-5):
+    #   E||x^1 - hat x^1||^2 = q a^2 ||z||^2,
+    #   E||x^2 - hat x^2||^2 = q (q (1 + a)^2 + (1 - a)^2) a^2 ||z||^2,
+    # which exceeds Lemma F.9's bound (48), sum_s q^(2-s) E||x^{s+1} - x^s||^2, by 2 a^3 q^2 ||z||^2
+    # (the finding NOTE_F9 in boundcheck/theory/qafel.py).
+    p = quad(n=1, d=4, seed=3)
+    Qs = RandK(3, unbiased=True)
+    q = 1 - Qs.delta(4)
+    eta_g, a = 1.0, 0.5
+    x0 = p.b[0] + torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    z2 = float(((x0 - p.b[0]) ** 2).sum())
+    R = 20_000
+    tr = qafel(p, T=2, R=R, seed=7, eta_l=a / (eta_g * float(p.a[0])), eta_g=eta_g, K=1, P=1,
+               server_compressor=Qs, schedule=Schedule.synchronous(n=1, T=2), x0=x0,
+               record_x=True)  # fmt: skip
+    gap = tr["hidden_gap"]
+    for t, exact in ((1, q * a**2 * z2), (2, q * (q * (1 + a) ** 2 + (1 - a) ** 2) * a**2 * z2)):
+        se = float(gap[t].std()) / math.sqrt(R)
+        assert abs(float(gap[t].mean()) - exact) < 5 * se, (t, float(gap[t].mean()), exact)
+    x = tr["x"]
+    steps = ((x[1:] - x[:-1]) ** 2).sum(-1)  # eta_g^2 ||bar Delta^s||^2, per replica
+    rhs48 = q**2 * steps[0] + q * steps[1]
+    diff = gap[2] - rhs48
+    se = float(diff.std()) / math.sqrt(R)
+    assert float(diff.mean()) == pytest.approx(2 * a**3 * q**2 * z2, abs=5 * se)
+    assert float(diff.mean()) > 10 * se  # Lemma F.9 (48) is violated by the algorithm
 
 
 def test_staleness_weight_and_momentum():

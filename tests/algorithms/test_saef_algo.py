@@ -280,3 +280,43 @@ def test_runs_on_the_real_least_squares_family_with_gaussian_oracle():
     assert not torch.equal(tr["x"][-1, 0], tr["x"][-1, 1])  # independent noise per replica
     tk = saef_sgd(prob, client_compressor=TopK(k=2), server_compressor=TopK(k=3), **kw)
     assert float(tk["grad_norm_sq"][-1].mean()) < float(tk["grad_norm_sq"][0].mean())
+
+
+# --- the map to the theory module (boundcheck/theory/saef.py) -------------------------------------
+def test_every_measured_saef_quantity_names_a_series_of_the_trace():
+    """Each lhs Quantity of the SAEF theorems is recorded under the series LHS_SERIES names."""
+    from boundcheck.algorithms.saef import LHS_SERIES
+    from boundcheck.theory import saef as theory
+
+    not_measured = {"saef.compression_term", "saef.scaled_sign_error"}  # terms of bounds, eq. (2)
+    measured = {q.id for q in theory.QUANTITIES} - not_measured
+    assert set(LHS_SERIES) == measured
+    assert {t.lhs.id for t in theory.THEOREMS} <= measured | not_measured
+    prob = diag_quad(d=6, sigma=0.1)
+    tr = saef_sgd(prob, T=6, R=2, seed=0, eta=0.1, K=3, mu=0.5, p=3, client_compressor=TopK(k=2),
+                  server_compressor=TopK(k=3))  # fmt: skip
+    for qid, (series, how) in LHS_SERIES.items():
+        assert tr[series].shape == (6, 2), qid
+        assert how, qid
+    assert tr.meta["lhs"] == LHS_SERIES
+
+
+def test_worker_noise_is_the_client_noise_averaged_over_n_clients():
+    """SAEF's sigma^2 bounds the variance of one worker's gradient; with assignment='shared' a
+    worker averages n independent client draws, so sigma^2 = sigma2/n (meta['sigma2_worker'])."""
+    from boundcheck.problems.least_squares import least_squares
+
+    prob = least_squares(n=4, d=6, m=10, zeta=1.0, oracle="gaussian", noise_var=0.01)
+    sigma2 = prob.constants["sigma2"].value
+    R = 4000
+    x0 = prob.x_star  # grad F(x0) = 0: no cross term <grad F, xi> to average away
+    tr = saef_sgd(prob, T=1, R=R, seed=5, eta=0.1, K=3, x0=x0, client_compressor=TopK(k=2))
+    assert tr.meta["sigma2_worker"]["value"] == pytest.approx(sigma2 / 4, rel=1e-15)
+    assert tr.meta["sigma2_worker"]["provenance"] == prob.constants["sigma2"].provenance
+    # row 0: m_1^(k) = grad f(x_0; xi^(k)) (e_0 = 0), so E||m_1||^2 = ||grad F(x_0)||^2 + sigma^2
+    measured = float((tr["m_norm_sq"][0] - tr["grad_norm_sq"][0]).mean())
+    assert measured == pytest.approx(sigma2 / 4, rel=0.05)
+    assert measured < 0.5 * sigma2  # not the per-client sigma2
+    part = saef_sgd(prob, T=1, R=2, seed=5, eta=0.1, K=4, assignment="partition")
+    assert part.meta["sigma2_worker"]["value"] == sigma2
+    assert saef_sgd(diag_quad(d=6), T=1, R=1, seed=0, eta=0.1, K=2).meta["sigma2_worker"] is None

@@ -60,17 +60,23 @@ def test_lipschitz_ratios_never_exceed_certified(name, extra, n, d, seed, pseed)
     x, y = _pairs(p, pseed)
     dist = (x - y).norm(dim=-1)
     gx, gy = p.grad_i(_local(p, x)), p.grad_i(_local(p, y))
+    # float64 rounding of a measured ratio ||g(x) - g(y)|| / ||x - y||: each gradient carries a
+    # relative error of a few eps (sums over d and over clients), so the numerator is known only up
+    # to ~ 64 eps (||g(x)|| + ||g(y)||); that, over the distance, is the measurement's own slack.
+    eps = torch.finfo(torch.float64).eps
+    size = gx.norm(dim=-1).amax(dim=1) + gy.norm(dim=-1).amax(dim=1)  # (R,)
+    slack = 64 * eps * size / dist  # (R,)
     per_client = (gx - gy).norm(dim=-1) / dist[:, None]  # (R, n)
     Lc = torch.as_tensor(p.L_clients)
-    assert torch.all(per_client <= Lc * (1 + REL) + 1e-12)
-    assert float(per_client.max()) <= p.constant("L_i").value * (1 + REL) + 1e-12
+    assert torch.all(per_client <= Lc * (1 + REL) + slack[:, None])
+    assert torch.all(per_client.amax(1) <= p.constant("L_i").value * (1 + REL) + slack)
     glob = (p.grad(x) - p.grad(y)).norm(dim=-1) / dist
-    assert float(glob.max()) <= p.constant("L").value * (1 + REL) + 1e-12
+    assert torch.all(glob <= p.constant("L").value * (1 + REL) + slack)
     # AsyncBC Assumption 2: Hessian dissimilarity
     dx = gx.mean(1, keepdim=True) - gx
     dy = gy.mean(1, keepdim=True) - gy
     hd = (dx - dy).norm(dim=-1) / dist[:, None]
-    assert float(hd.max()) <= p.constant("delta_H").value * (1 + REL) + 1e-12
+    assert torch.all(hd.amax(1) <= p.constant("delta_H").value * (1 + REL) + 2 * slack)
     # mu lower-bounds the measured curvature <grad f(x) - grad f(y), x - y> / ||x - y||^2
     if "mu" in p.constants:
         curv = ((p.grad(x) - p.grad(y)) * (x - y)).sum(-1) / dist**2

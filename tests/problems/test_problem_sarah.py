@@ -48,13 +48,14 @@ def test_finding_small_stepsize_case_of_theorem3_proof(T):
     The proof claims ||x_T||^2 = (1-eta)^T ||x_0||^2 >= ||x_0||^2/2: false; >= 1/4 holds.
     """
     p = make("sarah_counterexample", n=3, d=4, zeta=0.0, noise_var=0.0, oracle="exact", seed=0)
-    x0 = torch.randn(2, 4, dtype=torch.float64)
+    x0 = torch.randn(2, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(T))
     eta = 1 / (2 * T)
     xT = _sarah_noiseless(p, x0, eta, T)
     ratio = xT.pow(2).sum(-1) / x0.pow(2).sum(-1)
     assert torch.allclose(ratio, torch.full_like(ratio, (1 - eta) ** (2 * T)), rtol=1e-12)
     assert float(ratio.max()) < 0.5  # the paper's ">= ||x_0||^2 / 2" fails
-    assert float(ratio.min()) >= 0.25  # the corrected constant
+    # the corrected constant 1/4, attained exactly at T = 1: allow float64 rounding of the ratio
+    assert float(ratio.min()) >= 0.25 * (1 - 1e-12)
 
 
 @settings(max_examples=50, deadline=None)

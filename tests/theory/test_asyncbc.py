@@ -225,6 +225,37 @@ def test_lemma5_is_lemma1_without_factor_2_when_ell_squared_is_delta2_plus_L2():
     assert sp.simplify(m1 - 2 * m5) == 0
 
 
+def _active_sets(received, initial, tau_C, union_first):
+    """C_1..C_T of AsyncBC Section 3.1 for a run whose step t receives task ``received[t-1]``
+    (a (worker, version) pair) and hands (t, t+1) to worker t (worker names do not matter here)."""
+    C = {(k, 1) for k in initial} - {received[0]}  # C_1: initial workers other than j_1
+    out = [C]
+    for t in range(1, len(received)):
+        add, drop = {(t, t + 1)}, {received[t]}
+        C = (C | add) - drop if union_first else (C - drop) | add
+        out.append(C)
+    return out
+
+
+def test_active_set_recursion_needs_the_union_first():
+    """FINDING (typo): read left to right, C_{t+1} := C_t minus the received task, union the new
+    one, keeps every staleness-0 task forever; Lemma 2 (m_t - m~_t = -sum_{C_t} g) needs the
+    union first, under which a task sits in staleness-many sets (tau_i^{t-1} <= tau_max)."""
+    assert any("C_{t+1}" in n and n.startswith("FINDING") for n in A.LEMMA1.notes)
+    # tau_C = 1 (SARAH, m_t = m~_t): step t receives the task handed out at step t-1, version t
+    sarah = [(0, 1)] + [(t - 1, t) for t in range(2, 8)]
+    assert not any(_active_sets(sarah, [0], 1, union_first=True))
+    literal = _active_sets(sarah, [0], 1, union_first=False)
+    assert len(literal[-1]) == 6  # every task handed out is still 'active'
+    # tau_C = 2: initial workers 0 and 9; step 1 receives (0, 1); step 2 the task of version 2;
+    # steps 3, 4 receive (9, 1) (staleness 2) and version 3 (staleness 1)
+    recv = [(0, 1), (1, 2), (9, 1), (2, 3)]
+    C = _active_sets(recv, [0, 9], 2, union_first=True)
+    assert [sorted(c) for c in C] == [[(9, 1)], [(9, 1)], [(2, 3)], [(3, 4)]]
+    for task, staleness in (((9, 1), 2), ((2, 3), 1), ((1, 2), 0)):
+        assert sum(task in c for c in C) == staleness
+
+
 def test_lemma1_proof_tau_c_typo():
     """(tau_C-1)/tau_C^2 <= 1/tau_C always; the printed (tau_C-1)^2/tau_C^2 <= 1/tau_C fails at 3."""
     tC = S.tau_C

@@ -518,3 +518,43 @@ def test_numpy_broadcast_evaluation_of_bound():
     vals = {**Q.EXAMPLE_F1, "T": np.array([10, 100, 1000])}
     out = evaluate_bound(Q.THM_F1, vals)
     assert out.shape == (3,) and np.all(np.diff(out) < 0)
+
+
+# --- Lemma F.9 ------------------------------------------------------------------------------------
+def test_lemma_f9_hidden_state_bound_fails_with_zero_staleness():
+    """Finding: (50) drops a cross term; exact counterexample to (48) at t = 2.
+
+    One client, K = P = 1, staleness 0, no gradient noise, f = h/2 x^2 (x* = 0), Q_c = identity and
+    the unbiased Q_s(u) = u/p with probability p, else 0, for which E|Q_s(u) - u|^2 = (1-p)/p u^2
+    exactly, i.e. 1 - delta_s = (1-p)/p (1/2 < p <= 1). With a = eta_g eta_l h the iterates are
+    x^{t+1} = x^t - a hat x^t (Algorithm 1 lines 11-12, client update -eta_l h hat x^t) and
+    hat x^{t+1} = hat x^t + Q_s(x^{t+1} - hat x^t) (lines 13-14). Expectations are exact sums over
+    the four outcomes of the two server quantizations.
+    """
+    p, a, x0 = sp.symbols("p a x0", positive=True)
+    one_minus_ds = (1 - p) / p
+    # E|x^2 - hat x^2|^2, E|eta_g bar Delta^0|^2, E|eta_g bar Delta^1|^2
+    e2 = d0 = d1 = sp.Integer(0)
+    for keep0, w0 in ((True, p), (False, 1 - p)):
+        x1 = x0 - a * x0
+        xh1 = x0 + ((x1 - x0) / p if keep0 else 0)
+        for keep1, w1 in ((True, p), (False, 1 - p)):
+            x2 = x1 - a * xh1
+            xh2 = xh1 + ((x2 - xh1) / p if keep1 else 0)
+            e2 += w0 * w1 * (x2 - xh2) ** 2
+            d0 += w0 * w1 * (x1 - x0) ** 2
+            d1 += w0 * w1 * (x2 - x1) ** 2
+    # the quantizer meets Definition 2.1 with equality and is unbiased
+    u = sp.Symbol("u", real=True)
+    assert sp.simplify(p * (u / p) + (1 - p) * 0 - u) == 0
+    assert sp.simplify(p * (u / p - u) ** 2 + (1 - p) * u**2 - one_minus_ds * u**2) == 0
+    # right-hand side of (48) at t = 2: eta_g^2 sum_{s=0}^{1} (1 - delta_s)^(2-s) E|bar Delta^s|^2
+    rhs48 = one_minus_ds**2 * d0 + one_minus_ds * d1
+    excess = sp.simplify(e2 - rhs48)
+    assert sp.simplify(excess - 2 * a**3 * one_minus_ds**2 * x0**2) == 0
+    # strictly positive whenever the quantizer is inexact (p < 1): (48) fails
+    val = excess.subs({p: sp.Rational(3, 4), a: sp.Rational(1, 2), x0: 1})
+    assert val == sp.Rational(1, 36) and val > 0
+    f = next(f for f in Q.FINDINGS if f.kind == "derivation")
+    assert f.evidence["t"] == 2 and "2 a^3 (1 - delta_s)^2" in f.evidence["excess_over_eq48"]
+    assert Q.NOTE_F9 in Q.THM_F1.notes and Q.NOTE_F9 in Q.THM_F4_UNBIASED.notes

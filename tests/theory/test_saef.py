@@ -78,6 +78,22 @@ def test_momentum_symbol_is_not_strong_convexity_and_refuses_mu_one() -> None:
         validate(THMS["saef.thm3"], bad)
 
 
+@pytest.mark.parametrize(
+    "tid", ["saef.thm1", "saef.thm2", "saef.cor1", "saef.cor1_ef", "saef.cor2"]
+)
+def test_sgd_theorems_refuse_a_momentum_run(tid) -> None:
+    """Theorems 1-2 and Corollaries 1-2 are stated "for SAEF-SGD" (no momentum; (64)/(74) set
+    mu = 0): their lhs quantities are shared with Theorem 3, so mu_m = 0 must be a stated condition
+    or a check could hold an SGDM run to an SGD bound."""
+    thm = THMS[tid]
+    assert "mu_m" in thm.parameters() and thm.example["mu_m"] == 0.0
+    bad = check_conditions(thm, dict(thm.example, mu_m=0.9))
+    failed = [r.condition.id for r in bad if not r.holds]
+    assert failed == ["sgd_no_momentum"]
+    cond = next(c for c in thm.conditions if c.id == "sgd_no_momentum")
+    assert cond.kind is ConditionKind.STATED and cond.is_equality
+
+
 # --- hand-computed values (plain floats) --------------------------------------------------------
 
 
@@ -532,6 +548,23 @@ def test_scaled_sign_worst_case_delta_is_approached() -> None:
     w[2] = 3.0
     cw = np.abs(w).sum() / 5 * np.sign(w)
     assert float((cw - w) @ (cw - w)) == pytest.approx(5.76)
+
+
+def test_library_scaled_sign_uses_the_other_sign_of_zero_noted_in_the_quantity() -> None:
+    """boundcheck.compressors.ScaledSign maps a zero entry to +-scale (sign bit of the zero): its
+    error is ||v||^2 - ||v||_1^2/d, not the sign(0) = 0 formula; both stay <= (1 - 1/d)||v||^2."""
+    import torch
+
+    from boundcheck.compressors import ScaledSign
+
+    assert "sign(+-0) = +-1" in S.SCALED_SIGN_ERROR.definition
+    v = np.array([3.0, 0.0, -1.0, 0.0, 0.0])
+    dim, l1, nv2 = v.size, 4.0, 10.0
+    out = ScaledSign()(torch.from_numpy(v)[None]).numpy()[0]
+    err = float((out - v) @ (out - v))
+    assert err == pytest.approx(nv2 - l1**2 / dim, rel=1e-12)  # 6.8
+    assert err != pytest.approx(nv2 - (2 * dim - 2) * l1**2 / dim**2)  # 5.52 with sign(0) = 0
+    assert err <= (1 - 1 / dim) * nv2
 
 
 def test_findings_point_at_encoded_theorems() -> None:
