@@ -25,9 +25,9 @@ from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, SyntheticProbl
 
 
 def _spec(M: np.ndarray) -> np.ndarray:
-    """Spectral norm(s) of symmetric matrices ``(..., d, d)``."""
-    ev = np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))
-    return np.maximum(np.abs(ev[..., 0]), np.abs(ev[..., -1]))
+    """Spectral norm(s) of symmetric matrices ``(..., d, d)``, rounded up (``_params.eig_slack``)."""
+    lo, hi = _params.eigs(M)
+    return np.maximum(np.abs(lo), np.abs(hi))
 
 
 class Quadratic(SyntheticProblem):
@@ -116,14 +116,22 @@ class Quadratic(SyntheticProblem):
         H, c = self.H_np, self.c_np
         n, d = self.n, self.d
         Hbar, cbar = H.mean(axis=0), c.mean(axis=0)
-        ev = np.linalg.eigvalsh(Hbar)
-        L, lmin = float(max(ev[-1], 0.0)), float(ev[0])
+        lo, hi = _params.eigs(Hbar)  # rounded outward: L up, mu down
+        L, lmin = float(max(hi, 0.0)), float(lo)
         self.L_clients = np.maximum(_params.lmax(H), 0.0)
         Li = float(self.L_clients.max())
         scaleH = max(Li, 1.0)
         out: dict[str, Constant] = {
-            "L": Constant(L, "exact", "largest eigenvalue of Hbar = 1/n sum_i H_i"),
-            "L_i": Constant(Li, "exact", "max_i of the largest eigenvalue of H_i"),
+            "L": Constant(
+                L,
+                "exact",
+                "largest eigenvalue of Hbar = 1/n sum_i H_i (rounded up by 8 d eps ||Hbar||)",
+            ),
+            "L_i": Constant(
+                Li,
+                "exact",
+                "max_i of the largest eigenvalue of H_i (rounded up by 8 d eps ||H_i||)",
+            ),
             "delta_H": Constant(
                 float(_spec(Hbar[None] - H).max()),
                 "exact",
@@ -132,7 +140,9 @@ class Quadratic(SyntheticProblem):
             ),
         }
         if lmin > 1e-12 * scaleH:
-            out["mu"] = Constant(lmin, "exact", "smallest eigenvalue of Hbar")
+            out["mu"] = Constant(
+                lmin, "exact", "smallest eigenvalue of Hbar (rounded down by 8 d eps ||Hbar||)"
+            )
         # minimiser
         xs, *_ = np.linalg.lstsq(Hbar, cbar, rcond=None)
         resid = float(np.linalg.norm(Hbar @ xs - cbar))
