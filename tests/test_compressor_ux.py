@@ -173,3 +173,15 @@ def test_unbiased_randk_variance_is_not_attributed_to_stich_lemma_a1():
     (q,) = [p for p in C.RandK(k=10, unbiased=True).published(100) if p.param == "q"]
     assert q.value == pytest.approx(9.0)
     assert "Stich" not in q.source and "not stated in the four papers" in q.source
+
+
+@pytest.mark.parametrize(
+    ("argv", "steps"),
+    [(["qsgd", "--s", "4"], 200), (["adversarial", "--delta", "0.5"], 20)],
+)
+def test_default_search_steps_follow_the_cost_of_an_evaluation(argv, steps, capsys):
+    """Closed-form expectations are cheap (200 steps); Monte Carlo ones cost mc_samples each (20)."""
+
+    assert main(["compressor", *argv, "--d", "20", "--population", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["search"]["steps"] == steps
