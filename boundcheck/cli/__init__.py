@@ -1,7 +1,7 @@
 """The ``boundcheck`` command line: thin wrappers that parse, call the library, format, exit.
 
 One module per command group keeps each small: :mod:`.theory` (``list``, ``show``, ``stepsize``,
-``dims``), :mod:`.compressor` (``compressor``). A command returns its exit code: 0 all good, 1 a bound
+``dims``, ``findings``), :mod:`.compressor` (``compressor``), :mod:`.problems` (``problem``). A command returns its exit code: 0 all good, 1 a bound
 or condition fails, 2 bad input (one line on stderr, no traceback).
 """
 
@@ -19,7 +19,7 @@ from boundcheck.errors import BoundcheckError
 for _name in ("theory", "compressor", "problems"):
     try:
         importlib.import_module(f"boundcheck.cli.{_name}")
-    except ModuleNotFoundError as _e:  # a command group still being written
+    except ModuleNotFoundError as _e:  # only a missing command module may be skipped
         if _e.name != f"boundcheck.cli.{_name}":
             raise
 
