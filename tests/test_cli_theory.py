@@ -177,3 +177,15 @@ def test_findings_paper_filter_and_bad_paper(capsys):
     assert main(["findings", "--paper", "Adam"]) == 2
     line = _one_error_line(capsys)
     assert "'Adam'" in line and "QAFeL" in line
+
+
+@pytest.mark.parametrize("thm", THEOREMS, ids=[t.id for t in THEOREMS])
+def test_show_prints_the_texts_verbatim(thm, capsys):
+    """Bracketed text ('i in [n]', '[stated]') must not be swallowed as terminal markup."""
+    assert main(["show", thm.id]) == 0
+    out = capsys.readouterr().out
+    assert thm.statement in out and thm.lhs.text in out
+    for c in thm.conditions:
+        assert f"[{c.kind.value}] {c.id}" in out
+    for note in thm.notes:
+        assert note[:60] in out

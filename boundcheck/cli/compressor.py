@@ -8,6 +8,7 @@ import json
 import click
 import torch
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -190,8 +191,8 @@ def _print(res: SearchResult, C: compressors.Compressor, d: int) -> None:
             f"{c.value:.6g}",
             f"{c.ratio_bound:.6g}",
             status,
-            c.applies_to,
-            c.source,
+            esc(c.applies_to),
+            esc(c.source),
         )
     con.print(tab)
     if C.delta(d) is None:
@@ -217,6 +218,6 @@ def _print(res: SearchResult, C: compressors.Compressor, d: int) -> None:
     )
     for c in res.beaten:
         con.print(
-            f"[red]beaten:[/red] {c.origin} {c.param}={c.value:.6g} ({c.source}, for "
-            f"{c.applies_to}) asserts ratio <= {c.ratio_bound:.6g}, found {res.ratio:.6g}"
+            f"[red]beaten:[/red] {c.origin} {c.param}={c.value:.6g} ({esc(c.source)}, for "
+            f"{esc(c.applies_to)}) asserts ratio <= {c.ratio_bound:.6g}, found {res.ratio:.6g}"
         )

@@ -8,6 +8,7 @@ import math
 import click
 import torch
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from boundcheck.cli.app import app
@@ -82,7 +83,7 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
         table = Table("family", "parameters (defaults)", box=None, header_style="bold")
         for name, params in rows.items():
             shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("dtype", "device"))
-            table.add_row(name, shown)
+            table.add_row(name, esc(shown))
         console.print(table)
         return 0
     defaults = registry.parameters(family)
@@ -101,6 +102,6 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
     console.print(f"[bold]{family}[/bold] (n={problem.n}, d={problem.d})")
     table = Table("constant", "value", "provenance", "how", box=None, header_style="bold")
     for name, c in problem.constants.items():
-        table.add_row(name, _fmt(c.value), c.provenance, c.how)
+        table.add_row(name, _fmt(c.value), c.provenance, esc(c.how))
     console.print(table)
     return 0

@@ -8,6 +8,7 @@ import math
 import click
 import sympy as sp
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from boundcheck.cli.app import app
@@ -65,7 +66,7 @@ def list_cmd(as_json: bool, paper: str | None) -> int:
     for col in ("id", "source", "statement"):
         table.add_column(col)
     for t in thms:
-        table.add_row(t.id, t.source, t.statement)
+        table.add_row(t.id, esc(t.source), esc(t.statement))
     console.print(table)
     return 0
 
@@ -135,44 +136,44 @@ def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
         click.echo(json.dumps(_theorem_dict(t), indent=2))
         return 0
     out = console.print
-    out(f"[bold]{t.id}[/bold] — {t.source}: {t.title}")
-    out(t.statement)
-    out(f"\n[bold]Bounds[/bold] ({t.direction.value}): {t.lhs.text}")
-    out(f"  where {t.lhs.definition}")
+    out(f"[bold]{t.id}[/bold] — {esc(t.source)}: {esc(t.title)}")
+    out(esc(t.statement))
+    out(f"\n[bold]Bounds[/bold] ({t.direction.value}): {esc(t.lhs.text)}")
+    out(f"  where {esc(t.lhs.definition)}")
     if t.bound is not None:
         rel = {"upper": "≤", "lower": "≥", "nonconvergence": "≥"}.get(t.direction.value, "=")
         out(f"\n  {t.lhs.id} {rel}\n")
-        out(_indent(_render(t.bound, latex)))
+        out(esc(_indent(_render(t.bound, latex))))
     if t.order is not None:
         out(f"\n[bold]Order claim[/bold] as {t.order.variable} → ∞: O of the sum of")
         for term in t.order.terms:
-            out(_indent(_render(term, latex)))
+            out(esc(_indent(_render(term, latex))))
         for k, v in t.order.scalings.items():
-            out(f"  with {k} = O({_render(v, latex)})" if latex else f"  with {k} ~ {v}")
+            out(esc(f"  with {k} = O({_render(v, latex)})" if latex else f"  with {k} ~ {v}"))
     if t.definitions:
         out("\n[bold]Definitions[/bold]")
         for s, e in t.definitions:
-            out(f"  {_render(s, latex)} :=")
-            out(_indent(_render(e, latex), 4))
+            out(esc(f"  {_render(s, latex)} :="))
+            out(esc(_indent(_render(e, latex), 4)))
     if t.conditions:
         out("\n[bold]Conditions[/bold]")
         for c in t.conditions:
-            out(f"  [{c.kind.value}] {c.id} ({c.source}) {c.description}")
-            out(_indent(_render(c.relation, latex), 4))
+            out(esc(f"  [{c.kind.value}] {c.id} ({c.source}) {c.description}"))
+            out(esc(_indent(_render(c.relation, latex), 4)))
     if t.assumptions:
         out("\n[bold]Assumptions[/bold]")
         for a in t.assumptions:
-            out(f"  {a.source}: {a.statement}")
+            out(esc(f"  {a.source}: {a.statement}"))
     table = Table("symbol", "dimension", "meaning", box=None, header_style="bold")
     for name in _all_symbols(t):
         i = S.info(name)
-        table.add_row(name, str(i.dim), i.meaning)
+        table.add_row(name, esc(str(i.dim)), esc(i.meaning))
     out("\n[bold]Symbols[/bold]")
     out(table)
     if t.notes:
         out("\n[bold]Notes[/bold] (readings chosen, discrepancies found)")
         for note in t.notes:
-            out(f"  • {note}")
+            out(esc(f"  • {note}"))
     if t.example:
         ex = " ".join(f"--{k} {v:g}" for k, v in t.example.items())
         out(f"\n[bold]Example[/bold]: boundcheck stepsize {t.id} {ex}")
@@ -292,7 +293,7 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
             f"{r.slack:+.4g} ({100 * r.relative_margin:+.3g}%)",
             verdict,
         )
-    console.print(f"[bold]{t.id}[/bold] — {t.source}")
+    console.print(f"[bold]{t.id}[/bold] — {esc(t.source)}")
     console.print(table)
     if bound is not None:
         console.print(
@@ -382,11 +383,11 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
         click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
         return 1 if findings else 0
     for f in findings:
-        console.print(f"[red]{f.kind}[/red] {f.subject}: {f.message}")
+        console.print(f"[red]{esc(f.kind)}[/red] {f.subject}: {esc(f.message)}")
         for p in f.evidence.get("parts", []):
-            console.print(f"    {p['expr']}   ~ {p['dim']}")
+            console.print(esc(f"    {p['expr']}   ~ {p['dim']}"))
         if "ratios" in f.evidence:
-            console.print(f"    bound/claimed rate: {f.evidence['ratios']}")
+            console.print(esc(f"    bound/claimed rate: {f.evidence['ratios']}"))
     console.print(f"{len(findings)} finding(s) over {len(thms)} theorem(s)")
     return 1 if findings else 0
 
@@ -426,14 +427,14 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
         return 1 if computed or recorded else 0
     console.print(f"[bold]Symbolic checks run now[/bold] ({len(computed)} finding(s))")
     for f in computed:
-        console.print(f"  [red]{f.kind}[/red] {f.subject}: {f.message}")
+        console.print(f"  [red]{esc(f.kind)}[/red] {f.subject}: {esc(f.message)}")
         for p in f.evidence.get("parts", []):
-            console.print(f"      {p['expr']}   ~ {p['dim']}")
+            console.print(esc(f"      {p['expr']}   ~ {p['dim']}"))
     console.print(
         f"\n[bold]Findings on the papers' derivations[/bold] ({len(recorded)}; each asserted "
         "by the paper's tests under tests/theory/)"
     )
     for f in recorded:
-        console.print(f"  [red]{f.kind}[/red] {f.subject} ({f.evidence['source']}):")
-        console.print(f"      {f.message}")
+        console.print(f"  [red]{esc(f.kind)}[/red] {f.subject} ({esc(f.evidence['source'])}):")
+        console.print(esc(f"      {f.message}"))
     return 1 if computed or recorded else 0
