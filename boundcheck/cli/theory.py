@@ -39,6 +39,16 @@ def _render(expr: sp.Basic, latex: bool) -> str:
     return sp.pretty(expr, use_unicode=True)
 
 
+def _of_paper(thms: list[Theorem], paper: str | None) -> list[Theorem]:
+    """The theorems of ``paper`` (any case), all when None; an unknown paper is bad input."""
+    if not paper:
+        return thms
+    papers = sorted({t.paper for t in thms})
+    if paper.lower() not in {p.lower() for p in papers}:
+        raise ParameterError(f"--paper {paper!r} is unknown; allowed: {', '.join(papers)}")
+    return [t for t in thms if t.paper.lower() == paper.lower()]
+
+
 @app.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
@@ -50,11 +60,7 @@ def list_cmd(as_json: bool, paper: str | None) -> int:
       boundcheck list --paper QAFeL
     """
     thms = registry.all_theorems()
-    if paper:
-        papers = sorted({t.paper for t in thms})
-        if paper.lower() not in {p.lower() for p in papers}:
-            raise ParameterError(f"--paper {paper!r} is unknown; allowed: {', '.join(papers)}")
-        thms = [t for t in thms if t.paper.lower() == paper.lower()]
+    thms = _of_paper(thms, paper)
     if as_json:
         rows = [
             {"id": t.id, "paper": t.paper, "source": t.source, "statement": t.statement}
@@ -406,11 +412,7 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
     Exit code 1 when anything is found.
     """
     thms = registry.all_theorems()
-    if paper:
-        papers = sorted({t.paper for t in thms})
-        if paper.lower() not in {p.lower() for p in papers}:
-            raise ParameterError(f"--paper {paper!r} is unknown; allowed: {', '.join(papers)}")
-        thms = [t for t in thms if t.paper.lower() == paper.lower()]
+    thms = _of_paper(thms, paper)
     by_id = {t.id: t for t in registry.all_theorems()}
     computed = checks.all_findings(thms, by_id)
     recorded = checks.recorded_findings(thms)

@@ -27,7 +27,7 @@ from scipy.optimize import brentq
 from boundcheck.errors import ParameterError
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import Condition, ConditionKind, Theorem
-from boundcheck.theory.evaluate import condition_holds, evaluate_slack
+from boundcheck.theory.evaluate import condition_holds, evaluate_slack, slack_function
 
 Interval = tuple[float, float]
 
@@ -209,8 +209,6 @@ def solve(
     per: list[Solution] = []
     req: list[Solution] = []
     simp: list[Solution] = []
-    from boundcheck.theory.evaluate import slack_function
-
     for c in thm.conditions:
         if param not in slack_function(thm, c)[1]:
             continue
