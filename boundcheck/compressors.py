@@ -4,8 +4,9 @@ Contract shared with the algorithms:
 
 * ``C(x, generator)`` maps a tensor of shape ``(..., d)`` to a tensor of the same shape, dtype and
   device; every leading index is an independent message (replica, client). Randomness comes only
-  from the passed :class:`torch.Generator` (a stochastic compressor refuses ``generator=None``);
-  same seed, same output.
+  from the passed :class:`torch.Generator`, or from a :class:`boundcheck.rng.ReplicaGenerator`
+  (one stream per replica; the leading axis of ``x`` is then the replica axis); a stochastic
+  compressor refuses ``generator=None``; same seed, same output.
 * ``C.biased`` -- whether ``E[C(x)] != x`` is possible.
 * ``C.delta(d)`` -- the contraction parameter of QAFeL Definition 2.1 / SAEF Assumption 4,
   ``E||C(x) - x||^2 <= (1 - delta) ||x||^2``, *of this very compressor* (no rescaling), as proven
@@ -38,7 +39,9 @@ from dataclasses import dataclass
 
 import torch
 
+from boundcheck import rng
 from boundcheck.errors import ParameterError, UnknownIdError
+from boundcheck.rng import Gen
 
 __all__ = [
     "QSGD",
@@ -141,7 +144,7 @@ def _check_x(x: object, who: str) -> torch.Tensor:
     return x
 
 
-def _need_generator(g: torch.Generator | None, who: str) -> torch.Generator:
+def _need_generator(g: Gen | None, who: str) -> Gen:
     if g is None:
         raise ParameterError(
             f"{who} is stochastic and needs a torch.Generator (randomness only through a passed"
@@ -190,7 +193,7 @@ class Compressor(ABC):
     stochastic: bool = False
 
     @abstractmethod
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         """Compress each row (last axis) of ``x``."""
 
     def delta(self, d: int) -> float | None:
@@ -243,7 +246,7 @@ class Identity(Compressor):
     name = "identity"
     biased = False
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         return x
 
     def delta(self, d: int) -> float:
@@ -307,7 +310,7 @@ class TopK(_KSparse):
 
     name = "topk"
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         d = x.shape[-1]
         k = self.k(d)
@@ -357,16 +360,16 @@ class RandK(_KSparse):
         self.biased = not self.unbiased
         self.name = "randk_unbiased" if self.unbiased else "randk"
 
-    def keep_mask(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def keep_mask(self, x: torch.Tensor, generator: Gen | None) -> torch.Tensor:
         """The random kept set ``S`` as a boolean mask (``k`` per row, uniform over subsets)."""
         g = _need_generator(generator, self.name)
         d = x.shape[-1]
         k = self.k(d)
-        r = torch.rand(x.shape, generator=g, device=x.device, dtype=torch.float32)
+        r = rng.uniform(g, x.shape, device=x.device, dtype=torch.float32)
         idx = r.topk(k, dim=-1, sorted=False).indices
         return torch.zeros(x.shape, dtype=torch.bool, device=x.device).scatter_(-1, idx, True)
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         d = x.shape[-1]
         mask = self.keep_mask(x, generator)
@@ -495,14 +498,17 @@ class QSGD(Compressor):
             self._ws = ws
         return ws[1], ws[2]
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         g = _need_generator(generator, self.name)
         nrm, out = self._u(x)  # out = u = s|x|/||x|| in [0, s]
         p, r = self._workspace(x)
         torch.frac(out, out=p)  # exact for non-negative floats
         out.sub_(p)  # l = floor(u), exact
-        r.uniform_(generator=g)
+        if isinstance(g, rng.ReplicaGenerator):  # per-replica streams (axis 0 is the replica)
+            r.copy_(rng.uniform(g, r.shape, dtype=r.dtype))
+        else:
+            r.uniform_(generator=g)
         r.lt_(p)  # 1 with probability p (r on the dtype's uniform grid), else 0
         return out.add_(r).mul_(nrm / self.s).copysign_(x)
 
@@ -625,7 +631,7 @@ class ScaledSign(Compressor):
 
     name = "scaled_sign"
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         scale = safe_norm(x, ord=1) / x.shape[-1]
         return scale.expand_as(x).copysign(x)
@@ -672,7 +678,7 @@ class Scale(Compressor):
         self.c = 1.0 - r if side == "shrink" else 1.0 + r
         self.biased = self._delta < 1.0
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         return _check_x(x, self.name) * self.c
 
     def delta(self, d: int) -> float:
@@ -739,7 +745,7 @@ class Adversarial(Compressor):
             )
         return out
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         v = _check_x(x, self.name).detach()
         eps = torch.finfo(v.dtype).eps
         nv = safe_norm(v)
@@ -750,7 +756,7 @@ class Adversarial(Compressor):
         if self.n_random:
             g = _need_generator(generator, self.name)
             for _ in range(self.n_random):
-                z = torch.randn(v.shape, generator=g, device=v.device, dtype=v.dtype)
+                z = rng.normal(g, v.shape, device=v.device, dtype=v.dtype)
                 z = z / torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min(1e-30)
                 cands.append(v + rho * z)
         best = cands[0]
@@ -826,7 +832,7 @@ class Rescaled(Compressor):
             raise ParameterError(f"{self.inner.describe()} declares no q at d={d}")
         return 1.0 / (1.0 + q)
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         return self.inner(x, generator).mul_(self._a(x.shape[-1]))
 
@@ -934,7 +940,7 @@ class Blockwise(Compressor):
             return None
         return torch.stack(parts, -1).sum(-1) if reduce else torch.cat(parts, -1)  # type: ignore[arg-type]
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         return self._map(x, lambda p: self.inner(p, generator), reduce=False)  # type: ignore[return-value]
 

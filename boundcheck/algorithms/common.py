@@ -13,31 +13,47 @@ import torch
 from boundcheck.compressors import Compressor
 from boundcheck.errors import ParameterError
 from boundcheck.problems.base import Problem
-
-STREAMS = ("data", "sampling", "delays", "compressor_up", "compressor_down", "noise")
+from boundcheck.rng import ReplicaGenerator, numpy_generators, replica_seed
 
 
 @dataclass
 class Streams:
-    """One seeded generator per source of randomness (DESIGN.md), derived from one integer seed.
+    """One seeded stream per source of randomness *and per replica* (DESIGN.md), from one seed.
 
-    Changing how many draws one source makes leaves every other source's stream untouched. Torch
-    generators live on ``device`` (CUDA generators for CUDA tensors); ``numpy(name)`` gives a NumPy
-    generator for host-side schedules.
+    ``replica(name)`` is the source's :class:`~boundcheck.rng.ReplicaGenerator` over replicas
+    ``first_replica .. first_replica + R - 1`` (see :mod:`boundcheck.rng`: replica ``r`` of a batch
+    equals a single-replica run with ``first_replica = r``); ``numpy_replicas(name)`` gives the same
+    replicas' NumPy generators for host-side schedules. ``torch(name)`` / ``numpy(name)`` are one
+    stream *shared* by all replicas (replica 0's seed), for randomness no expectation averages over.
+    Changing how many draws one source makes leaves every other source's streams untouched.
     """
 
     seed: int
     device: torch.device | str = "cpu"
+    R: int = 1
+    first_replica: int = 0
     _torch: dict[str, torch.Generator] = field(default_factory=dict, repr=False)
+    _replica: dict[str, ReplicaGenerator] = field(default_factory=dict, repr=False)
 
     def _sub_seed(self, name: str) -> int:
-        ss = np.random.SeedSequence([self.seed, STREAMS.index(name) if name in STREAMS else 0])
-        if name not in STREAMS:
-            ss = np.random.SeedSequence([self.seed, *name.encode()])
-        return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+        return replica_seed(self.seed, name, 0)
+
+    def replica(self, name: str) -> ReplicaGenerator:
+        """The per-replica generator of stream ``name`` (created on first use)."""
+        if name not in self._replica:
+            self._replica[name] = ReplicaGenerator.for_run(
+                self.seed, name, self.R, first_replica=self.first_replica, device=self.device
+            )
+        return self._replica[name]
+
+    def numpy_replicas(self, name: str) -> list[np.random.Generator]:
+        """Fresh NumPy generators of stream ``name``, one per replica of this run."""
+        return numpy_generators(
+            self.seed, name, range(self.first_replica, self.first_replica + self.R)
+        )
 
     def torch(self, name: str) -> torch.Generator:
-        """The torch generator of stream ``name`` (created on first use)."""
+        """The torch generator of stream ``name`` shared by all replicas (created on first use)."""
         if name not in self._torch:
             g = torch.Generator(device=self.device)
             g.manual_seed(self._sub_seed(name))
@@ -45,7 +61,7 @@ class Streams:
         return self._torch[name]
 
     def numpy(self, name: str) -> np.random.Generator:
-        """A fresh NumPy generator of stream ``name`` (same seed, same stream)."""
+        """A fresh NumPy generator of stream ``name`` shared by all replicas."""
         return np.random.default_rng(self._sub_seed(name))
 
 

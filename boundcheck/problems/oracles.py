@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from boundcheck import rng
 from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.base import Constant, Problem
@@ -110,8 +111,8 @@ class GaussianNoise(Oracle):
 
     def sample(self, problem, R, clients, generator):
         std = math.sqrt(self.noise_var)
-        shape = (R, clients.shape[0], problem.d)
-        xi = torch.randn(shape, generator=generator, dtype=torch.float64, device=problem.device)
+        shape = (R, clients.shape[-1], problem.d)
+        xi = rng.normal(generator, shape, dtype=torch.float64, device=problem.device)
         return (std * xi).to(problem.dtype)
 
     def grad(self, problem, x, sample, clients):
@@ -179,9 +180,9 @@ class Minibatch(Oracle):
 
     def sample(self, problem, R, clients, generator):
         m = problem.samples_per_client(clients)  # (s,)
-        u = torch.rand(
-            (R, clients.shape[0], self.batch_size),
-            generator=generator,
+        u = rng.uniform(
+            generator,
+            (R, clients.shape[-1], self.batch_size),
             dtype=torch.float64,
             device=problem.device,
         )
