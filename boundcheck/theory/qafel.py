@@ -400,7 +400,12 @@ EXAMPLE_F1 = {**_BASE, "eta_l": 0.01}
 EXAMPLE_F2 = {**_BASE, "eta_l": 0.003}  # inside (11), its simplified form and (25)
 _COND8_ONLY = {k: _BASE[k] for k in ("K", "L", "P", "delta_c", "delta_s", "eta_g")}
 #: order claims: eta_g = K, eta_l = 1/(K sqrt(T P)) at T = 10^4, inside Condition (8)
-EXAMPLE_ORDER = {**_COND8_ONLY, "eta_g": 10.0, "eta_l": 1 / (10 * (10_000 * 5) ** 0.5)}
+EXAMPLE_ORDER = {
+    **_COND8_ONLY,
+    "eta_g": 10.0,
+    "eta_l": 1 / (10 * (10_000 * 5) ** 0.5),
+    "tau_max_1": 30,
+}
 
 # --- theorems -----------------------------------------------------------------------------------
 THM_F1 = Theorem(

@@ -1,0 +1,257 @@
+"""The audit of AsyncBC (Gao, Takezawa, Stich, TMLR): the stated stepsizes of Theorems 1-2 versus
+their proofs' conditions, the rate Theorem 1 claims with the proof's own stepsize, the active sets of
+Section 3.1, the Cauchy-Schwarz step of Lemma 1, and Theorem 3's proof.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+
+from boundcheck.theory import asyncbc as A
+from boundcheck.theory import symbols as S
+from derivations.core import (
+    Check,
+    Region,
+    check,
+    conditions_hold,
+    inequality,
+    refuted,
+    verified,
+)
+
+CHECKS: list[Check] = []
+PAPER = "AsyncBC"
+
+L, T, F0, eta = S.L, S.T, S.F0, S.eta
+tau_C, tau_max, delta_H, ell = S.tau_C, S.tau_max, A.delta_H, A.ell
+_BY_ID = {t.id: t for t in A.THEOREMS}
+
+
+def _proof_conds(thm_id: str) -> dict[str, sp.Basic]:
+    thm = _BY_ID[thm_id]
+    return {c.id: c.relation for c in thm.conditions if c.id in ("proof_eta_A", "proof_eta_B",
+                                                                 "proof_eta_C")}  # fmt: skip
+
+
+#: footnote 1's instance: f_n = a||x||^2/2, the others 0 (a = 1, n = 100): L = 1/100, delta = 99/100
+_FOOTNOTE = {L: sp.Rational(1, 100), delta_H: sp.Rational(99, 100), tau_C: 10, tau_max: 10,
+             T: 10**6}  # fmt: skip
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm1_stepsize",
+    paper=PAPER,
+    location="AsyncBC Theorem 1 and its proof (Appendix A, before 'A + B + C <= eta/16 ...')",
+    claim="the stated eta = min{1/(6(delta+L) sqrt(tau_C tau_max)), 1/(12 sqrt(L(delta+L) tau_max "
+    "T))} satisfies the proof's conditions (A), (B) eta <= 1/(10 delta sqrt T), (C) ('by Fact 1, "
+    "it suffices')",
+    severity="order",
+    subject="asyncbc.thm1",
+)
+def thm1_stepsize():
+    region = Region(
+        {L: (1e-3, 10), delta_H: (1e-3, 100), tau_C: (1, 64), tau_max: (1, 64), T: (2, 10**8)},
+        integers=frozenset({tau_C, tau_max, T}),
+    )
+    res = conditions_hold(
+        _proof_conds("asyncbc.thm1"),
+        {eta: A.ETA_THM1},
+        region,
+        what="stated eta meets the proof's conditions",
+        extra_points=[_FOOTNOTE],
+    )
+    if res.verdict == "refuted":
+        res.evidence += (
+            " -- holds iff 100 delta^2 <= 144 L(delta+L) tau_max or 100 delta^2 T <= "
+            "36 (delta+L)^2 tau_C tau_max; Fact 1 bounds delta by L + L_max, not by a multiple of L"
+        )
+    return res
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm1_rate",
+    paper=PAPER,
+    location="AsyncBC Theorem 1 (O-statement) from its proof's bound 2F0/(eta T)",
+    claim="with a stepsize meeting the proof's conditions the rate is "
+    "O((delta+L) sqrt(tau_C tau_max) F0/T + sqrt(L(delta+L) tau_max) F0/sqrt(T))",
+    severity="order",
+    subject="asyncbc.thm1_order",
+)
+def thm1_rate():
+    conds = _proof_conds("asyncbc.thm1")
+    rate = A.THM1_ORDER.order.rate
+    # the 1/sqrt(T) coefficient of 2F0/(eta T), eta = min of the conditions, as T -> oo:
+    # 2F0 / min_i lim(sqrt(T) eta_i) (an eta_i not decaying like 1/sqrt(T) does not bind)
+    lims = [sp.limit(c.rhs * sp.sqrt(T), T, sp.oo) for c in conds.values()]
+    got = 2 * F0 * sp.Max(*[1 / v for v in lims if not v.has(sp.oo, sp.zoo)])
+    claimed = sp.limit(rate * sp.sqrt(T), T, sp.oo)
+    at = {L: 1, tau_max: 4, tau_C: 4, F0: 1}
+    ratio = (got / claimed).subs(at)
+    r1, r2 = (sp.N(ratio.subs(delta_H, 10**e), 30) for e in (4, 8))
+    growth = round(float(sp.log(r2 / r1) / sp.log(10**4)), 3)  # slope in log-log, delta 1e4..1e8
+    if growth > 0.1:
+        return refuted(
+            f"with the proof's conditions 2F0/(eta T) has 1/sqrt(T) coefficient {got}; the claimed "
+            f"{claimed}; their ratio grows like delta^{growth} (L = 1, delta 1e4 -> 1e8): the rate needs an extra "
+            "delta F0/sqrt(T) term (corrected: O((delta+L) sqrt(tau_C tau_max) F0/T + "
+            "(delta + sqrt(L(delta+L) tau_max)) F0/sqrt(T)))",
+            proof_coefficient=got,
+            claimed_coefficient=claimed,
+            growth_in_delta=growth,
+        )
+    return verified(f"coefficient ratio {ratio}")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm2_stepsize",
+    paper=PAPER,
+    location="AsyncBC Theorem 2 and its proof (Appendix B)",
+    claim="the stated eta = min{1/(ell sqrt(6 tau_C tau_max)), 1/(10 ell sqrt T), "
+    "1/(2 sqrt(2 L ell tau_max (T-1)))} satisfies the proof's conditions (A), (B), (C)",
+    severity="order",
+    subject="asyncbc.thm2",
+)
+def thm2_stepsize():
+    conds = _proof_conds("asyncbc.thm2")
+    args = set(A.ETA_THM2.args)
+    if all(c.rhs in args for c in conds.values()):
+        return verified(
+            "each condition's right side is an argument of the Min that defines eta: "
+            "Min(a, b, c) <= a, b, c",
+        )
+    return refuted("a condition is not an argument of the stated Min")  # pragma: no cover
+
+
+def _active_sets(received, initial, union_first):
+    C = {(k, 1) for k in initial} - {received[0]}
+    out = [C]
+    for t in range(1, len(received)):
+        add, drop = {(t, t + 1)}, {received[t]}
+        C = (C | add) - drop if union_first else (C - drop) | add
+        out.append(C)
+    return out
+
+
+@check(
+    CHECKS,
+    id="asyncbc.active_sets",
+    paper=PAPER,
+    location="AsyncBC Section 3.1, definition of C_{t+1} (used in Lemma 2)",
+    claim="C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} U {(k_{t+1}, t+1)} (read left to right) "
+    "makes m_t - m~_t = -sum_{C_t} g; with tau_C = 1 (SARAH, m_t = m~_t) every C_t is empty",
+    severity="typo",
+    subject="asyncbc.lemma1",
+)
+def active_sets():
+    sarah = [(0, 1)] + [(t - 1, t) for t in range(2, 8)]  # staleness 0 at every step
+    literal = _active_sets(sarah, [0], union_first=False)
+    fixed = _active_sets(sarah, [0], union_first=True)
+    if literal[-1] and not any(fixed):
+        return refuted(
+            f"tau_C = 1, 7 steps: the literal order leaves |C_7| = {len(literal[-1])} tasks 'active' "
+            "(each staleness-0 task is removed before it is added); the union first gives C_t = {} "
+            "as Lemma 2 needs",
+            literal_sizes=[len(c) for c in literal],
+            union_first_sizes=[len(c) for c in fixed],
+        )
+    return verified("both orders agree")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="asyncbc.lemma1_cs_step",
+    paper=PAPER,
+    location="AsyncBC proof of Lemma 1 (Cauchy-Schwarz step)",
+    claim="(tau_C - 1)^2 / tau_C^2 <= 1/tau_C for every tau_C >= 1, as the printed step uses",
+    severity="typo",
+    subject="asyncbc.lemma1",
+)
+def lemma1_cs_step():
+    region = Region({tau_C: (1, 64)}, integers=frozenset({tau_C}))
+    res = inequality(
+        (tau_C - 1) ** 2 / tau_C**2,
+        1 / tau_C,
+        region,
+        what="(tau_C-1)^2/tau_C^2 <= 1/tau_C",
+        symbolic=False,
+        extra_points=[{tau_C: 3}],
+    )
+    if res.verdict == "refuted":
+        ok = sp.simplify(1 / tau_C - (tau_C - 1) / tau_C**2)
+        res.evidence += (
+            f"; the Cauchy-Schwarz step gives (tau_C-1)/tau_C^2, and 1/tau_C - it = {ok}"
+        )
+    return res
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm3_step",
+    paper=PAPER,
+    location="AsyncBC proof of Theorem 3 ('(1-eta)^(T-s) <= 5/4 ... (1 - 4/5)^2')",
+    claim="from 0 <= (1-eta)^(T-s) <= 5/4 it follows that (1 - (1-eta)^(T-s))^2 >= 1/25",
+    severity="typo",
+    subject="asyncbc.thm3",
+)
+def thm3_step():
+    x = sp.Symbol("x", nonnegative=True)
+    region = Region({x: (0, 1.25)})
+    res = inequality(
+        sp.Rational(1, 25), (1 - x) ** 2, region, what="(1-x)^2 >= 1/25 for 0 <= x <= 5/4",
+        symbolic=False,
+    )  # fmt: skip
+    if res.verdict == "refuted":
+        res.evidence += "; the preceding line gives x <= 4/5, for which (1-x)^2 >= 1/25 holds"
+    return res
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm3_small_eta",
+    paper=PAPER,
+    location="AsyncBC proof of Theorem 3, regime eta <= 1/(2T) (b_i = 0, sigma = 0, m_0 = x_0)",
+    claim="||x_T||^2 = (1-eta)^T ||x_0||^2 >= ||x_0||^2/2 for eta <= 1/(2T)",
+    severity="constant",
+    subject="asyncbc.thm3_small_eta",
+)
+def thm3_small_eta():
+    # Algorithm 2 with tau_C = 1 (SARAH), f_i = x^2/2, no noise: run exactly in rationals
+    T_, eta_ = 1, Fraction(1, 2)
+    x_prev = Fraction(1)
+    m = x_prev
+    x = x_prev - eta_ * m
+    for _ in range(1, T_):
+        m = m + (x - x_prev)
+        x_prev, x = x, x - eta_ * m
+    xt2 = x * x
+    if xt2 < Fraction(1, 2):
+        return refuted(
+            f"exact run at T = 1, eta = 1/(2T) = 1/2, x_0 = 1: ||x_T||^2 = {xt2} < 1/2 = "
+            "||x_0||^2/2; ||x_T||^2 = (1-eta)^(2T) ||x_0||^2 (exponent 2T), which is < 1/2 at "
+            "eta = 1/(2T) for every T (it rises to 1/e); ||x_0||^2/4 holds",
+            x_T_squared=str(xt2),
+            hypotheses=["eta = 1/(2T) <= 1/(2T)", "tau_C = 1", "b_i = 0, sigma = 0, m_0 = x_0"],
+        )
+    return verified(f"||x_T||^2 = {xt2} >= 1/2")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="asyncbc.lemma5_vs_lemma1",
+    paper=PAPER,
+    location="AsyncBC Lemmas 1 and 5, eqs. (5), (10)",
+    claim="Lemma 5 is Lemma 1 without the factor 2 when ell^2 = delta^2 + L^2",
+    severity="constant",
+    subject="asyncbc.lemma5",
+)
+def lemma5_vs_lemma1():
+    l1 = _BY_ID["asyncbc.lemma1"].bound
+    l5 = _BY_ID["asyncbc.lemma5"].bound.subs(ell, sp.sqrt(delta_H**2 + L**2))
+    if sp.simplify(l1 - 2 * l5) == 0:
+        return verified("simplify(Lemma 1 - 2 Lemma 5|ell^2 = delta^2 + L^2) = 0")
+    return refuted(f"difference {sp.simplify(l1 - 2 * l5)}")  # pragma: no cover

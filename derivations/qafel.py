@@ -1,0 +1,322 @@
+"""The audit of QAFeL (Ortega & Jafarkhani, 2023): phi(T) of eq. (14), Conditions (8), (11), (25),
+Theorem F.4 / Corollary F.2, Lemma F.9, Proposition 3.5, the FedBuff limit, tau_max = 0.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from boundcheck.theory import qafel as Q
+from derivations.core import (
+    Check,
+    Region,
+    check,
+    closed_form_sum,
+    identity,
+    inequality,
+    limit,
+    num,
+    point_text,
+    refuted,
+    show,
+    verified,
+)
+
+CHECKS: list[Check] = []
+PAPER = "QAFeL"
+
+L, K, P, T, F0 = Q.L, Q.K, Q.P, Q.T, Q.F0
+eta_l, eta_g, delta_c, delta_s = Q.eta_l, Q.eta_g, Q.delta_c, Q.delta_s
+sigma_l, G, tau_max, tau_max_1 = Q.sigma_l, Q.G, Q.tau_max, Q.tau_max_1
+
+
+# --- phi(T), eq. (14) ----------------------------------------------------------------------------
+@check(
+    CHECKS,
+    id="qafel.phi_biased",
+    paper=PAPER,
+    location="QAFeL eq. (14), biased server quantizer",
+    claim="phi(T) = (2/delta_s) sum_{t=0}^{T-1} (1 - delta_s/2)^(t-1) <= 4/delta_s^2",
+    severity="constant",
+    subject="qafel.thm_f4_biased",
+)
+def phi_biased():
+    region = Region({T: (1, 10**4), delta_s: (0.01, 1)}, integers=frozenset({T}))
+    res = closed_form_sum(
+        Q.PHI_BIASED,
+        4 / delta_s**2,
+        relation="<=",
+        region=region,
+        what="phi_biased(T) <= 4/delta_s^2",
+    )
+    if res.verdict == "refuted":
+        res.details["limit_T_to_oo"] = sp.simplify(8 / (delta_s**2 * (2 - delta_s)))
+        at = {T: 2, delta_s: 1}
+        res.details["exact_example"] = {
+            "T": 2, "delta_s": 1, "phi": Q.PHI_BIASED.subs(at).doit(), "claimed": 4
+        }  # fmt: skip
+        res.evidence += (
+            f"; exactly phi = {Q.PHI_BIASED.subs(at).doit()} > 4 at T = 2, delta_s = 1; "
+            "with the exponent t of eq. (60) the bound holds"
+        )
+    return res
+
+
+@check(
+    CHECKS,
+    id="qafel.phi_biased_eq60",
+    paper=PAPER,
+    location="QAFeL proof of Corollary F.12, eq. (60)",
+    claim="(2/delta_s) sum_{t=0}^{T-1} (1 - delta_s/2)^t <= 4/delta_s^2",
+    severity="constant",
+    subject="qafel.thm_f4_biased",
+)
+def phi_biased_eq60():
+    # closed form 4(1 - r^T)/delta_s^2 with r = 1 - delta_s/2 in [1/2, 1): 4/delta_s^2 - it = 4 r^T/ds^2
+    closed = sp.simplify(Q.PHI_BIASED_EQ60.doit())
+    slack = sp.simplify(4 / delta_s**2 - closed)
+    expected = 4 * (1 - delta_s / 2) ** T / delta_s**2
+    if sp.simplify(slack - expected) == 0:
+        return verified(
+            "4/delta_s^2 - phi_(60)(T) = 4 (1 - delta_s/2)^T / delta_s^2 >= 0 (closed form)",
+            closed_form=closed,
+        )
+    return refuted(f"slack {slack}")  # pragma: no cover
+
+
+# --- conditions -----------------------------------------------------------------------------------
+_POINT = {K: 10, L: 1, P: 5, delta_c: sp.Rational(1, 2), delta_s: sp.Rational(1, 2), eta_g: 1}
+
+
+def _tight_eta_l(cond_lhs: sp.Expr, at: dict) -> sp.Expr:
+    """The positive eta_l at which ``cond_lhs(eta_l) = 1`` (the left side is increasing)."""
+    sols = [s for s in sp.solve(sp.Eq(cond_lhs.subs(at), 1), eta_l) if s.is_positive]
+    return min(sols, key=lambda s: float(s))
+
+
+def _expand(thm, expr):
+    return thm.expand(expr).doit()
+
+
+@check(
+    CHECKS,
+    id="qafel.f4_biased_condition",
+    paper=PAPER,
+    location="QAFeL Theorem F.4 (biased Q_s) under Condition (8); proof Condition (25)",
+    claim="Condition (8) implies the proof's Condition (25) with the biased phi(T) of (14)",
+    severity="invalidates",
+    subject="qafel.thm_f4_biased",
+)
+def f4_biased_condition():
+    thm = Q.THM_F4_BIASED
+    c8 = _expand(thm, Q.COND_8.lhs)
+    c25 = _expand(thm, Q.COND_25_PHI.lhs)
+    at = {**_POINT, T: 10}
+    el = _tight_eta_l(c8, at)
+    pt = {**at, eta_l: el}
+    v8, v25 = num(c8, pt), num(c25, pt)
+    if v8 <= 1 and v25 > 1:
+        return refuted(
+            f"at {point_text(at)} and eta_l = {show(el)} (where (8) is tight): (8) lhs = "
+            f"{show(v8)} <= 1 but (25) lhs = {show(v25)} > 1; phi_biased(T) >= "
+            "2/(delta_s(1-delta_s/2)) > 1/delta_s for every T",
+            point=point_text(pt),
+            cond8_lhs=show(v8),
+            cond25_lhs=show(v25),
+        )
+    return verified("(25) holds where (8) is tight")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.cor_f2_from_f4",
+    paper=PAPER,
+    location="QAFeL Corollary F.2, eqs. (11)-(12), from Theorem F.4 (biased)",
+    claim="Condition (11) implies (25) with the biased phi(T), and bound (12) >= the Theorem F.4 "
+    "bound (so (12) follows from F.4)",
+    severity="constant",
+    subject="qafel.cor_f2",
+)
+def cor_f2_from_f4():
+    thm = Q.COR_F2
+    c11 = _expand(thm, Q.COND_11.lhs)
+    c25 = _expand(thm, Q.COND_25_PHI.lhs)
+    at = {**_POINT, T: 1000}
+    el = _tight_eta_l(c11, at)
+    pt = {**at, eta_l: el, F0: 1, G: 1, sigma_l: 1, tau_max: 3}
+    v11, v25 = num(c11, pt), num(c25, pt)
+    b12 = num(_expand(thm, thm.bound), pt)
+    b4 = num(_expand(Q.THM_F4_BIASED, Q.THM_F4_BIASED.bound), pt)
+    if v11 <= 1 and (v25 > 1 or b12 < b4):
+        return refuted(
+            f"at {point_text(at)}, eta_l = {show(el)}: (11) lhs = {show(v11)} <= 1 but (25) lhs = "
+            f"{show(v25)}; bound (12) = {show(b12)} < F.4 = {show(b4)} (phi_biased(T) > "
+            "4/delta_s^2 for large T)",
+            point=point_text(pt),
+            cond11_lhs=show(v11),
+            cond25_lhs=show(v25),
+            bound_12=show(b12),
+            bound_f4=show(b4),
+        )
+    return verified("(11) implies (25) and (12) >= F.4 at the tested point")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.cond8_simplified",
+    paper=PAPER,
+    location="QAFeL Condition (8), simplified form",
+    claim="eta_g <= 1/L, eta_l <= K/(2P(K+1-delta_c)) and eta_l <= delta_s/(3P) imply (8)",
+    severity="invalidates",
+    subject="qafel.thm_f1",
+)
+def cond8_simplified():
+    lhs = Q.THM_F1.expand(Q.COND_8.lhs).subs(eta_g, 1 / L)
+    f1 = 3 * P * eta_l / delta_s + 1
+    f2 = (1 + (1 - delta_c) / K) * P * eta_l
+    split = sp.simplify(lhs - f1 * f2) == 0
+    v1 = sp.simplify(f1.subs(eta_l, delta_s / (3 * P)))
+    v2 = sp.simplify(f2.subs(eta_l, K / (2 * P * (K + 1 - delta_c))))
+    if split and v1 == 2 and v2 == sp.Rational(1, 2):
+        return verified(
+            "(8) lhs is increasing in eta_g and eta_l; at eta_g = 1/L it factors as "
+            "(3 P eta_l/delta_s + 1)((1+(1-delta_c)/K) P eta_l), the factors are 2 and 1/2 at the "
+            "simplified caps: product <= 1",
+        )
+    return refuted(f"factorisation {split}, factor values {v1}, {v2}")  # pragma: no cover
+
+
+# --- Lemma F.9 ----------------------------------------------------------------------------------
+@check(
+    CHECKS,
+    id="qafel.lemma_f9",
+    paper=PAPER,
+    location="QAFeL Lemma F.9, eqs. (48)-(50)",
+    claim="E||x^t - hat x^t||^2 <= eta_g^2 sum_{s<t} (1-delta_s)^(t-s) E||bar Delta^s||^2 for an "
+    "unbiased Q_s (the cross term of (50) vanishes)",
+    severity="invalidates",
+    subject="qafel.thm_f1",
+)
+def lemma_f9():
+    """Exact expectation on a small instance: one client, K = P = 1, staleness 0, no gradient noise,
+    f = h/2 x^2, Q_c = identity, Q_s(u) = u/p w.p. p else 0 (unbiased, 1 - delta_s = (1-p)/p)."""
+    p, a, x0 = sp.symbols("p a x0", positive=True)
+    omd = (1 - p) / p
+    e2 = d0 = d1 = sp.Integer(0)
+    for keep0, w0 in ((True, p), (False, 1 - p)):
+        x1 = x0 - a * x0
+        xh1 = x0 + ((x1 - x0) / p if keep0 else 0)
+        for keep1, w1 in ((True, p), (False, 1 - p)):
+            x2 = x1 - a * xh1
+            xh2 = xh1 + ((x2 - xh1) / p if keep1 else 0)
+            e2 += w0 * w1 * (x2 - xh2) ** 2
+            d0 += w0 * w1 * (x1 - x0) ** 2
+            d1 += w0 * w1 * (x2 - x1) ** 2
+    u = sp.Symbol("u", real=True)
+    unbiased = sp.simplify(p * (u / p) - u) == 0
+    variance = sp.simplify(p * (u / p - u) ** 2 + (1 - p) * u**2 - omd * u**2) == 0
+    rhs48 = omd**2 * d0 + omd * d1
+    excess = sp.factor(sp.simplify(e2 - rhs48))
+    at = {p: sp.Rational(3, 4), a: sp.Rational(1, 2), x0: 1}
+    val = excess.subs(at)
+    if unbiased and variance and val > 0:
+        return refuted(
+            f"exact expectation at t = 2: E||x^2 - hat x^2||^2 - rhs(48) = {excess} "
+            f"(a = eta_g eta_l h, 1 - delta_s = (1-p)/p); = {val} > 0 at p = 3/4 (delta_s = 2/3), "
+            "a = 1/2, x0 = 1. Theorem F.1/F.4 (unbiased) are not refuted; their proof has a gap",
+            excess=excess,
+            lhs=e2.subs(at),
+            rhs=rhs48.subs(at),
+            hypotheses=[
+                "Q_s unbiased: p (u/p) + (1-p) 0 = u",
+                "Definition 2.1 with equality: E|Q_s(u)-u|^2 = (1-p)/p u^2, delta_s = (2p-1)/p > 0",
+                "K = P = 1, staleness 0, sigma_l = 0, Q_c = identity",
+            ],
+        )
+    return verified(f"excess {excess}")  # pragma: no cover
+
+
+# --- order claims and special cases -------------------------------------------------------------
+@check(
+    CHECKS,
+    id="qafel.prop35_server_term",
+    paper=PAPER,
+    location="QAFeL Proposition 3.5, eq. (7) ('with an unbiased client quantizer')",
+    claim="the server-quantizer term is O((2-delta_c)(sigma_l^2+G)/(delta_s T K)) for any server "
+    "quantizer of Definition 2.1",
+    severity="order",
+    subject="qafel.prop3_5_qafel",
+)
+def prop35_server_term():
+    at = {F0: 2, G: 3, K: 4, L: 5, P: 3, delta_c: sp.Rational(1, 2), sigma_l: 2, tau_max_1: 7}
+    f2 = Q.COR_F2.expand(Q.COR_F2.bound).subs(Q.SCALINGS).subs(at)
+    coeff = sp.limit((f2 - f2.subs(delta_s, 1)) * T, T, sp.oo)  # the 1/T server term of (12)
+    power = sp.limit(sp.log(coeff) / sp.log(1 / delta_s), delta_s, 0)
+    if power > 1:
+        return refuted(
+            f"for a biased Q_s (Corollary F.2, e.g. top-k of Table 2) the server term of (12) "
+            f"under the scalings is {sp.simplify(coeff)}/T ~ delta_s^-{power}, not delta_s^-1; "
+            "the 1/delta_s of (7) needs an unbiased server quantizer too",
+            coefficient_of_1_over_T=sp.simplify(coeff),
+            power_of_1_over_delta_s=power,
+            at=at,
+        )
+    return verified(f"server term ~ delta_s^-{power}")
+
+
+@check(
+    CHECKS,
+    id="qafel.fedbuff_limit",
+    paper=PAPER,
+    location="QAFeL Section 3 / eq. (9): QAFeL recovers FedBuff as delta_c, delta_s -> 1",
+    claim="bound (9) tends to the FedBuff bound (9) at delta_c = delta_s = 1 as delta -> 1",
+    severity="invalidates",
+    subject="qafel.thm_f1",
+)
+def fedbuff_limit():
+    d = sp.Symbol("d", positive=True)
+    b = Q.THM_F1.expand(Q.THM_F1.bound).doit().subs({delta_c: d, delta_s: d})
+    fed = Q.fedbuff_bound(Q.THM_F1)
+    return limit(b, d, 1, fed, what="lim_{delta_c = delta_s -> 1} (9)")
+
+
+@check(
+    CHECKS,
+    id="qafel.tau0_removable",
+    paper=PAPER,
+    location="QAFeL eq. (9), staleness term at tau_max,K = 0",
+    claim="the printed term eta_g^2 tau^2 ((1-delta_c)/(K tau) + 1) has the value the proof gives "
+    "(0) at tau_max,K = 0 (a removable singularity of the printed form)",
+    severity="typo",
+    subject="qafel.thm_f1",
+)
+def tau0_removable():
+    expected = 3 * L**2 * Q.beta_P * (sigma_l**2 + P * G)
+    return limit(Q.TERM_STALE, tau_max, 0, expected, what="lim_{tau_max -> 0} staleness term")
+
+
+@check(
+    CHECKS,
+    id="qafel.cor_f3_explicit",
+    paper=PAPER,
+    location="QAFeL Corollary F.3, eq. (13)",
+    claim="(9) with eta_l = 1/(K sqrt(TP)), eta_g = K, tau_max,K = tau_max,1/K is "
+    "2F0/sqrt(TP) + 3L^2(sigma_l^2+PG)(tau_1^2+tau_1(1-delta_c)+1)/(TK^2) + "
+    "L(2-delta_c)(sigma_l^2+4G)/(K sqrt(TP)) + 3L^2(2-delta_c)(sigma_l^2+4G) phi(T)/(TK)",
+    severity="constant",
+    subject="qafel.cor_f3",
+)
+def cor_f3_explicit():
+    scaled = Q.THM_F1.expand(Q.THM_F1.bound).subs(Q.SCALINGS)
+    phi = Q.PHI_UNBIASED
+    hand = (
+        2 * F0 / sp.sqrt(T * P)
+        + 3 * L**2 * (sigma_l**2 + P * G) * (tau_max_1**2 + tau_max_1 * (1 - delta_c) + 1)
+        / (T * K**2)
+        + L * (2 - delta_c) * (sigma_l**2 + 4 * G) / (K * sp.sqrt(T * P))
+        + 3 * L**2 * (2 - delta_c) * (sigma_l**2 + 4 * G) * phi / (T * K)
+    )  # fmt: skip
+    return identity(hand, scaled, what="(9) under the scalings of (13)")
+
+
+_ = (inequality,)
