@@ -192,6 +192,8 @@ def num(expr: sp.Expr, at: Mapping[sp.Symbol, Any] | None = None) -> sp.Float:
 def show(x: Any) -> str:
     """A short exact-or-numeric rendering: exact when short, else 12 significant digits."""
     x = sp.sympify(x)
+    if isinstance(x, sp.Float) and x == sp.Integer(round(x)):
+        x = sp.Integer(round(x))
     s = str(x)
     if len(s) <= 24:
         return s
@@ -514,6 +516,7 @@ def closed_form_sum(
     relation: str = "==",
     region: Region | None = None,
     what: str = "",
+    extra_points: Sequence[Mapping[sp.Symbol, Any]] = (),
 ) -> Result:
     """Decide a closed form (``==``) or a bound (``<=``) of a finite sum ``summation``.
 
@@ -527,7 +530,7 @@ def closed_form_sum(
     else:
         if region is None:
             raise ValueError("a bound on a sum needs a region")
-        res = inequality(closed, claimed, region, what=label)
+        res = inequality(closed, claimed, region, what=label, extra_points=extra_points)
     res.details.setdefault("closed_form", closed)
     return res
 

@@ -374,7 +374,7 @@ _EQ4_NOTE = (
     "m~_t = m~_{t-1} + g_t^{k_t} for t >= 2 (the gradient difference assigned at time t)."
 )
 _CT_NOTE = (
-    "FINDING (typo): the active sets are printed C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} "
+    "Audit (`boundcheck derive asyncbc.active_sets`): the active sets are printed C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} "
     "U {(k_{t+1}, t+1)}; read left to right, a task with staleness 0 is removed before it is "
     "added and stays in C forever (with tau_C = 1, C_2 = {(k_2, 2)} although m_t = m~_t for "
     "SARAH). Lemma 2's identity m_t - m~_t = -sum_{C_t} g needs the union first: "
@@ -491,7 +491,7 @@ LEMMA5_M = Theorem(
 
 # --- Theorem 1 ------------------------------------------------------------------------------------
 _THM1_STEP_NOTE = (
-    "FINDING: the stated stepsize does not imply the proof's condition eta <= 1/(10 delta_H "
+    "Audit (`boundcheck derive asyncbc.thm1_stepsize`, `asyncbc.thm1_rate`): the stated stepsize does not imply the proof's condition eta <= 1/(10 delta_H "
     "sqrt(T)). Exactly: it holds iff 100 delta_H^2 <= 144 L (delta_H + L) tau_max or "
     "100 delta_H^2 T <= 36 (delta_H + L)^2 tau_C tau_max. 'By Fact 1, it suffices' does not "
     "bridge this: Fact 1 bounds delta_H by L + L_max, not by a multiple of L. Counterexample: "
@@ -745,7 +745,7 @@ THM3 = Theorem(
     assumptions=(A_T3,),
     notes=(
         _T3_REGIME_NOTE,
-        "FINDING (typo): the proof says '(1-eta)^(T-s) <= 5/4' for s <= T/2; the preceding line "
+        "Audit (`boundcheck derive asyncbc.thm3_step`): the proof says '(1-eta)^(T-s) <= 5/4' for s <= T/2; the preceding line "
         "gives (1-eta)^(T-s) <= 1/(3/2 - s/(2T)) <= 4/5, and the next line uses "
         "(1 - 4/5)^2 = 1/25. Read as 4/5; with it the bound is correct (checked in the tests).",
         _T3_SIGMA_NOTE,
@@ -807,7 +807,7 @@ THM3_SMALL = Theorem(
     assumptions=(A_T3,),
     notes=(
         "With b_i = 0 the stationary point is x* = 0, so ||x_0||^2 = D0.",
-        "FINDING: the proof writes ||x_T||^2 = (1-eta)^T ||x_0||^2 after x_T = (1-eta)^T x_0; "
+        "Audit (`boundcheck derive asyncbc.thm3_small_eta`): the proof writes ||x_T||^2 = (1-eta)^T ||x_0||^2 after x_T = (1-eta)^T x_0; "
         "the squared norm is (1-eta)^(2T) ||x_0||^2. With the right exponent the bound "
         "||x_0||^2/2 is false at eta = 1/(2T) for every T >= 1: (1 - 1/(2T))^(2T) increases from "
         "1/4 (T = 1) to 1/e < 1/2. What holds is ||x_T||^2 >= ||x_0||^2/4 (so the qualitative "

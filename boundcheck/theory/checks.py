@@ -77,7 +77,8 @@ def order_check(
 
     The scalings (constants set to 1) are substituted into the explicit bound ``B`` and into the
     claimed rate ``R``; the other parameters take the example values of the two theorems (the order
-    claim's own take precedence). If
+    claim's own take precedence, then its ``extra["order_example"]``, values of the claim's own
+    parameters that its conditions do not involve). If
     ``B/R`` keeps growing along ``variable = 10^6, ..., 10^14`` (each step at least 1.5x the last),
     the claimed rate misses a term of the explicit bound: a finding, with the ratios as evidence.
     Arithmetic is done at 50 significant digits, so no float overflow hides a trend.
@@ -95,7 +96,7 @@ def order_check(
     subs = dict(claim.scalings)
     b = b.subs(subs)
     rate = claim.rate.subs(subs)
-    values = {**explicit.example, **thm.example}
+    values = {**explicit.example, **thm.example, **thm.extra.get("order_example", {})}
     base = {S.info(k).symbol: v for k, v in values.items()}
     base.pop(claim.variable, None)
     for s in subs:

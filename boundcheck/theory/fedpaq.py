@@ -18,8 +18,8 @@ Encoded here (ids ``fedpaq.*``):
 
 Dimensions follow the update equations: ``eta`` multiplies a gradient (``[X]^2/[F]``); ``q``, ``r``,
 ``n``, ``tau``, ``k`` are dimensionless; ``sigma`` is a gradient standard deviation (Assumption 3
-bounds the variance by ``sigma^2``). Findings about the paper are recorded in each theorem's
-``notes`` (and summarised in :data:`FINDINGS`).
+bounds the variance by ``sigma^2``). Readings are recorded in each theorem's ``notes``; the audit of
+the paper's derivations is ``derivations/fedpaq.py`` (``boundcheck derive FedPAQ``).
 """
 
 from __future__ import annotations
@@ -305,13 +305,13 @@ THM1 = Theorem(
         "Reading: Assumption 3 is printed for the population risk L(x) with xi ~ P, but the proofs "
         "((41), (49)) use E grad~f_i(x) = grad f(x) at every node; encoded as the extra assumption "
         "fedpaq.homogeneous. Empirical checks must use homogeneous nodes.",
-        "Finding (dimension): the C2 term C2 (tau-1)^2/(k tau+1) has dimension [F]^2/[X]^2 while "
+        "Dimensions (computed by `boundcheck dims`): the C2 term C2 (tau-1)^2/(k tau+1) has dimension [F]^2/[X]^2 while "
         "E||x_k - x*||^2 is [X]^2, and the k0 condition (13) mixes the dimensionless L/mu with "
         "4n/(mu^2 tau) ([X]^4/[F]^2). Both come from (38), Young's inequality with the "
         "dimensional weight alpha = n eta_k^2 (also the factor (1 + n eta_k^2) of Lemma 2). Each "
         "step is numerically valid, so the bound holds in any fixed units, but its value depends "
         "on the choice of units.",
-        "Finding (proof gap): Appendix A.6 claims that (13) implies (67), including "
+        "Audit (`boundcheck derive fedpaq.a6_stepsize`): Appendix A.6 claims that (13) implies (67), including "
         "eta_k <= mu/L^2 (needed in (39) and Lemmas 2-4). It does not: with q = 0, r = n = 2, "
         "tau = 1, mu = 1, L = 10, (13) gives k0 = 40 and eta_40 = 4/41 > mu/L^2 = 0.01. The "
         "contraction (39) itself still holds for eta <= 2/(mu + L) (co-coercivity), which "
@@ -491,7 +491,7 @@ THM2 = Theorem(
         "the local iterates (inactive nodes included, virtually); see the Quantity definition.",
         "Reading: Assumption 3 as used by the proofs ((99), (106)): every node's stochastic "
         "gradient is unbiased for grad f (fedpaq.homogeneous).",
-        "Finding (constant): N1 as stated, (1+q) sigma^2/n (1 + n(n-r)/(r(n-1))), drops the "
+        "Audit (`boundcheck derive fedpaq.thm2_n1`): N1 as stated, (1+q) sigma^2/n (1 + n(n-r)/(r(n-1))), drops the "
         "factor 4 that (84)-(86) carry: substituting eta = 1/(L sqrt(T)) into (86) gives "
         "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))) (extra['N1_proof']); the stated bound "
         "is smaller than what the proof supports by 3(1+q) sigma^2 (n-r)/(r(n-1)) / sqrt(T) "
@@ -604,19 +604,6 @@ THEOREMS: list[Theorem] = [
     REMARK4,
 ]
 
-#: one-line summaries of what the encoding found wrong or inconsistent in the paper
-FINDINGS: tuple[str, ...] = (
-    "fedpaq.thm2: N1 drops the factor 4 of (84)-(86); the proof supports "
-    "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))).",
-    "fedpaq.thm1: the C2 term and the k0 condition (13) are dimensionally inconsistent "
-    "(Young's inequality with weight n eta^2 in (38)).",
-    "fedpaq.thm1: Appendix A.6 claims (13) implies eta_k <= mu/L^2; false (q=0, r=n=2, tau=1, "
-    "mu=1, L=10: k0=40, eta=4/41 > 0.01).",
-    "fedpaq.thm2: (18) states tau <= c sqrt(T)/8 where the proof (91) needs only c sqrt(T)/4.",
-    "fedpaq: Assumption 3 (population risk) is weaker than what the proofs use "
-    "(E grad~f_i = grad f at every node).",
-)
-
 __all__ = [
     "A1",
     "A2",
@@ -626,7 +613,6 @@ __all__ = [
     "A_HOMOGENEOUS",
     "C0_DEF",
     "DIST_SQ_SERVER",
-    "FINDINGS",
     "N1_PROOF",
     "REMARK1",
     "REMARK2",
