@@ -255,3 +255,74 @@ def lemma5_vs_lemma1():
     if sp.simplify(l1 - 2 * l5) == 0:
         return verified("simplify(Lemma 1 - 2 Lemma 5|ell^2 = delta^2 + L^2) = 0")
     return refuted(f"difference {sp.simplify(l1 - 2 * l5)}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm1_bound",
+    paper=PAPER,
+    location="AsyncBC Theorem 1, last display of the proof (Appendix A)",
+    claim="2F0/(eta T) at the stated eta is at most 12(delta+L) sqrt(tau_C tau_max) F0/T + "
+    "24 sqrt(L(delta+L) tau_max) F0/sqrt(T)",
+    severity="constant",
+    subject="asyncbc.thm1",
+)
+def thm1_bound():
+    a, b = A.ETA_THM1.args if len(A.ETA_THM1.args) == 2 else (None, None)
+    both = 2 * F0 / (a * T) + 2 * F0 / (b * T)  # max{1/a, 1/b} <= 1/a + 1/b
+    diff = sp.simplify(both - _BY_ID["asyncbc.thm1"].bound)
+    if diff == 0:
+        return verified("2F0/(eta T) = 2F0 max{1/a, 1/b}/T <= 2F0/(aT) + 2F0/(bT) = the bound")
+    return refuted(f"2F0/(aT) + 2F0/(bT) - bound = {diff}")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm2_bound",
+    paper=PAPER,
+    location="AsyncBC Theorem 2, last display of the proof (Appendix B)",
+    claim="2F0/(eta T) at the stated eta is at most 2 ell sqrt(6 tau_C tau_max) F0/T + "
+    "(20 ell + 4 sqrt(2 L ell tau_max)) F0/sqrt(T)",
+    severity="constant",
+    subject="asyncbc.thm2",
+)
+def thm2_bound():
+    args = A.ETA_THM2.args
+    both = sum(2 * F0 / (arg * T) for arg in args)
+    bound = _BY_ID["asyncbc.thm2"].bound
+    # sqrt(T - 1) <= sqrt(T) turns the third term into the stated one
+    diff = sp.simplify(both.subs(T - 1, T) - bound)
+    if diff == 0:
+        return verified(
+            "2F0/(eta T) <= sum over the three branches of 2F0/(eta_i T), and with "
+            "sqrt(T-1) <= sqrt(T) that sum is the stated bound"
+        )
+    region = Region(
+        {L: (0.1, 10), ell: (0.1, 10), tau_C: (1, 64), tau_max: (1, 64), T: (2, 10**6),
+         F0: (0.1, 10)},
+        integers=frozenset({tau_C, tau_max, T}),
+    )  # fmt: skip
+    return inequality(both, bound, region, what="sum of the branches <= stated bound")
+
+
+def _abc(coeffs: tuple[sp.Rational, ...]) -> tuple[bool, sp.Rational]:
+    total = sum(coeffs, sp.Integer(0))
+    return total <= sp.Rational(1, 16), total
+
+
+@check(
+    CHECKS,
+    id="asyncbc.abc_constants",
+    paper=PAPER,
+    location="AsyncBC proofs of Theorems 1 and 2 ('A + B + C <= eta/16 sum E||m_t||^2')",
+    claim="the proofs' conditions give A + B + C <= eta/16 sum E||m_t||^2: Theorem 1 with "
+    "1/144 + 1/200 + 1/2048, Theorem 2 with 1/48 + 1/200 + 1/64",
+    severity="constant",
+    subject="asyncbc.thm1_eta",
+)
+def abc_constants():
+    ok1, t1 = _abc((sp.Rational(1, 144), sp.Rational(1, 200), sp.Rational(1, 2048)))
+    ok2, t2 = _abc((sp.Rational(1, 48), sp.Rational(1, 200), sp.Rational(1, 64)))
+    if ok1 and ok2:
+        return verified(f"exact sums {t1} and {t2} are <= 1/16")
+    return refuted(f"exact sums {t1}, {t2} vs 1/16")

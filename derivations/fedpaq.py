@@ -148,15 +148,28 @@ def thm2_conditions():
         cid: thm.expand(_cond(thm, cid).relation).subs(eta, FP.STEPSIZE_2)
         for cid in ("b1_eq83", "b1_eq91", "b1_eta_le_0_9_over_L")
     }
-    tau_cap = thm.expand(FP.TAU_MAX_18)
-    region = Region(
-        {L: (1e-3, 1e3), q: (0, 2), n: (2, 100), T: (2, 10**9), tau: (1, 10**4)},
-        integers=frozenset({n, T, tau}),
-        hyps=(sp.Le(tau, tau_cap), sp.Le(r, n)),
-        fixed={r: 2},
-    )
-    # (91): eta tau <= cap/(8L) <= cap/(4L) is exact; (83) and 0.9/L are decided numerically
-    return conditions_hold(conds, {}, region, what="(18) implies (83), (91), eta <= 0.9/L")
+    # Proof. Write tau = u sqrt(T), c = sqrt(B2^2 + 0.8) - B2 (so c^2 + 2 B2 c = 4/5), u <= c/8.
+    # (91): eta tau = u/L <= c/(8L) <= c/(4L). eta <= 0.9/L: 1/sqrt(T) <= 1/sqrt(2) < 0.9.
+    # (83): 1 - 1/sqrt(T) - B2 u - 2 u (u - 1/sqrt(T)) >= 1 - 1/sqrt(T) - B2 u - 2 u^2, decreasing
+    # in u, so >= its value at u = c/8, which is 1 - 1/sqrt(T) - 1/20 + c^2/32 (SymPy below).
+    c, u, B2 = sp.Symbol("c", positive=True), sp.Symbol("u", positive=True), FP.B2
+    slack83 = 1 - 1 / sp.sqrt(T) - B2 * u - 2 * u**2
+    at_cap = sp.simplify(slack83.subs(u, c / 8).subs(B2, (sp.Rational(4, 5) - c**2) / (2 * c)))
+    claimed_form = 1 - 1 / sp.sqrt(T) - sp.Rational(1, 20) + c**2 / 32
+    lower = (1 - 1 / sp.sqrt(2) - sp.Rational(1, 20)).evalf(30)
+    drop = sp.expand(
+        conds["b1_eq83"].lhs.subs(tau, u * sp.sqrt(T)).subs(L, 1) - 0
+    )  # (83) with L scaled out: L eta = 1/sqrt(T)
+    rest = sp.simplify(drop - slack83.subs(B2, thm.expand(B2)) - 2 * u / sp.sqrt(T))
+    ok = sp.simplify(at_cap - claimed_form) == 0 and lower > 0 and rest == 0
+    if ok:
+        return verified(
+            "proof: with tau = u sqrt(T), u <= c/8, c^2 + 2 B2 c = 4/5: (91) eta tau <= c/(8L); "
+            "eta = 1/(L sqrt T) <= 0.71/L; (83) slack >= 1 - 1/sqrt(T) - 1/20 + c^2/32 >= "
+            f"1 - 1/sqrt(2) - 1/20 = {lower:.4f} > 0 (SymPy checked the substitutions)",
+            slack_83_at_cap=at_cap,
+        )
+    return conditions_hold(conds, {}, Region({L: (1e-3, 1e3)}), what="(18) implies the proof's")
 
 
 @check(
@@ -194,3 +207,79 @@ def remark4_parallel_sgd():
 
 
 _ = (verified,)
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemmas_2_4",
+    paper=PAPER,
+    location="FedPAQ Appendix A, Lemmas 2-4 -> eqs. (25)-(27)",
+    claim="Lemmas 2 + 3 + 4 recombine into C0 Delta_k + mu^2/16 C1 tau^2 eta^2 + mu^2/16 C2 "
+    "tau (tau-1)^2 eta^2 + mu^4/256 C3 (tau-1) tau^2 eta^4 with B1, C1-C3 of (12), (15)",
+    severity="constant",
+    subject="fedpaq.thm1",
+)
+def lemmas_2_4():
+    dk, e = sp.Symbol("Delta_k", nonnegative=True), sp.E
+    lemma2 = (
+        (1 + n * eta**2) * (1 - mu * eta) ** tau * dk
+        + tau * (tau - 1) ** 2 * L**2 * sigma**2 / n * e * eta**2
+        + tau**2 * sigma**2 / n * eta**2
+        + tau**2 * (tau - 1) * L**2 * sigma**2 * e * eta**4
+    )
+    lemma3 = (
+        2 * q / n * tau**2 * L**2 * eta**2 * dk
+        + 2 * q * tau**2 * sigma**2 / n * eta**2
+        + 2 * q * (tau - 1) * tau**2 * L**2 * sigma**2 / n * e * eta**4
+    )
+    lemma4 = PP * 8 * (1 + q) * (
+        tau**2 * L**2 * eta**2 * dk + tau**2 * sigma**2 * eta**2
+        + (tau - 1) * tau**2 * L**2 * sigma**2 * e * eta**4
+    )  # fmt: skip
+    eq27 = (
+        FP.C0_DEF * dk
+        + mu**2 / 16 * FP.C1_DEF * tau**2 * eta**2
+        + mu**2 / 16 * FP.C2_DEF * tau * (tau - 1) ** 2 * eta**2
+        + mu**4 / 256 * FP.C3_DEF * (tau - 1) * tau**2 * eta**4
+    )
+    diff = sp.expand(lemma2 + lemma3 + lemma4 - eq27)
+    if diff == 0:
+        return verified("expand(Lemma 2 + Lemma 3 + Lemma 4 - (27)) = 0")
+    return refuted(f"Lemmas 2-4 - (27) = {diff}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="fedpaq.bound14_from_29",
+    paper=PAPER,
+    location="FedPAQ Appendix A, eqs. (27)-(29) and Lemma 5 -> bound (14)",
+    claim="(29), (k0 + 1/tau)^2/(k + 1/tau)^2 D_k0 + (C1 + C2(tau-1)^2/tau)/(k + 1/tau) + "
+    "C3 (tau-1)/tau^2/(k + 1/tau)^2, is bound (14)",
+    severity="constant",
+    subject="fedpaq.thm1",
+)
+def bound14_from_29():
+    s = k + 1 / tau
+    C1, C2, C3 = FP.C1, FP.C2, FP.C3
+    eq29 = (k0 + 1 / tau) ** 2 / s**2 * D_k0 + (C1 + C2 * (tau - 1) ** 2 / tau) / s
+    eq29 += C3 * (tau - 1) / tau**2 / s**2
+    return identity(FP.THM1.bound, eq29, what="(14) = (29)")
+
+
+@check(
+    CHECKS,
+    id="fedpaq.remark1_tau",
+    paper=PAPER,
+    location="FedPAQ Remark 1, eq. (16)",
+    claim="the bound tends to 0 when tau = o(sqrt(T)): with tau = T^(1/2 - eps) the C2 term "
+    "C2 (tau-1)^2/(T+1) -> 0, and with tau = sqrt(T) it does not",
+    severity="order",
+    subject="fedpaq.remark1",
+)
+def remark1_tau():
+    term = (tau - 1) ** 2 / (T + 1)  # C2 (tau-1)^2/(k tau + 1) at k = T/tau, C2 aside
+    small = sp.limit(term.subs(tau, T ** sp.Rational(2, 5)), T, sp.oo)
+    edge = sp.limit(term.subs(tau, sp.sqrt(T)), T, sp.oo)
+    if small == 0 and edge != 0:
+        return verified(f"limit is {small} at tau = T^(2/5) and {edge} at tau = T^(1/2)")
+    return refuted(f"limits {small} (tau = T^(2/5)), {edge} (tau = sqrt(T))")

@@ -4,6 +4,8 @@ Theorem F.4 / Corollary F.2, Lemma F.9, Proposition 3.5, the FedBuff limit, tau_
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 from boundcheck.theory import qafel as Q
@@ -317,3 +319,123 @@ def cor_f3_explicit():
 
 
 _ = (inequality,)
+
+
+@check(
+    CHECKS,
+    id="qafel.phi_unbiased",
+    paper=PAPER,
+    location="QAFeL eq. (14), unbiased server quantizer",
+    claim="phi(T) = sum_{t=1}^{T-1} (1 - delta_s)^t <= 1/delta_s",
+    severity="constant",
+    subject="qafel.thm_f4_unbiased",
+)
+def phi_unbiased():
+    closed = sp.simplify(Q.PHI_UNBIASED.doit())
+    slack = 1 / delta_s - closed
+    certificate = (delta_s + (1 - delta_s) ** T) / delta_s  # > 0 for 0 < delta_s <= 1
+    region = Region({T: (1, 500), delta_s: (0.01, 1)}, integers=frozenset({T}))
+    same = identity(certificate, slack, region=region, what="1/delta_s - phi(T)")
+    if same.verdict == "verified":
+        return verified(
+            "1/delta_s - phi(T) = (delta_s + (1 - delta_s)^T)/delta_s > 0 (closed form, simplified)",
+            closed_form=closed,
+        )
+    return same
+
+
+# --- numbers in the text and tables -------------------------------------------------------------
+#: Table 1 (qsgd client/server bits -> kB per message; uploads in thousands, means) and FedBuff
+TABLE1_KB = {8: Fraction("29.924"), 4: Fraction("15.380"), 2: Fraction("8.108")}
+FEDBUFF_KB = Fraction("117.128")
+FEDBUFF_UPLOADS = Fraction("26.1")
+TABLE1_UPLOADS = {  # (client bits, server bits) -> uploads (thousands)
+    (8, 8): Fraction("27.6"), (8, 4): Fraction("29.8"), (8, 2): Fraction("35.7"),
+    (4, 8): Fraction("39.7"), (4, 4): Fraction("27.8"), (4, 2): Fraction("37.7"),
+    (2, 8): Fraction("58.6"), (2, 4): Fraction("74.6"), (2, 2): Fraction("91.9"),
+}  # fmt: skip
+
+
+@check(
+    CHECKS,
+    id="qafel.table1_sizes",
+    paper=PAPER,
+    location="QAFeL Table 1 (kB/upload, kB/download) and Example B.1 (n-bit qsgd)",
+    claim="the message sizes of n-bit qsgd are a fixed overhead plus n bits per coordinate",
+    severity="typo",
+    subject="qafel.thm_f1",
+)
+def table1_sizes():
+    # sign in the n bits: size = a n + b; literal reading (n bits for xi, +1 sign bit): a (n+1) + b
+    out = {}
+    for name, shift in (("sign in the n bits", 0), ("n bits + 1 sign bit", 1)):
+        a = (TABLE1_KB[8] - TABLE1_KB[4]) / 4
+        b = TABLE1_KB[8] - a * (8 + shift)
+        fits = a * (2 + shift) + b == TABLE1_KB[2]
+        out[name] = {"kB_per_bit_level": str(a), "overhead_kB": str(b), "fits_2_bit": fits}
+    sign, lit = out["sign in the n bits"], out["n bits + 1 sign bit"]
+    if sign["fits_2_bit"] and Fraction(sign["overhead_kB"]) >= 0 > Fraction(lit["overhead_kB"]):
+        d = Fraction(sign["kB_per_bit_level"]) * 1000 * 8  # coordinates quantized
+        return verified(
+            f"all three sizes are exactly {float(Fraction(sign['kB_per_bit_level'])):g} n + "
+            f"{float(Fraction(sign['overhead_kB'])):g} kB (d = {d} quantized coordinates, n bits "
+            "each including the sign); the n + 1 bits reading would need overhead "
+            f"{float(Fraction(lit['overhead_kB'])):g} kB < 0. The table is consistent "
+            "with the sign-in-the-bits reading of Example B.1 (a reading, not an error)",
+            fits=out,
+        )
+    return refuted(f"no affine fit: {out}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.fig4_savings",
+    paper=PAPER,
+    location="QAFeL Figure 4 caption (data of Table 1)",
+    claim="in all cases QAFeL saves at least 3x upload cost and 2x broadcast cost over FedBuff",
+    severity="constant",
+    subject="qafel.thm_f1",
+)
+def fig4_savings():
+    fed = FEDBUFF_UPLOADS * FEDBUFF_KB  # MB (thousands x kB)
+    up = {k: fed / (u * TABLE1_KB[k[0]]) for k, u in TABLE1_UPLOADS.items()}
+    down = {k: fed / (u * TABLE1_KB[k[1]]) for k, u in TABLE1_UPLOADS.items()}
+    bad_up = {k: v for k, v in up.items() if v < 3}
+    bad_down = {k: v for k, v in down.items() if v < 2}
+    details = {
+        "reading": "total cost = mean uploads x kB per message; one download per upload",
+        "upload_saving": {f"client {c}/server {s}": float(v) for (c, s), v in up.items()},
+        "broadcast_saving": {f"client {c}/server {s}": float(v) for (c, s), v in down.items()},
+    }
+    if bad_up or bad_down:
+        parts = [f"upload {float(v):.3f}x at client {c}-bit/server {s}-bit"
+                 for (c, s), v in bad_up.items()]  # fmt: skip
+        parts += [f"broadcast {float(v):.3f}x at client {c}-bit/server {s}-bit"
+                  for (c, s), v in bad_down.items()]  # fmt: skip
+        return refuted(
+            f"from Table 1's means (FedBuff {float(fed):.1f} MB): " + "; ".join(parts), **details
+        )
+    return verified("every row saves >= 3x upload and >= 2x broadcast", **details)
+
+
+@check(
+    CHECKS,
+    id="qafel.fig4_7x",
+    paper=PAPER,
+    location="QAFeL Figure 4 caption ('from 3052 MB to 428 MB, a 7x decrease')",
+    claim="4-bit client and server qsgd: upload cost 3052 MB -> 428 MB, a 7x decrease",
+    severity="typo",
+    subject="qafel.thm_f1",
+)
+def fig4_7x():
+    fed = FEDBUFF_UPLOADS * FEDBUFF_KB
+    q44 = TABLE1_UPLOADS[(4, 4)] * TABLE1_KB[4]
+    # the uploads are printed to 3 significant digits: 26.05 <= uploads < 26.15 thousand
+    lo, hi = Fraction("26.05") * FEDBUFF_KB, Fraction("26.15") * FEDBUFF_KB
+    if lo <= 3052 <= hi and round(q44) == 428 and round(Fraction(3052, 428)) == 7:
+        return verified(
+            f"26.1k x 117.128 kB = {float(fed):.1f} MB (3052 within the rounding of 26.1k: "
+            f"[{float(lo):.1f}, {float(hi):.1f}]); 27.8k x 15.380 kB = {float(q44):.1f} MB; "
+            f"ratio {3052 / 428:.2f}"
+        )
+    return refuted(f"FedBuff {float(fed)} MB, QAFeL {float(q44)} MB")

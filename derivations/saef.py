@@ -490,3 +490,50 @@ def scaled_sign():
 
 
 _ = (num, show)
+
+
+@check(
+    CHECKS,
+    id="saef.cor1_paper",
+    paper=PAPER,
+    location="SAEF Corollary 1, eqs. (18)-(19) and proof (77)-(80)",
+    claim="with the paper's constants, (18) < (19) for 0 < delta < 1, 0 < eta < 3/(2L), every K",
+    severity="invalidates",
+    subject="saef.cor1",
+)
+def cor1_paper():
+    """Proof. (19)/(18) = 32(1+16/delta^2)(1-s)/(delta^2 (3 - 2 eta L + 8C)), s = sqrt(1-delta),
+    decreasing in C <= (2-delta)/(1-s) + 1 and in 3 - 2 eta L <= 3. With delta = (1-s)(1+s) and
+    multiplying by (1-s)(1+s)^2 > 0, (19)/(18) > 1 follows from P(s) > 0 on [0, 1], where P is the
+    polynomial below; Sturm's theorem (count_roots) shows P has no root there and P(0) > 0."""
+    s = sp.Symbol("s", nonnegative=True)
+    dl = (1 - s) * (1 + s)
+    c_max = (2 - dl) / (1 - s) + 1
+    ratio = 32 * (1 + 16 / dl**2) * (1 - s) / (dl**2 * (3 + 8 * c_max))
+    # the reduction is exact: (18)/(19) at eta L -> 0, K -> oo is 1/ratio
+    red = sp.simplify(
+        sp.limit(sp.limit(S.EQ19 / EQ18_PAPER, K, sp.oo), eta, 0).subs(delta, dl) - ratio
+    )
+    num_, den = sp.fraction(sp.together(ratio - 1))
+    poly = sp.Poly(sp.expand(num_ * sp.sign(den.subs(s, sp.Rational(1, 2)))), s)
+    roots = poly.count_roots(0, 1)
+    if red == 0 and roots == 0 and poly.eval(0) > 0:
+        return verified(
+            "(19)/(18) >= its value at eta L -> 0, K -> oo, which exceeds 1 on 0 <= s < 1: the "
+            f"numerator polynomial of ratio - 1 (degree {poly.degree()}) has no root in [0, 1] "
+            "(Sturm) and is positive at 0",
+            polynomial=poly.as_expr(),
+        )
+    return inequality(
+        EQ18_PAPER,
+        S.EQ19,
+        Region(
+            {delta: (1e-3, 0.999), K: (1, 1000), eta: (1e-3, 1.49)},
+            integers=frozenset({K}),
+            fixed={L: 1, M: 1, sigma: 1},
+        ),  # fmt: skip
+        what="(18) <= (19)",
+    )
+
+
+EQ18_PAPER = S.EQ18
