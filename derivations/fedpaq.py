@@ -15,6 +15,7 @@ from derivations.core import (
     check,
     conditions_hold,
     identity,
+    refuted,
     verified,
 )
 

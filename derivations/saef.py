@@ -524,16 +524,12 @@ def cor1_paper():
             "(Sturm) and is positive at 0",
             polynomial=poly.as_expr(),
         )
-    return inequality(
-        EQ18_PAPER,
-        S.EQ19,
-        Region(
-            {delta: (1e-3, 0.999), K: (1, 1000), eta: (1e-3, 1.49)},
-            integers=frozenset({K}),
-            fixed={L: 1, M: 1, sigma: 1},
-        ),  # fmt: skip
-        what="(18) <= (19)",
+    region = Region(
+        {delta: (1e-3, 0.999), K: (1, 1000), eta: (1e-3, 1.49)},
+        integers=frozenset({K}),
+        fixed={L: 1, M: 1, sigma: 1},
     )
+    return inequality(EQ18_PAPER, S.EQ19, region, what="(18) <= (19)")
 
 
 EQ18_PAPER = S.EQ18
