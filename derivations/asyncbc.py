@@ -326,3 +326,63 @@ def abc_constants():
     if ok1 and ok2:
         return verified(f"exact sums {t1} and {t2} are <= 1/16")
     return refuted(f"exact sums {t1}, {t2} vs 1/16")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm3_variance",
+    paper=PAPER,
+    location="AsyncBC Theorem 3, proof ('by the independence of xi_i')",
+    claim="for tau_C = 1 on f_i = ||x + b_i||^2/2 the noise part of x_T is "
+    "-sum_{s=1}^{T-1} (1 - (1-eta)^(T-s)) xi_s, so E||x_T||^2 >= sigma^2 sum_s (1-(1-eta)^(T-s))^2",
+    severity="invalidates",
+    subject="asyncbc.thm3_var",
+)
+def thm3_variance():
+    """Exact on the explicit instance: run Algorithm 2 (SARAH, tau_C = 1) symbolically for T = 6
+    with symbolic noises xi_1..xi_5 (f_i(x) = x^2/2 in d = 1, b_i = 0) and read off each noise's
+    coefficient in x_T; independent zero-mean noises of variance sigma^2 then give the variance."""
+    e = sp.Symbol("eta", positive=True)
+    T_ = 6
+    xi = sp.symbols(f"xi1:{T_}")
+    x0 = sp.Symbol("x0")
+    x_prev, m = x0, x0  # m_0 = grad f(x_0) = x_0
+    x = x_prev - e * m
+    for s_ in range(1, T_):
+        m = m + (x - x_prev) + xi[s_ - 1]  # g_t = grad f(x_t) - grad f(x_{t-1}) + xi_t
+        x_prev, x = x, x - e * m
+    coeffs = [sp.expand(sp.diff(x, xi[s_ - 1])) for s_ in range(1, T_)]
+    claimed = [sp.expand(-(1 - (1 - e) ** (T_ - s_))) for s_ in range(1, T_)]
+    if all(sp.simplify(c - d) == 0 for c, d in zip(coeffs, claimed, strict=True)):
+        return verified(
+            f"T = {T_}: the coefficient of xi_s in x_T is -(1 - (1-eta)^(T-s)) for s = 1..{T_ - 1} "
+            "(symbolic run of the recursion); with independent zero-mean xi_s the noise variance "
+            "is sigma^2 sum_s (1 - (1-eta)^(T-s))^2"
+        )
+    bad = [(s_ + 1, c) for s_, (c, d) in enumerate(zip(coeffs, claimed, strict=True)) if c != d]
+    return refuted(f"coefficients differ at {bad}")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm3_regime",
+    paper=PAPER,
+    location="AsyncBC Theorem 3, proof, regime 1/(2T) <= eta <= 1 (with 4/5 for the printed 5/4)",
+    claim="for 1/(2T) <= eta <= 1: sigma^2 sum_{s=1}^{T-1} (1-(1-eta)^(T-s))^2 >= sigma^2 "
+    "floor(T/2)/25",
+    severity="invalidates",
+    subject="asyncbc.thm3",
+)
+def thm3_regime():
+    """Proof: for s <= T/2, T - s >= T/2, so (1-eta)^(T-s) <= (1 - 1/(2T))^(T/2) <= exp(-1/4)
+    (1 - x <= e^-x) and exp(-1/4) < 4/5; each of the floor(T/2) terms s = 1..floor(T/2) (all
+    <= T - 1 for T >= 2) is then >= (1/5)^2, the others >= 0."""
+    e14 = sp.exp(-sp.Rational(1, 4))
+    gap = sp.Rational(4, 5) - e14
+    if gap.is_positive and sp.N(gap, 30) > 0:
+        return verified(
+            f"(1-eta)^(T-s) <= (1-1/(2T))^(T/2) <= e^(-1/4) = {sp.N(e14, 8)} < 4/5 for s <= T/2; "
+            "floor(T/2) terms each >= 1/25",
+            margin=sp.N(gap, 10),
+        )
+    return refuted("e^(-1/4) >= 4/5")  # pragma: no cover

@@ -284,3 +284,29 @@ def remark1_tau():
     if small == 0 and edge != 0:
         return verified(f"limit is {small} at tau = T^(2/5) and {edge} at tau = T^(1/2)")
     return refuted(f"limits {small} (tau = T^(2/5)), {edge} (tau = sqrt(T))")
+
+
+@check(
+    CHECKS,
+    id="fedpaq.remark4_speedup",
+    paper=PAPER,
+    location="FedPAQ Remark 4 ('recovers the convergence rate of the vanilla parallel SGD "
+    "[Yu et al., 2019]')",
+    claim="Theorem 2 at tau = 1, q = 0, r = n gives parallel SGD's rate O(1/sqrt(nT)) "
+    "(linear speed-up in the number of nodes n)",
+    severity="order",
+    subject="fedpaq.remark4",
+)
+def remark4_speedup():
+    b = FP.THM2.expand(FP.THM2.bound).subs({tau: 1, q: 0, r: n})
+    large_n = sp.limit(b, n, sp.oo)
+    if large_n != 0:
+        return refuted(
+            f"the bound at tau = 1, q = 0, r = n is {sp.simplify(b)}: as n -> oo it tends to "
+            f"{large_n}, not 0; only the noise term is divided by n (reading: Yu et al. 2019's rate "
+            "is O(1/sqrt(nT))). The rate O(1/sqrt(T)) in T is recovered, the linear speed-up O(1/sqrt(nT)) is not "
+            "(the stepsize 1/(L sqrt(T)) does not grow with n)",
+            bound=b,
+            limit_n_to_oo=large_n,
+        )
+    return verified(f"bound -> 0 as n -> oo: {large_n}")

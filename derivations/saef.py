@@ -533,3 +533,29 @@ def cor1_paper():
 
 
 EQ18_PAPER = S.EQ18
+
+
+@check(
+    CHECKS,
+    id="saef.lemma1_momentum",
+    paper=PAPER,
+    location="SAEF supplement Lemma 1, eqs. (36)-(37)",
+    claim="m_{t+1} = sum_{i<=t} mu^(t-i) g_i has E||m_{t+1}||^2 <= (M^2+sigma^2)/(1-mu)^2 "
+    "(Jensen with weights mu^(t-i) and sum_i mu^(t-i) <= 1/(1-mu))",
+    severity="constant",
+    subject="saef.lemma1",
+)
+def lemma1_momentum():
+    i, t = sp.Symbol("i", integer=True), sp.Symbol("t", integer=True, nonnegative=True)
+    mu = sp.Symbol("mu", positive=True)
+    geo = sp.simplify(sp.Sum(mu ** (t - i), (i, 0, t)).doit())
+    slack = sp.simplify(1 / (1 - mu) - geo)
+    cert = mu ** (t + 1) / (1 - mu)  # >= 0 for 0 <= mu < 1
+    if sp.simplify(slack - cert) == 0:
+        return verified(
+            "sum_{i=0}^t mu^(t-i) = (1 - mu^(t+1))/(1 - mu) = 1/(1-mu) - mu^(t+1)/(1-mu) <= "
+            "1/(1-mu); Jensen: ||sum w_i g_i||^2 <= (sum w_i) sum w_i ||g_i||^2 <= "
+            "(M^2+sigma^2)/(1-mu)^2",
+            geometric_sum=geo,
+        )
+    return refuted(f"1/(1-mu) - sum = {slack}")  # pragma: no cover

@@ -129,6 +129,7 @@ EXPECTED = {
     "qafel.table1_sizes": "verified",
     "qafel.fig4_savings": "refuted",
     "qafel.fig4_7x": "verified",
+    "qafel.server_step_61": "refuted",
     "fedpaq.a6_stepsize": "refuted",
     "fedpaq.thm2_n1": "refuted",
     "fedpaq.lemmas_6_9": "verified",
@@ -138,6 +139,7 @@ EXPECTED = {
     "fedpaq.lemmas_2_4": "verified",
     "fedpaq.bound14_from_29": "verified",
     "fedpaq.remark1_tau": "verified",
+    "fedpaq.remark4_speedup": "refuted",
     "saef.lemma2_minimum": "refuted",
     "saef.lemma2_eq39": "refuted",
     "saef.lemma4_eq47": "refuted",
@@ -154,6 +156,7 @@ EXPECTED = {
     "saef.thm2_delta1": "verified",
     "saef.scaled_sign": "verified",
     "saef.cor1_paper": "verified",
+    "saef.lemma1_momentum": "verified",
     "asyncbc.thm1_stepsize": "refuted",
     "asyncbc.thm1_rate": "refuted",
     "asyncbc.thm2_stepsize": "verified",
@@ -165,6 +168,8 @@ EXPECTED = {
     "asyncbc.thm1_bound": "verified",
     "asyncbc.thm2_bound": "verified",
     "asyncbc.abc_constants": "verified",
+    "asyncbc.thm3_variance": "verified",
+    "asyncbc.thm3_regime": "verified",
 }
 
 
