@@ -170,6 +170,8 @@ EXPECTED = {
     "asyncbc.abc_constants": "verified",
     "asyncbc.thm3_variance": "verified",
     "asyncbc.thm3_regime": "verified",
+    "asyncbc.lemma4_instance": "verified",
+    "asyncbc.lemma6_instance": "verified",
 }
 
 
