@@ -468,3 +468,37 @@ def server_step_61():
             stated=stated,
         )
     return verified("(61) = (66)")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f11_unroll",
+    paper=PAPER,
+    location="QAFeL Lemma F.11, eqs. (55)-(58)",
+    claim="e_{t+1} <= (1 - delta_s/2) e_t + (2/delta_s) eta_g^2 D_t with e_0 = 0 unrolls to "
+    "e_t <= eta_g^2 (2/delta_s) sum_{s<t} (1 - delta_s/2)^(t-1-s) D_s",
+    severity="constant",
+    subject="qafel.lemma_f11",
+)
+def lemma_f11_unroll():
+    t_max = 5
+    d = sp.symbols(f"D0:{t_max}", nonnegative=True)
+    # Young with beta = delta_s/2 in (56)-(57): the two coefficients of the recursion
+    c_e = sp.simplify((1 - delta_s) * (1 + delta_s / 2))
+    c_d = sp.simplify((1 - delta_s) * (1 + 2 / delta_s))
+    young = (
+        sp.simplify(1 - delta_s / 2 - c_e - delta_s**2 / 2) == 0
+        and sp.simplify(2 / delta_s - c_d - (1 + delta_s)) == 0
+    )
+    e = sp.Integer(0)
+    for t_ in range(t_max):
+        e = (1 - delta_s / 2) * e + 2 / delta_s * eta_g**2 * d[t_]
+    claimed = eta_g**2 * 2 / delta_s * sum((1 - delta_s / 2) ** (t_max - 1 - s) * d[s]
+                                           for s in range(t_max))  # fmt: skip
+    if young and sp.expand(e - claimed) == 0:
+        return verified(
+            "(1-delta_s)(1+delta_s/2) = 1 - delta_s/2 - delta_s^2/2 and (1-delta_s)(1+2/delta_s) = "
+            f"2/delta_s - (1 + delta_s); the recursion unrolled to t = {t_max} equals "
+            "(55) term by term"
+        )
+    return refuted(f"unrolled recursion differs from (55): {sp.expand(e - claimed)}")

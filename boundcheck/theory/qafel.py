@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP
+from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP, X
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import (
     Assumption,
@@ -688,6 +688,129 @@ STALENESS_K = Theorem(
     example={"K": 10, "tau_max_1": 25},
 )
 
+# --- lemmas of Appendix F (statements the proofs of (9), F.4 and (12) chain) ---------------------
+wsum_f9 = S.define(
+    "wsum_f9",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.9: sum_{s=0}^{t-1} (1 - delta_s)^(t-s) E||bar Delta^s||^2, measured along a run",
+    r"\sum_{s<t}(1-\delta_s)^{t-s}\mathbb{E}\|\bar\Delta^{s}\|^{2}",
+)
+wsum_f11 = S.define(
+    "wsum_f11",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.11: sum_{s=0}^{t-1} (1 - delta_s/2)^(t-1-s) E||bar Delta^s||^2, along a run",
+    r"\sum_{s<t}(1-\delta_s/2)^{t-1-s}\mathbb{E}\|\bar\Delta^{s}\|^{2}",
+)
+grad_avg_sum = S.define(
+    "grad_avg_sum",
+    "nonneg",
+    GRAD2,
+    "QAFeL (22)/(61): sum_{p=0}^{P-1} E||(1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2 along a run",
+    r"\sum_{p}\mathbb{E}\|\frac{1}{N}\sum_n\nabla F_n(y_{n,p})\|^{2}",
+)
+LOCAL_UPDATE_SQ = Quantity(
+    "qafel.local_update_sq",
+    "E||sum_{p=0}^{P-1} eta_l^(p) g_k(x)||^2",
+    "squared norm of the sum of P stochastic gradients of one client at one fixed point x, each "
+    "weighted by its local stepsize (Lemma F.5), in expectation over the gradient noise",
+    X**2,
+)
+HIDDEN_GAP = Quantity(
+    "qafel.hidden_gap",
+    "E||x^t - hat x^t||^2",
+    "squared distance at server step t between the server model x^t and the hidden state hat x^t "
+    "that clients see (Algorithm 1, lines 13-14), in expectation over all randomness",
+    X**2,
+)
+SERVER_STEP_SQ = Quantity(
+    "qafel.server_step_sq",
+    "E||bar Delta^t||^2",
+    "squared norm of the buffer average bar Delta^t applied at server step t (Algorithm 1 line 11), "
+    "in expectation over all randomness",
+    X**2,
+)
+LEMMA_F5 = Theorem(
+    id="qafel.lemma_f5",
+    paper=PAPER,
+    source="QAFeL Lemma F.5, eq. (27)",
+    title="Stochastic gradient bound",
+    statement="For any x: E||sum_p eta_l^(p) g_k(x)||^2 <= beta_P (sigma_l^2 + P G).",
+    lhs=LOCAL_UPDATE_SQ,
+    direction=Direction.UPPER,
+    bound=beta_P * (sigma_l**2 + P * G),
+    assumptions=(ASM_3_1, ASM_3_2, ASM_3_3),
+    definitions=(BETA_P,),
+    notes=(
+        NOTE_CONSTANT_STEP,
+        "Stated at a fixed point x; the proofs apply it at y^{t-tau}, which depends on earlier "
+        "noise; the statement holds conditionally on that point (fresh noise at each step).",
+    ),
+    example={"eta_l": 0.01, "P": 5, "sigma_l": 1.0, "G": 1.0},
+)
+LEMMA_F9 = Theorem(
+    id="qafel.lemma_f9",
+    paper=PAPER,
+    source="QAFeL Lemma F.9, eq. (48)",
+    title="Hidden state bound with an unbiased server quantizer",
+    statement="E||x^t - hat x^t||^2 <= eta_g^2 sum_{s=0}^{t-1} (1 - delta_s)^(t-s) E||bar Delta^s||^2.",
+    lhs=HIDDEN_GAP,
+    direction=Direction.UPPER,
+    bound=eta_g**2 * wsum_f9,
+    assumptions=(DEF_2_1, QS_UNBIASED),
+    notes=(NOTE_F9, "The weighted sum of E||bar Delta^s||^2 is a parameter (wsum_f9)."),
+    example={"eta_g": 1.0, "wsum_f9": 1.0},
+)
+LEMMA_F11 = Theorem(
+    id="qafel.lemma_f11",
+    paper=PAPER,
+    source="QAFeL Lemma F.11, eq. (55)",
+    title="Hidden state bound with a general server quantizer",
+    statement="E||x^t - hat x^t||^2 <= eta_g^2 (2/delta_s) sum_{s=0}^{t-1} (1 - delta_s/2)^(t-1-s) "
+    "E||bar Delta^s||^2.",
+    lhs=HIDDEN_GAP,
+    direction=Direction.UPPER,
+    bound=eta_g**2 * 2 / delta_s * wsum_f11,
+    assumptions=(DEF_2_1, QS_GENERAL),
+    notes=(
+        "Young's inequality with beta = delta_s/2 gives e_{t+1} <= (1 - delta_s/2) e_t + "
+        "(2/delta_s) eta_g^2 E||bar Delta^t||^2, which unrolls to (55) "
+        "(`boundcheck derive qafel.lemma_f11_unroll`).",
+    ),
+    example={"eta_g": 1.0, "delta_s": 0.5, "wsum_f11": 1.0},
+)
+SERVER_STEP = Theorem(
+    id="qafel.server_step",
+    paper=PAPER,
+    source="QAFeL eq. (22) (= (66) then Cauchy-Schwarz; printed (61) has 2G)",
+    title="Server step bound",
+    statement="E||bar Delta^t||^2 <= (2-delta_c)/K beta_P (sigma_l^2 + 4G) + (1 + (1-delta_c)/K) "
+    "P sum_p (eta_l^(p))^2 E||(1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2.",
+    lhs=SERVER_STEP_SQ,
+    direction=Direction.UPPER,
+    bound=(2 - delta_c) / K * beta_P * (sigma_l**2 + 4 * G)
+    + (1 + (1 - delta_c) / K) * P * eta_l**2 * grad_avg_sum,
+    assumptions=(*_ASSUMPTIONS_BASE, UNIFORM_SAMPLING),
+    definitions=(BETA_P,),
+    notes=(
+        NOTE_CONSTANT_STEP,
+        NOTE_61,
+        "Encoded with 4G as derived in (66) and used in (22)-(23) (`boundcheck derive "
+        "qafel.server_step_61`); the sum over p of the averaged gradients is a parameter "
+        "(grad_avg_sum).",
+    ),
+    example={
+        "delta_c": 0.5,
+        "K": 10,
+        "eta_l": 0.01,
+        "P": 5,
+        "sigma_l": 1.0,
+        "G": 1.0,
+        "grad_avg_sum": 1.0,
+    },
+)
+
 THEOREMS: list[Theorem] = [
     THM_F1,
     THM_F4_UNBIASED,
@@ -697,6 +820,10 @@ THEOREMS: list[Theorem] = [
     PROP_3_5_FEDBUFF,
     PROP_3_5_QAFEL,
     STALENESS_K,
+    LEMMA_F5,
+    LEMMA_F9,
+    LEMMA_F11,
+    SERVER_STEP,
 ]
 
 

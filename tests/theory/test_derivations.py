@@ -130,6 +130,7 @@ EXPECTED = {
     "qafel.fig4_savings": "refuted",
     "qafel.fig4_7x": "verified",
     "qafel.server_step_61": "refuted",
+    "qafel.lemma_f11_unroll": "verified",
     "fedpaq.a6_stepsize": "refuted",
     "fedpaq.thm2_n1": "refuted",
     "fedpaq.lemmas_6_9": "verified",
