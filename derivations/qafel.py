@@ -194,7 +194,7 @@ def cond8_simplified():
     claim="E||x^t - hat x^t||^2 <= eta_g^2 sum_{s<t} (1-delta_s)^(t-s) E||bar Delta^s||^2 for an "
     "unbiased Q_s (the cross term of (50) vanishes)",
     severity="invalidates",
-    subject="qafel.thm_f1",
+    subject="qafel.lemma_f9",
 )
 def lemma_f9():
     """Exact expectation on a small instance: one client, K = P = 1, staleness 0, no gradient noise,
@@ -449,7 +449,7 @@ def fig4_7x():
     claim="the Cauchy-Schwarz step from (65) bounds the third term by (2-delta_c)/K beta_P "
     "(sigma_l^2 + 2G), as (61) states",
     severity="typo",
-    subject="qafel.thm_f1",
+    subject="qafel.server_step",
 )
 def server_step_61():
     g = sp.Symbol("g", nonnegative=True)  # ||grad F_k||^2 <= G and ||avg grad||^2 <= G
