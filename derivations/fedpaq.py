@@ -310,3 +310,44 @@ def remark4_speedup():
             limit_n_to_oo=large_n,
         )
     return verified(f"bound -> 0 as n -> oo: {large_n}")
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemma5",
+    paper=PAPER,
+    location="FedPAQ Lemma 5, eqs. (73)-(77)",
+    claim="for any positive reals a, b, k1 and positive integer k0, a non-negative sequence with "
+    "delta_{k+1} <= (1 - 2/(k+k1)) delta_k + a/(k+k1)^2 + b/(k+k1)^4 (k >= k0) satisfies "
+    "delta_k <= (k0+k1)^2/(k+k1)^2 delta_k0 + a/(k+k1) + b/(k+k1)^2",
+    severity="invalidates",
+    subject="fedpaq.thm1",
+)
+def lemma5():
+    """The induction multiplies the hypothesis by 1 - 2/(s + k1), negative when s + k1 < 2. A
+    counterexample: k0 = 1, k1 = 1/2, a = b = 1, delta_1 = 0 and delta_2 = a/s^2 + b/s^4 (s = 3/2),
+    which meets (73) with equality; (77) itself holds for s' >= 1 (checked)."""
+    k0v, k1v, a, b = 1, sp.Rational(1, 2), 1, 1
+    s1 = k0v + k1v
+    d1 = sp.Integer(0)
+    d2 = (1 - 2 / s1) * d1 + a / s1**2 + b / s1**4  # (73) with equality at k = k0
+    claim = (k0v + k1v) ** 2 / (s1 + 1) ** 2 * d1 + a / (s1 + 1) + b / (s1 + 1) ** 2
+    sp_ = sp.Symbol("s", positive=True)
+    eq77 = [
+        sp.expand(sp_**3 - (sp_ - 2) * (sp_ + 1) ** 2),  # = 3s + 2 > 0
+        sp.expand(sp_**2 - (sp_ - 1) * (sp_ + 1)),  # = 1
+    ]
+    if d2 > claim:
+        return refuted(
+            f"k0 = 1, k1 = 1/2, a = b = 1, delta_1 = 0, delta_2 = {d2} (meets (73) with equality) "
+            f"> (74) at k = 2: {claim}. The step (76) multiplies by 1 - 2/(k+k1) < 0 when "
+            f"k + k1 < 2; (77) holds ({eq77[0]} > 0, {eq77[1]} > 0). Theorem 1 is unaffected "
+            "(k1 = 1/tau, k0 >= 16)",
+            delta_2=d2,
+            claim=claim,
+            hypotheses=[
+                "delta_k >= 0; for k >= 2 continue (73) with equality (1 - 2/(k + 1/2) > 0)",
+                "a, b, k1 > 0, k0 = 1 a positive integer",
+            ],
+        )
+    return verified(f"delta_2 = {d2} <= {claim}")

@@ -594,6 +594,154 @@ REMARK4 = Theorem(
     ),
 )
 
+# --- Lemmas 2-4 (Theorem 1) and 8-9 (Theorem 2): the pieces of one period ------------------------
+D_k = S.define(
+    "D_k",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemmas 2-4: E||x_k - x*||^2, the server model's squared error at the start of period k",
+    r"\mathbb{E}\|x_{k}-x^{*}\|^{2}",
+)
+G_sum = S.define(
+    "G_sum",
+    "nonneg",
+    GRAD2,
+    "FedPAQ Lemmas 8-9: sum_{i in [n]} sum_{t<tau} E||grad f(x_{k,t}^(i))||^2 over one period",
+    r"\sum_{i,t}\mathbb{E}\|\nabla f(x_{k,t}^{(i)})\|^{2}",
+)
+AVG_END_DIST = Quantity(
+    "fedpaq.avg_end_dist",
+    "E||xbar_{k,tau} - x*||^2",
+    "squared distance to x* of xbar_{k,tau} of eq. (20), the average over all n nodes of the local "
+    "iterates at the end of period k (inactive nodes virtually), in expectation",
+    X**2,
+)
+QUANT_ERR = Quantity(
+    "fedpaq.quant_err",
+    "E||xhat_{k+1} - xbar_{k,tau}||^2",
+    "squared distance between xhat_{k+1} = x_k + 1/n sum_{i in [n]} Q(x_{k,tau}^(i) - x_k) of eq. "
+    "(20) (all n nodes quantized) and xbar_{k,tau}, in expectation",
+    X**2,
+)
+SAMPLING_ERR = Quantity(
+    "fedpaq.sampling_err",
+    "E||x_{k+1} - xhat_{k+1}||^2",
+    "squared distance between the server model x_{k+1} (r sampled nodes) and xhat_{k+1} of eq. (20) "
+    "(all n nodes), in expectation over the sampling",
+    X**2,
+)
+_LEMMA_STEP = (
+    Condition(
+        "eta_le_mu_over_L2",
+        "FedPAQ Lemmas 2-4 (eta_k <= min{mu/L^2, 1/(L tau)})",
+        sp.Le(eta, mu / L**2),
+        ConditionKind.STATED,
+        "eta_k <= mu/L^2",
+    ),
+    Condition(
+        "eta_le_1_over_L_tau",
+        "FedPAQ Lemmas 2-4 (eta_k <= min{mu/L^2, 1/(L tau)})",
+        sp.Le(eta, 1 / (L * tau)),
+        ConditionKind.STATED,
+        "eta_k <= 1/(L tau)",
+    ),
+)
+_LEMMA_EX = {"D_k": 1.0, "L": 2.0, "eta": 0.01, "mu": 1.0, "n": 10, "q": 0.5, "r": 5,
+             "sigma": 1.0, "tau": 4}  # fmt: skip
+_READ_E = "Reading: the gradient sums are in expectation (the printed (80)/(81) drop the E)."
+LEMMA2 = Theorem(
+    id="fedpaq.lemma2",
+    paper=PAPER,
+    source="FedPAQ Lemma 2, eq. (22)",
+    title="Optimality gap of the average model after one period",
+    statement="E||xbar_{k,tau} - x*||^2 <= (1 + n eta^2)(1 - mu eta)^tau E||x_k - x*||^2 + "
+    "tau(tau-1)^2 L^2 sigma^2/n e eta^2 + tau^2 sigma^2/n eta^2 + tau^2(tau-1) L^2 sigma^2 e eta^4.",
+    lhs=AVG_END_DIST,
+    direction=Direction.UPPER,
+    bound=(1 + n * eta**2) * (1 - mu * eta) ** tau * D_k
+    + tau * (tau - 1) ** 2 * L**2 * sigma**2 / n * e * eta**2
+    + tau**2 * sigma**2 / n * eta**2
+    + tau**2 * (tau - 1) * L**2 * sigma**2 * e * eta**4,
+    conditions=_LEMMA_STEP,
+    assumptions=(A2, A3, A4, A_HOMOGENEOUS),
+    notes=(
+        "The factor (1 + n eta^2) comes from Young's inequality with the dimensional weight "
+        "n eta^2 in (38): dimensionally inconsistent (computed by `boundcheck dims`).",
+    ),
+    example={k: v for k, v in _LEMMA_EX.items() if k not in ("q", "r")},
+)
+LEMMA3 = Theorem(
+    id="fedpaq.lemma3",
+    paper=PAPER,
+    source="FedPAQ Lemma 3, eq. (23)",
+    title="Quantization error of one period",
+    statement="E||xhat_{k+1} - xbar_{k,tau}||^2 <= 2q/n tau^2 L^2 eta^2 E||x_k - x*||^2 + "
+    "2q tau^2 sigma^2/n eta^2 + 2q(tau-1) tau^2 L^2 sigma^2/n e eta^4.",
+    lhs=QUANT_ERR,
+    direction=Direction.UPPER,
+    bound=2 * q / n * tau**2 * L**2 * eta**2 * D_k
+    + 2 * q * tau**2 * sigma**2 / n * eta**2
+    + 2 * q * (tau - 1) * tau**2 * L**2 * sigma**2 / n * e * eta**4,
+    conditions=_LEMMA_STEP,
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    example={k: v for k, v in _LEMMA_EX.items() if k != "r"},
+)
+LEMMA4 = Theorem(
+    id="fedpaq.lemma4",
+    paper=PAPER,
+    source="FedPAQ Lemma 4, eq. (24)",
+    title="Sampling error of one period",
+    statement="E||x_{k+1} - xhat_{k+1}||^2 <= (n-r)/(r(n-1)) 8(1+q) {tau^2 L^2 eta^2 E||x_k - x*||^2 "
+    "+ tau^2 sigma^2 eta^2 + (tau-1) tau^2 L^2 sigma^2 e eta^4}.",
+    lhs=SAMPLING_ERR,
+    direction=Direction.UPPER,
+    bound=PP
+    * 8
+    * (1 + q)
+    * (
+        tau**2 * L**2 * eta**2 * D_k
+        + tau**2 * sigma**2 * eta**2
+        + (tau - 1) * tau**2 * L**2 * sigma**2 * e * eta**4
+    ),
+    conditions=(*_SETUP_CONDITIONS, *_LEMMA_STEP),
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    example=dict(_LEMMA_EX),
+)
+LEMMA8 = Theorem(
+    id="fedpaq.lemma8",
+    paper=PAPER,
+    source="FedPAQ Lemma 8, eq. (80)",
+    title="Quantization error of one period (non-convex)",
+    statement="E||xhat_{k+1} - xbar_{k,tau}||^2 <= q sigma^2/n tau eta^2 + q/n^2 tau eta^2 "
+    "sum_i sum_t E||grad f(x_{k,t}^(i))||^2.",
+    lhs=QUANT_ERR,
+    direction=Direction.UPPER,
+    bound=q * sigma**2 / n * tau * eta**2 + q / n**2 * tau * eta**2 * G_sum,
+    assumptions=(A1, A3, A_HOMOGENEOUS),
+    notes=(_READ_E,),
+    example={"q": 0.5, "sigma": 1.0, "n": 10, "tau": 4, "eta": 0.01, "G_sum": 10.0},
+)
+LEMMA9 = Theorem(
+    id="fedpaq.lemma9",
+    paper=PAPER,
+    source="FedPAQ Lemma 9, eq. (81)",
+    title="Sampling error of one period (non-convex)",
+    statement="E||xhat_{k+1} - x_{k+1}||^2 <= 1/(r(n-1)) (1 - r/n) 4(1+q) {n sigma^2 tau eta^2 + "
+    "tau eta^2 sum_i sum_t E||grad f(x_{k,t}^(i))||^2}.",
+    lhs=SAMPLING_ERR,
+    direction=Direction.UPPER,
+    bound=1
+    / (r * (n - 1))
+    * (1 - r / n)
+    * 4
+    * (1 + q)
+    * (n * sigma**2 * tau * eta**2 + tau * eta**2 * G_sum),
+    conditions=_SETUP_CONDITIONS,
+    assumptions=(A1, A3, A_HOMOGENEOUS),
+    notes=(_READ_E,),
+    example={"q": 0.5, "sigma": 1.0, "n": 10, "r": 5, "tau": 4, "eta": 0.01, "G_sum": 10.0},
+)
+
 THEOREMS: list[Theorem] = [
     THM1,
     REMARK1,
@@ -602,6 +750,11 @@ THEOREMS: list[Theorem] = [
     REMARK3,
     REMARK3_TAU_SQRT_T,
     REMARK4,
+    LEMMA2,
+    LEMMA3,
+    LEMMA4,
+    LEMMA8,
+    LEMMA9,
 ]
 
 __all__ = [

@@ -141,6 +141,7 @@ EXPECTED = {
     "fedpaq.bound14_from_29": "verified",
     "fedpaq.remark1_tau": "verified",
     "fedpaq.remark4_speedup": "refuted",
+    "fedpaq.lemma5": "refuted",
     "saef.lemma2_minimum": "refuted",
     "saef.lemma2_eq39": "refuted",
     "saef.lemma4_eq47": "refuted",
