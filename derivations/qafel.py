@@ -502,3 +502,36 @@ def lemma_f11_unroll():
             "(55) term by term"
         )
     return refuted(f"unrolled recursion differs from (55): {sp.expand(e - claimed)}")
+
+
+@check(
+    CHECKS,
+    id="qafel.cor_f3_ceiling",
+    paper=PAPER,
+    location="QAFeL Corollary F.3, eq. (13), and Proposition 3.5 with tau_max,K <= "
+    "ceil(tau_max,1/K)",
+    claim="with tau_max,K = ceil(tau_max,1/K), the staleness term of (9) under the scalings is "
+    "O(L^2 (sigma_l^2 + PG)(tau_1^2 + tau_1(1-delta_c) + 1)/(T K^2)), i.e. decays like 1/K^2",
+    severity="order",
+    subject="qafel.cor_f3",
+)
+def cor_f3_ceiling():
+    term = Q.THM_F1.expand(Q.TERM_STALE).subs({k: v for k, v in Q.SCALINGS.items()
+                                               if k is not tau_max})  # fmt: skip
+    claimed = (L**2 * (sigma_l**2 + P * G) * (tau_max_1**2 + tau_max_1 * (1 - delta_c) + 1)
+               / (T * K**2))  # fmt: skip
+    at = {L: 1, sigma_l: 1, G: 1, P: 1, delta_c: sp.Rational(1, 2), tau_max_1: 5}
+    rows = {}
+    for kv in (10, 100, 1000):
+        tk = sp.ceiling(sp.Rational(5, kv))  # = 1 for K > tau_max,1
+        ratio = sp.simplify(term.subs({**at, K: kv, tau_max: tk}) / claimed.subs({**at, K: kv}))
+        rows[kv] = ratio
+    if rows[1000] > 10 * rows[10]:
+        return refuted(
+            "with the ceiling, tau_max,K >= 1, so the term is 3L^2(sigma_l^2+PG)(tau_K^2 + "
+            "tau_K(1-delta_c)/K + 1/K^2)/T = Theta((tau_1^2/K^2 + 1)/T): explicit/claimed at "
+            f"tau_1 = 5, K = 10, 100, 1000 is {', '.join(str(v) for v in rows.values())} "
+            "(grows like K^2); the 1/K^2 holds only without the ceiling",
+            ratios={str(kv): v for kv, v in rows.items()},
+        )
+    return verified(f"ratios {rows}")

@@ -559,3 +559,31 @@ def lemma1_momentum():
             geometric_sum=geo,
         )
     return refuted(f"1/(1-mu) - sum = {slack}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="saef.thm2_corrected_delta",
+    paper=PAPER,
+    location="SAEF Theorem 2, eq. (17)-(18), with Lemmas 2 and 5 corrected (proof (73))",
+    claim="the compression term of Theorem 2 is of order (1-delta)/delta^2 as delta -> 0 "
+    "(Corollary 1: ~1/delta^2 against EF-SGD's ~1/delta^4)",
+    severity="order",
+    subject="saef.thm2",
+)
+def thm2_corrected_delta():
+    at = {L: 1, M: 1, sigma: 0, eta: sp.Rational(1, 10), K: 4}
+    powers = {}
+    for name, expr in (("published (18)", S.EQ18), ("proof route, corrected", EQ18_CORRECTED)):
+        e = expr.subs(at)
+        v1, v2 = (sp.N(e.subs(delta, sp.Rational(1, 10**j)), 40) for j in (6, 10))
+        powers[name] = round(float(sp.log(v2 / v1) / sp.log(10**4)), 3)  # slope, delta 1e-6..1e-10
+    if powers["proof route, corrected"] != powers["published (18)"]:
+        return refuted(
+            f"as delta -> 0 the published compression term grows like delta^-"
+            f"{powers['published (18)']}, the paper's own route with the true minimum of Lemma 2 "
+            f"like delta^-{powers['proof route, corrected']} (the same order as EF-SGD's (19))",
+            powers=powers,
+            at=at,
+        )
+    return verified(f"same order {powers}")
