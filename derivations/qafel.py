@@ -535,3 +535,102 @@ def cor_f3_ceiling():
             ratios={str(kv): v for kv, v in rows.items()},
         )
     return verified(f"ratios {rows}")
+
+
+# --- Example B.1: the quantizers as literally written -------------------------------------------
+@check(
+    CHECKS,
+    id="qafel.rand_k_unbiased",
+    paper=PAPER,
+    location="QAFeL Example B.1 (rand_k; 'top_k is the only biased quantizer out of the three')",
+    claim="rand_k(x), which 'sends k out of the d coordinates of x, chosen at random', is unbiased "
+    "and satisfies Definition 2.1 with delta = k/d",
+    severity="typo",
+    subject="qafel.thm_f1",
+)
+def rand_k_unbiased():
+    from itertools import combinations
+
+    d, k = 3, 1
+    x = sp.symbols("x1:4", real=True)
+    subsets = list(combinations(range(d), k))
+    w = sp.Rational(1, len(subsets))
+    mean = [sum(w * (x[i] if i in sub else 0) for sub in subsets) for i in range(d)]
+    err = sum(w * sum((0 if i in sub else x[i]) ** 2 for i in range(d)) for sub in subsets)
+    nx2 = sum(xi**2 for xi in x)
+    var_ok = sp.simplify(err - (1 - sp.Rational(k, d)) * nx2) == 0
+    # the unbiased variant (d/k scaling) has E||Q(x)-x||^2 = (d/k - 1)||x||^2: 1 - delta = d/k - 1
+    scaled_err = sum(
+        w * sum(((sp.Rational(d, k) - 1) * x[i] if i in sub else x[i]) ** 2 for i in range(d))
+        for sub in subsets
+    )
+    scaled_var = sp.simplify(scaled_err / nx2)
+    if var_ok and sp.simplify(mean[0] - x[0]) != 0:
+        return refuted(
+            f"d = 3, k = 1 (exact over the 3 subsets): E[rand_k(x)] = {mean[0]}, ... = (k/d) x, "
+            f"so rand_k as written is biased (it meets Definition 2.1 with delta = k/d); the "
+            f"unbiased (d/k)-scaled version has E||Q(x)-x||^2 = {scaled_var} ||x||^2, i.e. "
+            "delta = 2 - d/k <= 0 for k <= d/2. Either reading contradicts 'unbiased with delta = k/d'",
+            mean=mean,
+            scaled_variance_ratio=scaled_var,
+        )
+    return verified("rand_k is unbiased with delta = k/d")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.qsgd_literal",
+    paper=PAPER,
+    location="QAFeL Example B.1 (qsgd_s: xi_i(x, s) from x_i s/||x||, reconstruction "
+    "||x||/s sign(x) xi(x, s))",
+    claim="qsgd_s as written is unbiased: E[||x||/s sign(x_i) xi_i(x, s)] = x_i",
+    severity="typo",
+    subject="qafel.thm_f1",
+)
+def qsgd_literal():
+    x, s = [sp.Integer(3), sp.Integer(-4)], 2
+    nrm = sp.sqrt(sum(v**2 for v in x))  # = 5
+    means = []
+    for xi in x:
+        u = xi * s / nrm
+        p_up = u - sp.floor(u)
+        e_xi = p_up * sp.ceiling(u) + (1 - p_up) * sp.floor(u)
+        means.append(nrm / s * sp.sign(xi) * e_xi)
+    if means != x:
+        return refuted(
+            f"x = (3, -4), s = 2 (||x|| = 5): E[Q(x)] = ({means[0]}, {means[1]}) != x; with the "
+            "signed x_i inside xi the sign is applied twice, E[Q(x)] = |x|. Reading: xi from "
+            "|x_i| (Alistarh et al.), as the library's QSGD does",
+            mean=means,
+        )
+    return verified("unbiased at the test point")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.qsgd_delta_experiments",
+    paper=PAPER,
+    location="QAFeL Example B.1 (qsgd delta = 1 - min(2d/s^2, sqrt(2d)/s)) with Section 4 / "
+    "Table 1 (n-bit qsgd, d from Table 1)",
+    claim="the n-bit qsgd quantizers of the experiments (n = 2, 4, 8) satisfy Definition 2.1 "
+    "with Example B.1's delta > 0, as Theorems F.1/F.4 require",
+    severity="invalidates",
+    subject="qafel.thm_f1",
+)
+def qsgd_delta_experiments():
+    d = int((TABLE1_KB[8] - TABLE1_KB[4]) / 4 * 1000 * 8)  # quantized coordinates, Table 1 fit
+    rows = {}
+    for n in (2, 4, 8):
+        for reading, s in (("s = 2^n - 1", 2**n - 1), ("s = 2^(n-1) - 1", 2 ** (n - 1) - 1)):
+            delta = 1 - sp.Min(sp.Rational(2 * d, s**2), sp.sqrt(2 * d) / s)
+            rows[f"{n}-bit, {reading}"] = delta
+    bad = {k: v for k, v in rows.items() if not v > 0}
+    if bad:
+        shown = "; ".join(f"{k}: delta = {float(v):.3g}" for k, v in bad.items())
+        return refuted(
+            f"d = {d} (Table 1): {shown}. Definition 2.1 needs delta > 0, so Theorems F.1/F.4 do "
+            "not cover these quantizers (4-bit qsgd is the default of Section 4)",
+            d=d,
+            deltas={k: float(v) for k, v in rows.items()},
+        )
+    return verified(f"every delta > 0: {rows}")
