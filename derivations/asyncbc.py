@@ -202,7 +202,7 @@ def thm3_step():
     x = sp.Symbol("x", nonnegative=True)
     region = Region({x: (0, 1.25)})
     res = inequality(
-        sp.Rational(1, 25), (1 - x) ** 2, region, what="(1-x)^2 >= 1/25 for 0 <= x <= 5/4",
+        sp.Rational(1, 25), (1 - x) ** 2, region, what="1/25 <= (1-x)^2 for 0 <= x <= 5/4",
         symbolic=False,
     )  # fmt: skip
     if res.verdict == "refuted":

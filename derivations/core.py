@@ -192,8 +192,10 @@ def num(expr: sp.Expr, at: Mapping[sp.Symbol, Any] | None = None) -> sp.Float:
 def show(x: Any) -> str:
     """A short exact-or-numeric rendering: exact when short, else 12 significant digits."""
     x = sp.sympify(x)
-    if isinstance(x, sp.Float) and x == sp.Integer(round(x)):
-        x = sp.Integer(round(x))
+    if isinstance(x, sp.Float) and abs(x) < 10**15:
+        r = sp.nsimplify(x, rational=True, tolerance=sp.Float(10) ** (-(DIGITS - 10)))
+        if len(str(r)) <= 12:  # a short exact value (6, 1/25) reads better than 0.0400000000000
+            x = r
     s = str(x)
     if len(s) <= 24:
         return s

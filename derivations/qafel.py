@@ -254,7 +254,7 @@ def prop35_server_term():
     if power > 1:
         return refuted(
             f"for a biased Q_s (Corollary F.2, e.g. top-k of Table 2) the server term of (12) "
-            f"under the scalings is {sp.simplify(coeff)}/T ~ delta_s^-{power}, not delta_s^-1; "
+            f"under the scalings is ({sp.simplify(coeff)})/T ~ delta_s^-{power}, not delta_s^-1; "
             "the 1/delta_s of (7) needs an unbiased server quantizer too",
             coefficient_of_1_over_T=sp.simplify(coeff),
             power_of_1_over_delta_s=power,
