@@ -452,3 +452,51 @@ def lemma6_instance():
             "(a1^2 - a2^2)/2) >= 0 with ell^2 = a1^2 + s^2 >= a2^2 + s^2"
         )
     return refuted(f"bound - E[...] = {sp.factor(slack)}")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.footnote1",
+    paper=PAPER,
+    location="AsyncBC footnote 1 (f_n = a||x||^2/2, f_i = 0 otherwise)",
+    claim="on footnote 1's instance the smallest delta of Assumption 2 is a(n-1)/n while L = a/n, "
+    "so delta/L = n - 1 (Assumption 2 does not bound delta by a multiple of L)",
+    severity="constant",
+    subject="asyncbc.fact1",
+)
+def footnote1():
+    a, m = sp.symbols("a m", positive=True)
+    n = m + 2  # n >= 2 clients (m > 0; n = 2 is the limit m -> 0)
+    L_ = a / n  # f = (1/n) sum_i f_i = (a/n)||x||^2/2
+    # grad f - grad f_i is linear: coefficient a/n - a for i = n, a/n for the others
+    dev_n, dev_other = sp.simplify(sp.Abs(a / n - a)), a / n
+    ordered = sp.simplify(dev_n - dev_other)  # a(n-2)/n >= 0
+    ratio = sp.simplify(dev_n / L_)
+    if sp.simplify(ratio - (n - 1)) == 0 and ordered.is_nonnegative:
+        return verified(
+            f"delta* = max(|a/n - a|, a/n) = a(n-1)/n (difference of the two: {ordered} >= 0 with "
+            "n = m + 2) and L = a/n: delta*/L = n - 1"
+        )
+    return refuted(f"delta*/L = {ratio}")
+
+
+@check(
+    CHECKS,
+    id="asyncbc.thm3_outside_a5",
+    paper=PAPER,
+    location="AsyncBC Theorem 3 versus Theorem 2 (both tau_C = 1)",
+    claim="Theorem 3's oracle g = grad f_i(x) - grad f_i(y) + xi'' violates Assumption 5, so its "
+    "non-convergence does not contradict Theorem 2",
+    severity="invalidates",
+    subject="asyncbc.thm3",
+)
+def thm3_outside_a5():
+    sig, ell_, d2 = sp.symbols("sigma ell d2", nonnegative=True)  # d2 = ||x - y||^2
+    second_moment = d2 + sig**2  # f_i = ||x + b_i||^2/2: grad difference x - y, plus the noise
+    gap_at_equal_points = sp.simplify((second_moment - ell_**2 * d2).subs(d2, 0))
+    if gap_at_equal_points == sig**2:
+        return verified(
+            "E||g||^2 = ||x - y||^2 + sigma^2 exceeds ell^2 ||x - y||^2 at x = y for every ell when "
+            "sigma > 0: Assumption 5 fails, Theorem 2 does not apply"
+        )
+    return refuted(f"gap at x = y: {gap_at_equal_points}")
