@@ -406,6 +406,13 @@ def inequality(
     )
 
 
+def _as_float(v: sp.Expr) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):  # complex or symbolic: not a usable point
+        return math.inf
+
+
 def _vector(slack: sp.Expr, hyps: Sequence[sp.Basic], pts: list[dict]) -> list[float]:
     """Float slack at every point (inf where a hypothesis fails or the value is not finite)."""
     import numpy as np
@@ -421,7 +428,7 @@ def _vector(slack: sp.Expr, hyps: Sequence[sp.Basic], pts: list[dict]) -> list[f
                 np.asarray(sp.lambdify(syms, expr, "numpy")(*cols), dtype=float), (len(pts),)
             ).copy()
         except (TypeError, ValueError, ZeroDivisionError):
-            vals = np.array([float(num(expr, p)) if True else 0 for p in pts], dtype=float)
+            vals = np.array([_as_float(num(expr, p)) for p in pts], dtype=float)
         ok = np.isfinite(vals)
         for h in hyps:
             hv = sp.lambdify(syms, h.lhs - h.rhs, "numpy")(*cols)
