@@ -159,21 +159,21 @@ def test_dims_json_exit_code_matches_findings(capsys):
         assert f["kind"] in ("dimension", "order") and f["subject"] in {t.id for t in THEOREMS}
 
 
-def test_findings_lists_computed_and_recorded_findings(capsys):
-    code = main(["findings", "--json"])
+def test_findings_lists_symbolic_and_derivation_findings_apart_from_not_checked(capsys):
+    code = main(["findings", "--paper", "AsyncBC", "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert code == (1 if out["computed"] or out["recorded"] else 0)
-    notes = {(t.id, n) for t in THEOREMS for n in t.notes if n.upper().startswith("FINDING")}
-    assert len(out["recorded"]) <= len(notes)
-    for f in out["recorded"]:
-        assert any(f["message"] in n for tid, n in notes if tid == f["subject"])
-        assert f["evidence"]["verified_by"].startswith("tests/theory/test_")
+    assert code == (1 if out["symbolic"] or out["derivations"] else 0) == 1
+    assert out["count"] == len(out["symbolic"]) + len(out["derivations"])
+    for d in out["derivations"]:  # every derivation finding is a refuted, re-runnable check
+        assert d["verdict"] == "refuted" and d["severity"] and d["evidence"]
+    assert not any("no example value" in n["reason"] for n in out["not_checked"])
 
 
 def test_findings_paper_filter_and_bad_paper(capsys):
     assert main(["findings", "--paper", "SAEF", "--json"]) in (0, 1)
     out = json.loads(capsys.readouterr().out)
-    assert all(f["subject"].startswith("saef.") for f in out["computed"] + out["recorded"])
+    assert all(f["subject"].startswith("saef.") for f in out["symbolic"])
+    assert all(d["id"].startswith("saef.") for d in out["derivations"])
     assert main(["findings", "--paper", "Adam"]) == 2
     line = _one_error_line(capsys)
     assert "'Adam'" in line and "QAFeL" in line

@@ -402,41 +402,39 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
 def findings_cmd(as_json: bool, paper: str | None) -> int:
-    """Everything boundcheck finds wrong in the four papers' statements, with the evidence.
+    """Everything boundcheck finds wrong in the four papers' statements, computed now, with evidence.
 
-    Two sources: the symbolic checks run now (dimensions of every expression, order claims against
-    the explicit bounds they summarise), and the findings about the papers' own derivations recorded
-    in the encodings (false lemmas, constants lost between proof and statement, conditions that do
-    not imply what is claimed), each asserted by the paper's test module.
+    Two sources, both run when you ask: the symbolic checks of every encoded theorem (dimensions of
+    every expression, order claims against the explicit bounds they summarise) and the refuted
+    checks of the derivation audit (`boundcheck derive`: false lemmas, constants lost between proof
+    and statement, stepsizes that miss a proof condition), each with its counterexample. What the
+    tool could not check is listed apart, with the reason; it is not a finding.
 
     Exit code 1 when anything is found.
     """
-    thms = registry.all_theorems()
-    thms = _of_paper(thms, paper)
-    by_id = {t.id: t for t in registry.all_theorems()}
-    computed = checks.all_findings(thms, by_id)
-    recorded = checks.recorded_findings(thms)
+    import derivations
+    from boundcheck import jsonutil
+
+    _of_paper(registry.all_theorems(), paper)  # an unknown paper is bad input
+    report = derivations.findings_report(paper)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "computed": [f.to_dict() for f in computed],
-                    "recorded": [f.to_dict() for f in recorded],
-                },
-                indent=2,
-            )
-        )
-        return 1 if computed or recorded else 0
-    console.print(f"[bold]Symbolic checks run now[/bold] ({len(computed)} finding(s))")
-    for f in computed:
+        click.echo(jsonutil.dumps(report.to_dict()))
+        return 1 if report.count else 0
+    console.print(f"[bold]Symbolic checks[/bold] ({len(report.symbolic)} finding(s))")
+    for f in report.symbolic:
         console.print(f"  [red]{esc(f.kind)}[/red] {f.subject}: {esc(f.message)}")
         for p in f.evidence.get("parts", []):
             console.print(esc(f"      {p['expr']}   ~ {p['dim']}"))
     console.print(
-        f"\n[bold]Findings on the papers' derivations[/bold] ({len(recorded)}; each asserted "
-        "by the paper's tests under tests/theory/)"
+        f"\n[bold]Derivation audit[/bold] ({len(report.derivations)} refuted claim(s); "
+        "`boundcheck derive ID` re-runs one)"
     )
-    for f in recorded:
-        console.print(f"  [red]{esc(f.kind)}[/red] {f.subject} ({esc(f.evidence['source'])}):")
-        console.print(esc(f"      {f.message}"))
-    return 1 if computed or recorded else 0
+    for o in report.derivations:
+        d = o.to_dict()
+        console.print(f"  [red]{esc(d['severity'])}[/red] {d['id']} ({esc(d['location'])}):")
+        console.print(esc(f"      {d['evidence']}"))
+    if report.not_checked:
+        console.print(f"\n[bold]Not checked[/bold] ({len(report.not_checked)}; not findings)")
+        for n in report.not_checked:
+            console.print(esc(f"  {n['subject']}: {n['reason']}"))
+    return 1 if report.count else 0

@@ -374,7 +374,7 @@ _EQ4_NOTE = (
     "m~_t = m~_{t-1} + g_t^{k_t} for t >= 2 (the gradient difference assigned at time t)."
 )
 _CT_NOTE = (
-    "FINDING (typo): the active sets are printed C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} "
+    "Audit (`boundcheck derive asyncbc.active_sets`): the active sets are printed C_{t+1} := C_t \\ {(j_{t+1}, t+1-tau_{t+1})} "
     "U {(k_{t+1}, t+1)}; read left to right, a task with staleness 0 is removed before it is "
     "added and stays in C forever (with tau_C = 1, C_2 = {(k_2, 2)} although m_t = m~_t for "
     "SARAH). Lemma 2's identity m_t - m~_t = -sum_{C_t} g needs the union first: "
@@ -489,9 +489,68 @@ LEMMA5_M = Theorem(
     example={"eta": 0.01, "tau_C": 4.0, "ell": 2.0, "sum_m2_active": 3.0},
 )
 
+# --- Lemmas 4 and 6: the gradient error of the virtual momentum --------------------------------------
+grad_err_prev = S.define(
+    "grad_err_prev",
+    "nonneg",
+    GRAD2,
+    "E||grad f(x_{t-1}) - m~_{t-1}||^2, the previous gradient error of the virtual momentum "
+    "(AsyncBC Lemmas 4 and 6; measured along a run)",
+    r"\mathbb{E}\|\nabla f(\mathbf{x}_{t-1})-\tilde{\mathbf{m}}_{t-1}\|^{2}",
+)
+m2_prev = S.define(
+    "m2_prev",
+    "nonneg",
+    GRAD2,
+    "E||m_{t-1}||^2, the previous server momentum's squared norm (AsyncBC Lemmas 4 and 6)",
+    r"\mathbb{E}\|\mathbf{m}_{t-1}\|^{2}",
+)
+GRAD_ERR_VIRTUAL = Quantity(
+    "asyncbc.grad_err_virtual",
+    "E||grad f(x_t) - m~_t||^2",
+    "squared distance at iteration t between the full gradient at the server iterate x_t and the "
+    "virtual momentum m~_t of eq. (4), in expectation over the client sampling (and, for "
+    "Algorithm 2, the oracle)",
+    GRAD2,
+)
+_L46_NOTE = (
+    "A one-step recursion: the right side uses the previous error and E||m_{t-1}||^2 of the same "
+    "run (parameters grad_err_prev and m2_prev). The cross term vanishes because k_t (and xi_t) "
+    "is drawn after x_t = x_{t-1} - eta m_{t-1} is fixed; checked exactly on a two-client "
+    "quadratic instance by `boundcheck derive asyncbc.lemma4_instance` / `asyncbc.lemma6_instance`."
+)
+LEMMA4 = Theorem(
+    id="asyncbc.lemma4",
+    paper=PAPER,
+    source="AsyncBC Lemma 4, eq. (9)",
+    title="AsyncBC-GD: gradient error of the virtual momentum, one step",
+    statement="E||grad f(x_t) - m~_t||^2 <= E||grad f(x_{t-1}) - m~_{t-1}||^2 + eta^2 delta^2 "
+    "E||m_{t-1}||^2 for all t >= 1.",
+    lhs=GRAD_ERR_VIRTUAL,
+    direction=Direction.UPPER,
+    bound=grad_err_prev + eta**2 * delta_H**2 * m2_prev,
+    assumptions=(A2,),
+    notes=(_L46_NOTE, "Algorithm 1 samples k_t uniformly at random; the proof relies on it."),
+    example={"grad_err_prev": 1.0, "eta": 0.01, "delta_H": 1.0, "m2_prev": 2.0},
+)
+LEMMA6 = Theorem(
+    id="asyncbc.lemma6",
+    paper=PAPER,
+    source="AsyncBC Lemma 6, eq. (11)",
+    title="AsyncBC-SGD: gradient error of the virtual momentum, one step",
+    statement="E||grad f(x_t) - m~_t||^2 <= E||grad f(x_{t-1}) - m~_{t-1}||^2 + eta^2 ell^2 "
+    "E||m_{t-1}||^2 for all t >= 1.",
+    lhs=GRAD_ERR_VIRTUAL,
+    direction=Direction.UPPER,
+    bound=grad_err_prev + eta**2 * ell**2 * m2_prev,
+    assumptions=(A4, A5),
+    notes=(_L46_NOTE,),
+    example={"grad_err_prev": 1.0, "eta": 0.01, "ell": 2.0, "m2_prev": 2.0},
+)
+
 # --- Theorem 1 ------------------------------------------------------------------------------------
 _THM1_STEP_NOTE = (
-    "FINDING: the stated stepsize does not imply the proof's condition eta <= 1/(10 delta_H "
+    "Audit (`boundcheck derive asyncbc.thm1_stepsize`, `asyncbc.thm1_rate`): the stated stepsize does not imply the proof's condition eta <= 1/(10 delta_H "
     "sqrt(T)). Exactly: it holds iff 100 delta_H^2 <= 144 L (delta_H + L) tau_max or "
     "100 delta_H^2 T <= 36 (delta_H + L)^2 tau_C tau_max. 'By Fact 1, it suffices' does not "
     "bridge this: Fact 1 bounds delta_H by L + L_max, not by a multiple of L. Counterexample: "
@@ -745,7 +804,7 @@ THM3 = Theorem(
     assumptions=(A_T3,),
     notes=(
         _T3_REGIME_NOTE,
-        "FINDING (typo): the proof says '(1-eta)^(T-s) <= 5/4' for s <= T/2; the preceding line "
+        "Audit (`boundcheck derive asyncbc.thm3_step`): the proof says '(1-eta)^(T-s) <= 5/4' for s <= T/2; the preceding line "
         "gives (1-eta)^(T-s) <= 1/(3/2 - s/(2T)) <= 4/5, and the next line uses "
         "(1 - 4/5)^2 = 1/25. Read as 4/5; with it the bound is correct (checked in the tests).",
         _T3_SIGMA_NOTE,
@@ -807,7 +866,7 @@ THM3_SMALL = Theorem(
     assumptions=(A_T3,),
     notes=(
         "With b_i = 0 the stationary point is x* = 0, so ||x_0||^2 = D0.",
-        "FINDING: the proof writes ||x_T||^2 = (1-eta)^T ||x_0||^2 after x_T = (1-eta)^T x_0; "
+        "Audit (`boundcheck derive asyncbc.thm3_small_eta`): the proof writes ||x_T||^2 = (1-eta)^T ||x_0||^2 after x_T = (1-eta)^T x_0; "
         "the squared norm is (1-eta)^(2T) ||x_0||^2. With the right exponent the bound "
         "||x_0||^2/2 is false at eta = 1/(2T) for every T >= 1: (1 - 1/(2T))^(2T) increases from "
         "1/4 (T = 1) to 1/e < 1/2. What holds is ||x_T||^2 >= ||x_0||^2/4 (so the qualitative "
@@ -910,6 +969,8 @@ THEOREMS: list[Theorem] = [
     LEMMA1_M,
     LEMMA5,
     LEMMA5_M,
+    LEMMA4,
+    LEMMA6,
     THM1,
     THM1_ETA,
     THM1_ORDER,

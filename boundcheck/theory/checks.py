@@ -70,28 +70,33 @@ def dimension_findings(thm: Theorem) -> list[Finding]:
     return _issue_findings(thm, issues)
 
 
-def order_findings(
+def order_check(
     thm: Theorem, explicit: Theorem, exponents: Iterable[int] = (6, 8, 10, 12, 14)
-) -> list[Finding]:
+) -> tuple[list[Finding], list[dict[str, str]]]:
     """Compare an order claim with the explicit bound it summarises, as ``variable -> oo``.
 
     The scalings (constants set to 1) are substituted into the explicit bound ``B`` and into the
     claimed rate ``R``; the other parameters take the example values of the two theorems (the order
-    claim's own take precedence). If
+    claim's own take precedence, then its ``extra["order_example"]``, values of the claim's own
+    parameters that its conditions do not involve). If
     ``B/R`` keeps growing along ``variable = 10^6, ..., 10^14`` (each step at least 1.5x the last),
     the claimed rate misses a term of the explicit bound: a finding, with the ratios as evidence.
     Arithmetic is done at 50 significant digits, so no float overflow hides a trend.
+
+    Returns ``(findings, not_checked)``: a comparison the tool cannot make (a parameter without an
+    example value, a non-finite value) is a tool limitation, listed in ``not_checked`` with its
+    reason, never a finding.
     """
     claim = thm.order
     if claim is None or explicit.bound is None:
-        return []
+        return [], []
     b = explicit.expand(explicit.bound)
     if b.has(sp.Sum):
         b = b.doit()
     subs = dict(claim.scalings)
     b = b.subs(subs)
     rate = claim.rate.subs(subs)
-    values = {**explicit.example, **thm.example}
+    values = {**explicit.example, **thm.example, **thm.extra.get("order_example", {})}
     base = {S.info(k).symbol: v for k, v in values.items()}
     base.pop(claim.variable, None)
     for s in subs:
@@ -100,14 +105,8 @@ def order_findings(
         str(s) for s in (b.free_symbols | rate.free_symbols) - set(base) - {claim.variable}
     )
     if unset:
-        return [
-            Finding(
-                "order",
-                thm.id,
-                "warning",
-                f"cannot compare with {explicit.id}: no example value for {', '.join(unset)}",
-            )
-        ]
+        reason = f"order claim vs {explicit.id}: no example value for {', '.join(unset)}"
+        return [], [{"subject": thm.id, "reason": reason}]
     ratios = []
     for e in exponents:
         at = dict(base)
@@ -115,14 +114,8 @@ def order_findings(
         num = sp.N(b.subs(at), 50)
         den = sp.N(rate.subs(at), 50)
         if not (num.is_finite and den.is_finite) or den == 0:
-            return [
-                Finding(
-                    "order",
-                    thm.id,
-                    "warning",
-                    f"cannot compare with {explicit.id}: non-finite value at {claim.variable}=1e{e}",
-                )
-            ]
+            reason = f"order claim vs {explicit.id}: non-finite value at {claim.variable}=1e{e}"
+            return [], [{"subject": thm.id, "reason": reason}]
         ratios.append(float(num / den))
     growing = all(b2 >= 1.5 * b1 for b1, b2 in itertools.pairwise(ratios))
     if growing and ratios[-1] > 0:
@@ -139,58 +132,34 @@ def order_findings(
                     "claimed_rate": str(claim.rate),
                 },
             )
-        ]
-    return []
+        ], []
+    return [], []
 
 
-def all_findings(theorems: Iterable[Theorem], by_id: dict[str, Theorem]) -> list[Finding]:
-    """Dimension findings for every theorem, plus order-claim findings where an explicit bound exists."""
+def order_findings(
+    thm: Theorem, explicit: Theorem, exponents: Iterable[int] = (6, 8, 10, 12, 14)
+) -> list[Finding]:
+    """The findings of :func:`order_check` (tool limitations left out)."""
+    return order_check(thm, explicit, exponents)[0]
+
+
+def symbolic_findings(
+    theorems: Iterable[Theorem], by_id: dict[str, Theorem]
+) -> tuple[list[Finding], list[dict[str, str]]]:
+    """Dimension findings for every theorem and order-claim findings where an explicit bound
+    exists, plus the list of what could not be checked (``{"subject", "reason"}``)."""
     out: list[Finding] = []
+    limits: list[dict[str, str]] = []
     for thm in theorems:
         out += dimension_findings(thm)
         if thm.direction is Direction.ORDER and thm.order and thm.order.explicit in by_id:
-            out += order_findings(thm, by_id[thm.order.explicit])
-    return out
+            found, lim = order_check(thm, by_id[thm.order.explicit])
+            out += found
+            limits += lim
+    return out, limits
 
 
-_TEST_FILES = {
-    "QAFeL": "tests/theory/test_qafel.py",
-    "FedPAQ": "tests/theory/test_fedpaq.py",
-    "SAEF": "tests/theory/test_saef.py",
-    "AsyncBC": "tests/theory/test_asyncbc.py",
-}
-
-
-def recorded_findings(theorems: Iterable[Theorem]) -> list[Finding]:
-    """Findings about the papers' own statements and derivations, recorded in the encodings.
-
-    Each theorem note that starts with "FINDING" (an error in the paper: a false lemma, a constant
-    lost between proof and statement, a condition that does not imply what is claimed) becomes a
-    Finding; the kind is the parenthesised word after "FINDING" where there is one. Every such note
-    is asserted by the paper's test module, named in the evidence. A note shared by several
-    theorems is listed once, under the first.
-    """
-    out: list[Finding] = []
-    seen: set[str] = set()
-    for thm in theorems:
-        for note in thm.notes:
-            if not note.upper().startswith("FINDING"):
-                continue
-            rest = note[len("FINDING") :].lstrip()
-            kind = "derivation"
-            if rest.startswith("("):
-                kind, _, rest = rest[1:].partition(")")
-            body = rest.lstrip(" :").strip()
-            if body in seen:
-                continue
-            seen.add(body)
-            out.append(
-                Finding(
-                    kind=kind,
-                    subject=thm.id,
-                    severity="error" if kind != "typo" else "warning",
-                    message=body,
-                    evidence={"source": thm.source, "verified_by": _TEST_FILES.get(thm.paper)},
-                )
-            )
-    return out
+def all_findings(theorems: Iterable[Theorem], by_id: dict[str, Theorem]) -> list[Finding]:
+    """Dimension findings for every theorem, plus order-claim findings where an explicit bound exists
+    (what could not be checked is left out: it is not a finding)."""
+    return symbolic_findings(theorems, by_id)[0]

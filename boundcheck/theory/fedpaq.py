@@ -18,8 +18,8 @@ Encoded here (ids ``fedpaq.*``):
 
 Dimensions follow the update equations: ``eta`` multiplies a gradient (``[X]^2/[F]``); ``q``, ``r``,
 ``n``, ``tau``, ``k`` are dimensionless; ``sigma`` is a gradient standard deviation (Assumption 3
-bounds the variance by ``sigma^2``). Findings about the paper are recorded in each theorem's
-``notes`` (and summarised in :data:`FINDINGS`).
+bounds the variance by ``sigma^2``). Readings are recorded in each theorem's ``notes``; the audit of
+the paper's derivations is ``derivations/fedpaq.py`` (``boundcheck derive FedPAQ``).
 """
 
 from __future__ import annotations
@@ -305,13 +305,13 @@ THM1 = Theorem(
         "Reading: Assumption 3 is printed for the population risk L(x) with xi ~ P, but the proofs "
         "((41), (49)) use E grad~f_i(x) = grad f(x) at every node; encoded as the extra assumption "
         "fedpaq.homogeneous. Empirical checks must use homogeneous nodes.",
-        "Finding (dimension): the C2 term C2 (tau-1)^2/(k tau+1) has dimension [F]^2/[X]^2 while "
+        "Dimensions (computed by `boundcheck dims`): the C2 term C2 (tau-1)^2/(k tau+1) has dimension [F]^2/[X]^2 while "
         "E||x_k - x*||^2 is [X]^2, and the k0 condition (13) mixes the dimensionless L/mu with "
         "4n/(mu^2 tau) ([X]^4/[F]^2). Both come from (38), Young's inequality with the "
         "dimensional weight alpha = n eta_k^2 (also the factor (1 + n eta_k^2) of Lemma 2). Each "
         "step is numerically valid, so the bound holds in any fixed units, but its value depends "
         "on the choice of units.",
-        "Finding (proof gap): Appendix A.6 claims that (13) implies (67), including "
+        "Audit (`boundcheck derive fedpaq.a6_stepsize`): Appendix A.6 claims that (13) implies (67), including "
         "eta_k <= mu/L^2 (needed in (39) and Lemmas 2-4). It does not: with q = 0, r = n = 2, "
         "tau = 1, mu = 1, L = 10, (13) gives k0 = 40 and eta_40 = 4/41 > mu/L^2 = 0.01. The "
         "contraction (39) itself still holds for eta <= 2/(mu + L) (co-coercivity), which "
@@ -491,7 +491,7 @@ THM2 = Theorem(
         "the local iterates (inactive nodes included, virtually); see the Quantity definition.",
         "Reading: Assumption 3 as used by the proofs ((99), (106)): every node's stochastic "
         "gradient is unbiased for grad f (fedpaq.homogeneous).",
-        "Finding (constant): N1 as stated, (1+q) sigma^2/n (1 + n(n-r)/(r(n-1))), drops the "
+        "Audit (`boundcheck derive fedpaq.thm2_n1`): N1 as stated, (1+q) sigma^2/n (1 + n(n-r)/(r(n-1))), drops the "
         "factor 4 that (84)-(86) carry: substituting eta = 1/(L sqrt(T)) into (86) gives "
         "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))) (extra['N1_proof']); the stated bound "
         "is smaller than what the proof supports by 3(1+q) sigma^2 (n-r)/(r(n-1)) / sqrt(T) "
@@ -594,6 +594,154 @@ REMARK4 = Theorem(
     ),
 )
 
+# --- Lemmas 2-4 (Theorem 1) and 8-9 (Theorem 2): the pieces of one period ------------------------
+D_k = S.define(
+    "D_k",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemmas 2-4: E||x_k - x*||^2, the server model's squared error at the start of period k",
+    r"\mathbb{E}\|x_{k}-x^{*}\|^{2}",
+)
+G_sum = S.define(
+    "G_sum",
+    "nonneg",
+    GRAD2,
+    "FedPAQ Lemmas 8-9: sum_{i in [n]} sum_{t<tau} E||grad f(x_{k,t}^(i))||^2 over one period",
+    r"\sum_{i,t}\mathbb{E}\|\nabla f(x_{k,t}^{(i)})\|^{2}",
+)
+AVG_END_DIST = Quantity(
+    "fedpaq.avg_end_dist",
+    "E||xbar_{k,tau} - x*||^2",
+    "squared distance to x* of xbar_{k,tau} of eq. (20), the average over all n nodes of the local "
+    "iterates at the end of period k (inactive nodes virtually), in expectation",
+    X**2,
+)
+QUANT_ERR = Quantity(
+    "fedpaq.quant_err",
+    "E||xhat_{k+1} - xbar_{k,tau}||^2",
+    "squared distance between xhat_{k+1} = x_k + 1/n sum_{i in [n]} Q(x_{k,tau}^(i) - x_k) of eq. "
+    "(20) (all n nodes quantized) and xbar_{k,tau}, in expectation",
+    X**2,
+)
+SAMPLING_ERR = Quantity(
+    "fedpaq.sampling_err",
+    "E||x_{k+1} - xhat_{k+1}||^2",
+    "squared distance between the server model x_{k+1} (r sampled nodes) and xhat_{k+1} of eq. (20) "
+    "(all n nodes), in expectation over the sampling",
+    X**2,
+)
+_LEMMA_STEP = (
+    Condition(
+        "eta_le_mu_over_L2",
+        "FedPAQ Lemmas 2-4 (eta_k <= min{mu/L^2, 1/(L tau)})",
+        sp.Le(eta, mu / L**2),
+        ConditionKind.STATED,
+        "eta_k <= mu/L^2",
+    ),
+    Condition(
+        "eta_le_1_over_L_tau",
+        "FedPAQ Lemmas 2-4 (eta_k <= min{mu/L^2, 1/(L tau)})",
+        sp.Le(eta, 1 / (L * tau)),
+        ConditionKind.STATED,
+        "eta_k <= 1/(L tau)",
+    ),
+)
+_LEMMA_EX = {"D_k": 1.0, "L": 2.0, "eta": 0.01, "mu": 1.0, "n": 10, "q": 0.5, "r": 5,
+             "sigma": 1.0, "tau": 4}  # fmt: skip
+_READ_E = "Reading: the gradient sums are in expectation (the printed (80)/(81) drop the E)."
+LEMMA2 = Theorem(
+    id="fedpaq.lemma2",
+    paper=PAPER,
+    source="FedPAQ Lemma 2, eq. (22)",
+    title="Optimality gap of the average model after one period",
+    statement="E||xbar_{k,tau} - x*||^2 <= (1 + n eta^2)(1 - mu eta)^tau E||x_k - x*||^2 + "
+    "tau(tau-1)^2 L^2 sigma^2/n e eta^2 + tau^2 sigma^2/n eta^2 + tau^2(tau-1) L^2 sigma^2 e eta^4.",
+    lhs=AVG_END_DIST,
+    direction=Direction.UPPER,
+    bound=(1 + n * eta**2) * (1 - mu * eta) ** tau * D_k
+    + tau * (tau - 1) ** 2 * L**2 * sigma**2 / n * e * eta**2
+    + tau**2 * sigma**2 / n * eta**2
+    + tau**2 * (tau - 1) * L**2 * sigma**2 * e * eta**4,
+    conditions=_LEMMA_STEP,
+    assumptions=(A2, A3, A4, A_HOMOGENEOUS),
+    notes=(
+        "The factor (1 + n eta^2) comes from Young's inequality with the dimensional weight "
+        "n eta^2 in (38): dimensionally inconsistent (computed by `boundcheck dims`).",
+    ),
+    example={k: v for k, v in _LEMMA_EX.items() if k not in ("q", "r")},
+)
+LEMMA3 = Theorem(
+    id="fedpaq.lemma3",
+    paper=PAPER,
+    source="FedPAQ Lemma 3, eq. (23)",
+    title="Quantization error of one period",
+    statement="E||xhat_{k+1} - xbar_{k,tau}||^2 <= 2q/n tau^2 L^2 eta^2 E||x_k - x*||^2 + "
+    "2q tau^2 sigma^2/n eta^2 + 2q(tau-1) tau^2 L^2 sigma^2/n e eta^4.",
+    lhs=QUANT_ERR,
+    direction=Direction.UPPER,
+    bound=2 * q / n * tau**2 * L**2 * eta**2 * D_k
+    + 2 * q * tau**2 * sigma**2 / n * eta**2
+    + 2 * q * (tau - 1) * tau**2 * L**2 * sigma**2 / n * e * eta**4,
+    conditions=_LEMMA_STEP,
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    example={k: v for k, v in _LEMMA_EX.items() if k != "r"},
+)
+LEMMA4 = Theorem(
+    id="fedpaq.lemma4",
+    paper=PAPER,
+    source="FedPAQ Lemma 4, eq. (24)",
+    title="Sampling error of one period",
+    statement="E||x_{k+1} - xhat_{k+1}||^2 <= (n-r)/(r(n-1)) 8(1+q) {tau^2 L^2 eta^2 E||x_k - x*||^2 "
+    "+ tau^2 sigma^2 eta^2 + (tau-1) tau^2 L^2 sigma^2 e eta^4}.",
+    lhs=SAMPLING_ERR,
+    direction=Direction.UPPER,
+    bound=PP
+    * 8
+    * (1 + q)
+    * (
+        tau**2 * L**2 * eta**2 * D_k
+        + tau**2 * sigma**2 * eta**2
+        + (tau - 1) * tau**2 * L**2 * sigma**2 * e * eta**4
+    ),
+    conditions=(*_SETUP_CONDITIONS, *_LEMMA_STEP),
+    assumptions=(A1, A2, A3, A4, A_HOMOGENEOUS),
+    example=dict(_LEMMA_EX),
+)
+LEMMA8 = Theorem(
+    id="fedpaq.lemma8",
+    paper=PAPER,
+    source="FedPAQ Lemma 8, eq. (80)",
+    title="Quantization error of one period (non-convex)",
+    statement="E||xhat_{k+1} - xbar_{k,tau}||^2 <= q sigma^2/n tau eta^2 + q/n^2 tau eta^2 "
+    "sum_i sum_t E||grad f(x_{k,t}^(i))||^2.",
+    lhs=QUANT_ERR,
+    direction=Direction.UPPER,
+    bound=q * sigma**2 / n * tau * eta**2 + q / n**2 * tau * eta**2 * G_sum,
+    assumptions=(A1, A3, A_HOMOGENEOUS),
+    notes=(_READ_E,),
+    example={"q": 0.5, "sigma": 1.0, "n": 10, "tau": 4, "eta": 0.01, "G_sum": 10.0},
+)
+LEMMA9 = Theorem(
+    id="fedpaq.lemma9",
+    paper=PAPER,
+    source="FedPAQ Lemma 9, eq. (81)",
+    title="Sampling error of one period (non-convex)",
+    statement="E||xhat_{k+1} - x_{k+1}||^2 <= 1/(r(n-1)) (1 - r/n) 4(1+q) {n sigma^2 tau eta^2 + "
+    "tau eta^2 sum_i sum_t E||grad f(x_{k,t}^(i))||^2}.",
+    lhs=SAMPLING_ERR,
+    direction=Direction.UPPER,
+    bound=1
+    / (r * (n - 1))
+    * (1 - r / n)
+    * 4
+    * (1 + q)
+    * (n * sigma**2 * tau * eta**2 + tau * eta**2 * G_sum),
+    conditions=_SETUP_CONDITIONS,
+    assumptions=(A1, A3, A_HOMOGENEOUS),
+    notes=(_READ_E,),
+    example={"q": 0.5, "sigma": 1.0, "n": 10, "r": 5, "tau": 4, "eta": 0.01, "G_sum": 10.0},
+)
+
 THEOREMS: list[Theorem] = [
     THM1,
     REMARK1,
@@ -602,20 +750,12 @@ THEOREMS: list[Theorem] = [
     REMARK3,
     REMARK3_TAU_SQRT_T,
     REMARK4,
+    LEMMA2,
+    LEMMA3,
+    LEMMA4,
+    LEMMA8,
+    LEMMA9,
 ]
-
-#: one-line summaries of what the encoding found wrong or inconsistent in the paper
-FINDINGS: tuple[str, ...] = (
-    "fedpaq.thm2: N1 drops the factor 4 of (84)-(86); the proof supports "
-    "N1' = (1+q)(sigma^2/n + 4 sigma^2 (n-r)/(r(n-1))).",
-    "fedpaq.thm1: the C2 term and the k0 condition (13) are dimensionally inconsistent "
-    "(Young's inequality with weight n eta^2 in (38)).",
-    "fedpaq.thm1: Appendix A.6 claims (13) implies eta_k <= mu/L^2; false (q=0, r=n=2, tau=1, "
-    "mu=1, L=10: k0=40, eta=4/41 > 0.01).",
-    "fedpaq.thm2: (18) states tau <= c sqrt(T)/8 where the proof (91) needs only c sqrt(T)/4.",
-    "fedpaq: Assumption 3 (population risk) is weaker than what the proofs use "
-    "(E grad~f_i = grad f at every node).",
-)
 
 __all__ = [
     "A1",
@@ -626,7 +766,6 @@ __all__ = [
     "A_HOMOGENEOUS",
     "C0_DEF",
     "DIST_SQ_SERVER",
-    "FINDINGS",
     "N1_PROOF",
     "REMARK1",
     "REMARK2",

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP
+from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP, X
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import (
     Assumption,
     Condition,
     ConditionKind,
     Direction,
-    Finding,
     OrderClaim,
     Quantity,
     Theorem,
@@ -306,7 +305,7 @@ NOTE_CONSTANT_STEP = (
     "constant case eta_l^(p) = eta_l, so alpha_P = P eta_l and beta_P = P eta_l^2 (definitions)."
 )
 NOTE_DIMS_SIMPLIFIED = (
-    "Finding (dimension): the simplified sufficient conditions eta_g <= 1/L, "
+    "Dimensions (computed by `boundcheck dims`): the simplified sufficient conditions eta_g <= 1/L, "
     "eta_l <= K/(2P(K+1-delta_c)), eta_l <= delta_s/(3P) (and delta_s^2/(12P) for (11), 1/(3 phi(T) P) for (25)) are "
     "dimensionally inconsistent: eta_g is dimensionless (it multiplies an update already in [X]) "
     "but 1/L is [X]^2/[F]; eta_l is [X]^2/[F] but the right-hand sides are pure numbers. They are "
@@ -340,7 +339,7 @@ NOTE_SUM = (
     "gives the closed form); the paper gives no closed form."
 )
 NOTE_PHI_BIASED = (
-    "Finding (algebra): the biased phi(T) = (2/delta_s) sum_{t=0}^{T-1} (1 - delta_s/2)^(t-1) of "
+    "Audit (`boundcheck derive qafel.phi_biased`, `qafel.phi_biased_eq60`): the biased phi(T) = (2/delta_s) sum_{t=0}^{T-1} (1 - delta_s/2)^(t-1) of "
     "eq. (14) equals 4 (1 - r^T) / (delta_s^2 r) with r = 1 - delta_s/2, which exceeds the claimed "
     "bound 4/delta_s^2 exactly when (1 - delta_s/2)^T < delta_s/2 (e.g. T = 2, delta_s = 1: "
     "phi = 6 > 4) and tends to 8/(delta_s^2 (2 - delta_s)) as T -> oo. The t = 0 term r^(-1) comes "
@@ -349,7 +348,7 @@ NOTE_PHI_BIASED = (
     "Encoded as printed in (14)."
 )
 NOTE_F4_COND = (
-    "Finding (hypothesis): Theorem F.4 is stated under Condition (8) for both server quantizers, but "
+    "Audit (`boundcheck derive qafel.f4_biased_condition`): Theorem F.4 is stated under Condition (8) for both server quantizers, but "
     "its proof needs Condition (25) with phi(T). (8) implies (25) for the unbiased phi(T) "
     "(phi <= (1 - delta_s)/delta_s < 1/delta_s), not for the biased one: phi_biased(T) >= "
     "2/(delta_s (1 - delta_s/2)) > 1/delta_s for every T >= 1, so at a point where (8) is tight "
@@ -357,7 +356,7 @@ NOTE_F4_COND = (
 )
 
 NOTE_F9 = (
-    "Finding (derivation): Lemma F.9, used for the unbiased phi(T) (Corollary F.10), is false as "
+    "Audit (`boundcheck derive qafel.lemma_f9`): Lemma F.9, used for the unbiased phi(T) (Corollary F.10), is false as "
     "stated. Its step (50) drops the cross term 2 eta_g E<x^t - hat x^t, bar Delta^t> 'by the "
     "unbiasedness of Q_s', but an update in the buffer at step t that was computed from hat x^t "
     "(staleness 0) depends on the very quantization error x^t - hat x^t. Counterexample (exact, "
@@ -400,7 +399,14 @@ EXAMPLE_F1 = {**_BASE, "eta_l": 0.01}
 EXAMPLE_F2 = {**_BASE, "eta_l": 0.003}  # inside (11), its simplified form and (25)
 _COND8_ONLY = {k: _BASE[k] for k in ("K", "L", "P", "delta_c", "delta_s", "eta_g")}
 #: order claims: eta_g = K, eta_l = 1/(K sqrt(T P)) at T = 10^4, inside Condition (8)
-EXAMPLE_ORDER = {**_COND8_ONLY, "eta_g": 10.0, "eta_l": 1 / (10 * (10_000 * 5) ** 0.5)}
+EXAMPLE_ORDER = {
+    **_COND8_ONLY,
+    "eta_g": 10.0,
+    "eta_l": 1 / (10 * (10_000 * 5) ** 0.5),
+}
+#: the values of the order claims' own parameters (not parameters of their condition (8)), used to
+#: compare each claim with the explicit bound (9): tau_max,1 = 30 with K = 10
+ORDER_EXAMPLE = {"tau_max_1": 30}
 
 # --- theorems -----------------------------------------------------------------------------------
 THM_F1 = Theorem(
@@ -564,6 +570,7 @@ def _order_claim(
             terms=terms, variable=T, scalings=scalings, explicit="qafel.thm_f1", absorbed=absorbed
         ),
         example=EXAMPLE_ORDER,
+        extra={"order_example": ORDER_EXAMPLE},
         **fields,
     )
 
@@ -647,7 +654,7 @@ PROP_3_5_QAFEL = _order_claim(
     assumptions=ASSUMPTIONS_F1,
     notes=(
         "The first three terms are R_FedBuff of (6); the claim is encoded as the whole rate.",
-        "Finding (hypothesis): (7) is stated 'with an unbiased client quantizer' only, but its "
+        "Audit (`boundcheck derive qafel.prop35_server_term`): (7) is stated 'with an unbiased client quantizer' only, but its "
         "1/delta_s server term follows from Theorem F.1 / Corollary F.3, which also need an "
         "unbiased SERVER quantizer; for a biased Q_s (top_k, used in Table 2) Corollary F.2 gives "
         "12/delta_s^2, i.e. O((2-delta_c)(sigma_l^2+G)/(delta_s^2 T K)). Encoded with the theorem's "
@@ -681,6 +688,129 @@ STALENESS_K = Theorem(
     example={"K": 10, "tau_max_1": 25},
 )
 
+# --- lemmas of Appendix F (statements the proofs of (9), F.4 and (12) chain) ---------------------
+wsum_f9 = S.define(
+    "wsum_f9",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.9: sum_{s=0}^{t-1} (1 - delta_s)^(t-s) E||bar Delta^s||^2, measured along a run",
+    r"\sum_{s<t}(1-\delta_s)^{t-s}\mathbb{E}\|\bar\Delta^{s}\|^{2}",
+)
+wsum_f11 = S.define(
+    "wsum_f11",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.11: sum_{s=0}^{t-1} (1 - delta_s/2)^(t-1-s) E||bar Delta^s||^2, along a run",
+    r"\sum_{s<t}(1-\delta_s/2)^{t-1-s}\mathbb{E}\|\bar\Delta^{s}\|^{2}",
+)
+grad_avg_sum = S.define(
+    "grad_avg_sum",
+    "nonneg",
+    GRAD2,
+    "QAFeL (22)/(61): sum_{p=0}^{P-1} E||(1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2 along a run",
+    r"\sum_{p}\mathbb{E}\|\frac{1}{N}\sum_n\nabla F_n(y_{n,p})\|^{2}",
+)
+LOCAL_UPDATE_SQ = Quantity(
+    "qafel.local_update_sq",
+    "E||sum_{p=0}^{P-1} eta_l^(p) g_k(x)||^2",
+    "squared norm of the sum of P stochastic gradients of one client at one fixed point x, each "
+    "weighted by its local stepsize (Lemma F.5), in expectation over the gradient noise",
+    X**2,
+)
+HIDDEN_GAP = Quantity(
+    "qafel.hidden_gap",
+    "E||x^t - hat x^t||^2",
+    "squared distance at server step t between the server model x^t and the hidden state hat x^t "
+    "that clients see (Algorithm 1, lines 13-14), in expectation over all randomness",
+    X**2,
+)
+SERVER_STEP_SQ = Quantity(
+    "qafel.server_step_sq",
+    "E||bar Delta^t||^2",
+    "squared norm of the buffer average bar Delta^t applied at server step t (Algorithm 1 line 11), "
+    "in expectation over all randomness",
+    X**2,
+)
+LEMMA_F5 = Theorem(
+    id="qafel.lemma_f5",
+    paper=PAPER,
+    source="QAFeL Lemma F.5, eq. (27)",
+    title="Stochastic gradient bound",
+    statement="For any x: E||sum_p eta_l^(p) g_k(x)||^2 <= beta_P (sigma_l^2 + P G).",
+    lhs=LOCAL_UPDATE_SQ,
+    direction=Direction.UPPER,
+    bound=beta_P * (sigma_l**2 + P * G),
+    assumptions=(ASM_3_1, ASM_3_2, ASM_3_3),
+    definitions=(BETA_P,),
+    notes=(
+        NOTE_CONSTANT_STEP,
+        "Stated at a fixed point x; the proofs apply it at y^{t-tau}, which depends on earlier "
+        "noise; the statement holds conditionally on that point (fresh noise at each step).",
+    ),
+    example={"eta_l": 0.01, "P": 5, "sigma_l": 1.0, "G": 1.0},
+)
+LEMMA_F9 = Theorem(
+    id="qafel.lemma_f9",
+    paper=PAPER,
+    source="QAFeL Lemma F.9, eq. (48)",
+    title="Hidden state bound with an unbiased server quantizer",
+    statement="E||x^t - hat x^t||^2 <= eta_g^2 sum_{s=0}^{t-1} (1 - delta_s)^(t-s) E||bar Delta^s||^2.",
+    lhs=HIDDEN_GAP,
+    direction=Direction.UPPER,
+    bound=eta_g**2 * wsum_f9,
+    assumptions=(DEF_2_1, QS_UNBIASED),
+    notes=(NOTE_F9, "The weighted sum of E||bar Delta^s||^2 is a parameter (wsum_f9)."),
+    example={"eta_g": 1.0, "wsum_f9": 1.0},
+)
+LEMMA_F11 = Theorem(
+    id="qafel.lemma_f11",
+    paper=PAPER,
+    source="QAFeL Lemma F.11, eq. (55)",
+    title="Hidden state bound with a general server quantizer",
+    statement="E||x^t - hat x^t||^2 <= eta_g^2 (2/delta_s) sum_{s=0}^{t-1} (1 - delta_s/2)^(t-1-s) "
+    "E||bar Delta^s||^2.",
+    lhs=HIDDEN_GAP,
+    direction=Direction.UPPER,
+    bound=eta_g**2 * 2 / delta_s * wsum_f11,
+    assumptions=(DEF_2_1, QS_GENERAL),
+    notes=(
+        "Young's inequality with beta = delta_s/2 gives e_{t+1} <= (1 - delta_s/2) e_t + "
+        "(2/delta_s) eta_g^2 E||bar Delta^t||^2, which unrolls to (55) "
+        "(`boundcheck derive qafel.lemma_f11_unroll`).",
+    ),
+    example={"eta_g": 1.0, "delta_s": 0.5, "wsum_f11": 1.0},
+)
+SERVER_STEP = Theorem(
+    id="qafel.server_step",
+    paper=PAPER,
+    source="QAFeL eq. (22) (= (66) then Cauchy-Schwarz; printed (61) has 2G)",
+    title="Server step bound",
+    statement="E||bar Delta^t||^2 <= (2-delta_c)/K beta_P (sigma_l^2 + 4G) + (1 + (1-delta_c)/K) "
+    "P sum_p (eta_l^(p))^2 E||(1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2.",
+    lhs=SERVER_STEP_SQ,
+    direction=Direction.UPPER,
+    bound=(2 - delta_c) / K * beta_P * (sigma_l**2 + 4 * G)
+    + (1 + (1 - delta_c) / K) * P * eta_l**2 * grad_avg_sum,
+    assumptions=(*_ASSUMPTIONS_BASE, UNIFORM_SAMPLING),
+    definitions=(BETA_P,),
+    notes=(
+        NOTE_CONSTANT_STEP,
+        NOTE_61,
+        "Encoded with 4G as derived in (66) and used in (22)-(23) (`boundcheck derive "
+        "qafel.server_step_61`); the sum over p of the averaged gradients is a parameter "
+        "(grad_avg_sum).",
+    ),
+    example={
+        "delta_c": 0.5,
+        "K": 10,
+        "eta_l": 0.01,
+        "P": 5,
+        "sigma_l": 1.0,
+        "G": 1.0,
+        "grad_avg_sum": 1.0,
+    },
+)
+
 THEOREMS: list[Theorem] = [
     THM_F1,
     THM_F4_UNBIASED,
@@ -690,6 +820,10 @@ THEOREMS: list[Theorem] = [
     PROP_3_5_FEDBUFF,
     PROP_3_5_QAFEL,
     STALENESS_K,
+    LEMMA_F5,
+    LEMMA_F9,
+    LEMMA_F11,
+    SERVER_STEP,
 ]
 
 
@@ -698,77 +832,3 @@ def fedbuff_bound(thm: Theorem) -> sp.Expr:
     if thm.bound is None:
         raise ValueError(f"{thm.id} has no explicit bound (it is an order claim)")
     return thm.expand(thm.bound).subs(FEDBUFF).doit()
-
-
-# --- findings about the paper (evidence computed in tests/theory/test_qafel.py) -------------------
-FINDINGS: list[Finding] = [
-    Finding(
-        "algebra",
-        "qafel.thm_f4_biased",
-        "error",
-        "eq. (14): the biased phi(T) = (2/delta_s) sum_{t=0}^{T-1}(1-delta_s/2)^(t-1) exceeds the "
-        "claimed bound 4/delta_s^2 whenever (1-delta_s/2)^T < delta_s/2; exponent t (eq. (60)) "
-        "would make the bound true",
-        {
-            "T": 2,
-            "delta_s": 1.0,
-            "phi": 6.0,
-            "claimed": 4.0,
-            "limit_T_oo": "8/(delta_s^2 (2-delta_s))",
-        },
-    ),
-    Finding(
-        "condition",
-        "qafel.thm_f4_biased",
-        "error",
-        "Theorem F.4 is stated under Condition (8) for a biased server quantizer, but the proof "
-        "needs (25) with phi_biased(T) > 1/delta_s; (8) does not imply (25) in the biased case",
-        {"phi_biased_min": "2/(delta_s (1 - delta_s/2)) at T = 1"},
-    ),
-    Finding(
-        "algebra",
-        "qafel.cor_f2",
-        "error",
-        "Corollary F.2 (12) is below Theorem F.4 (biased) whenever phi_biased(T) > 4/delta_s^2, "
-        "i.e. for all large T; (11) does not imply (25) there",
-        {"T": 2, "delta_s": 1.0},
-    ),
-    Finding(
-        "dimension",
-        "qafel.thm_f1",
-        "warning",
-        "the simplified sufficient conditions of (8) and (11) (eta_g <= 1/L, eta_l <= K/(2P(K+1-"
-        "delta_c)), eta_l <= delta_s/(3P), eta_l <= delta_s^2/(12P)) are dimensionally "
-        "inconsistent (numerically sufficient, not unit-invariant)",
-        {"eta_g": "dimensionless", "1/L": "[X]^2/[F]", "eta_l": "[X]^2/[F]"},
-    ),
-    Finding(
-        "hypothesis",
-        "qafel.prop3_5_qafel",
-        "warning",
-        "Proposition 3.5 eq. (7) requires only an unbiased client quantizer, but its 1/delta_s "
-        "server term needs an unbiased server quantizer too (biased: 12/delta_s^2, Corollary F.2)",
-    ),
-    Finding(
-        "derivation",
-        "qafel.thm_f1",
-        "warning",
-        "Lemma F.9 (hidden-state bound, unbiased Q_s) is false: (50) drops the cross term "
-        "2 eta_g E<x^t - hat x^t, bar Delta^t>, which is positive when a buffered update was "
-        "computed from hat x^t (staleness 0); the proof of Theorem F.1 / F.4 (unbiased) has a gap",
-        {
-            "setting": "n = 1, K = P = 1, staleness 0, f = h/2||x - x*||^2, Q_c = identity, "
-            "E||Q_s(u) - u||^2 = (1 - delta_s)||u||^2, a = eta_g eta_l h",
-            "t": 2,
-            "excess_over_eq48": "2 a^3 (1 - delta_s)^2 ||x^0 - x*||^2",
-        },
-    ),
-    Finding(
-        "algebra",
-        "qafel.thm_f1",
-        "info",
-        "server-step bound stated with (sigma_l^2 + 2G) in (61) but derived/used with "
-        "(sigma_l^2 + 4G) in (66)/(22); update sign differs between eq. (2)-(3), Algorithm 1-2 "
-        "and (15)",
-    ),
-]

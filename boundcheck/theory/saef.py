@@ -15,7 +15,7 @@ convexity constant: it is ``mu_m`` here (dimensionless, in [0, 1)). ``M`` bounds
 give a step, so ``eta``, ``eta_max`` and the corollaries' ``c_eta`` have dimension [X]^2/[F]. The
 compression errors ``e_t``, ``e_t^(k)`` are differences of parameters, dimension [X].
 
-Findings (details in each theorem's ``notes`` and in :data:`FINDINGS`):
+Findings (computed by ``derivations/saef.py``, ``boundcheck derive SAEF``; details in the notes):
 
 * Lemma 2, eq. (39) is false: ``h(beta_1*) = (1-delta)/(1-sqrt(1-delta))^2``, not
   ``(1-delta)/(2(1-sqrt(1-delta)))``; a one-dimensional run of Algorithm 1 violates (39).
@@ -39,7 +39,6 @@ from boundcheck.theory.core import (
     Condition,
     ConditionKind,
     Direction,
-    Finding,
     OrderClaim,
     Quantity,
     Theorem,
@@ -278,7 +277,7 @@ def _beta1_conditions(src: str) -> tuple[Condition, ...]:
 _LEMMA_EX = {"delta": 0.5, "eta_max": 0.1, "M": 1.0, "sigma": 1.0, "mu_m": 0.5}
 _BETA_EX = 0.3  # inside (0, delta/(1-delta)) = (0, 1) at delta = 0.5
 _CE_NOTE = (
-    "Counterexample (tests/theory/test_saef.py): d = 1, any K identical workers, sigma = 0, mu = 0, "
+    "Counterexample (derivations/saef.py, saef_run): d = 1, any K identical workers, sigma = 0, mu = 0, "
     "eta = M = 1, constant gradient grad F = 1 (e.g. a Huber function far from its minimum), "
     "delta = 3/4 and the fixed delta-approximate compressor C(v) = v/2 if |v| < 1.8 else 3v/2 "
     "(||C(v) - v||^2 = ||v||^2/4 for every v). Algorithm 1 (SAEF) gives local errors e^(k) = "
@@ -336,7 +335,7 @@ lemma2_opt = Theorem(
     bound=(1 - delta) / (2 * (1 - SQ)) * G_ERR,
     assumptions=ERROR_ASSUMPTIONS,
     notes=(
-        "FINDING (false statement): (39) claims min_beta h(beta) = h(-1 + 1/sqrt(1-delta)) = "
+        "Audit (`boundcheck derive saef.lemma2_minimum`, `saef.lemma2_eq39`): (39) claims min_beta h(beta) = h(-1 + 1/sqrt(1-delta)) = "
         "(1-delta)/(2(1-sqrt(1-delta))) (eq. (43)). The minimiser is right but the minimum is "
         "(1-delta)/(1-sqrt(1-delta))^2, larger by the factor 2/(1-sqrt(1-delta)) > 2. "
         "(39) does not follow from (38) and is false: " + _CE_NOTE + "; at t + 1 = 2, "
@@ -382,7 +381,7 @@ lemma4 = Theorem(
     conditions=_beta1_conditions("SAEF supplement Lemma 4"),
     assumptions=ERROR_ASSUMPTIONS,
     notes=(
-        "FINDING (false statement): (47) = (52) is (51) with beta_2 = -1 + 1/sqrt(1-delta) and the "
+        "Audit (`boundcheck derive saef.lemma4_eq47`, `saef.lemma4_from_51`): (47) = (52) is (51) with beta_2 = -1 + 1/sqrt(1-delta) and the "
         "wrong minimum of Lemma 2 (see saef.lemma2_opt); (51) at that beta_2 is 2/(1-sqrt(1-delta)) "
         "times larger. (47) is claimed for every admissible beta_1 and is false: at delta = 3/4 "
         "(eta = M = 1, sigma = mu = 0) its minimum over beta_1 is (1-delta)(2-delta)/(1-sqrt(1-delta))"
@@ -423,7 +422,9 @@ lemma4_general = Theorem(
 
 # --- supplement Lemma 5 and main-text Lemma 1 ---------------------------------------------------
 _LEMMA5_NOTES = (
-    "FINDING (false statement): " + _CE_NOTE + ". With identical workers the left side is "
+    "Audit (`boundcheck derive saef.lemma5_eq53`, `saef.lemma5_at_beta_star`): "
+    + _CE_NOTE
+    + ". With identical workers the left side is "
     "||e_t||^2 = 49/16 at t = 4, while the bound is C (1-delta)/(1-sqrt(1-delta)) = 5/4 + "
     "(K-1)/(2K) < 7/4 for every K. The proof (54)-(55) inherits the wrong minimum of Lemma 2 "
     "(39) twice (through Lemma 4's beta_2 and through beta_1): the paper's own chain with the "
@@ -578,7 +579,7 @@ thm2 = Theorem(
     definitions=((C_saef, C_EXPR),),
     assumptions=ASSUMPTIONS,
     notes=(
-        "FINDING (does not follow from its proof): the proof (71)-(73) gives 2 F0/(eta(1 - rho/2 "
+        "Audit (`boundcheck derive saef.thm2_from_73`): the proof (71)-(73) gives 2 F0/(eta(1 - rho/2 "
         "- eta L/2)T), i.e. 8 F0/(eta(3-2 eta L)T) at rho = 1/2, but (17)/(65)/(74) state "
         "4 F0/(eta(3-2 eta L)T). The sigma^2 and compression terms match the proof. (With rho = 1, "
         "as in Theorem 3, the same proof gives 4 F0/(eta(1 - eta L)T), Theorem 3 at mu = 0.) At "
@@ -851,51 +852,10 @@ COUNTEREXAMPLE = {
     "server_errors": (0.25, 0.5, 0.6875, -1.75),
 }
 
-FINDINGS: list[Finding] = [
-    Finding(
-        "algebra",
-        "saef.lemma2_opt",
-        "error",
-        "Lemma 2 eq. (39): min over beta_1 of h is (1-delta)/(1-sqrt(1-delta))^2, not "
-        "(1-delta)/(2(1-sqrt(1-delta))); (39) is false",
-        {"counterexample": COUNTEREXAMPLE, "t+1": 2, "lhs": 0.5625, "bound": 0.25},
-    ),
-    Finding(
-        "algebra",
-        "saef.lemma4",
-        "error",
-        "Lemma 4 eq. (47) is false for beta_1 near its best value 1 (inherits the wrong minimum)",
-        {"counterexample": COUNTEREXAMPLE, "t+1": 4, "lhs": 3.0625, "bound_at_beta_1=1": 2.5},
-    ),
-    Finding(
-        "algebra",
-        "saef.lemma5",
-        "error",
-        "Lemma 5 eq. (53) = main-text Lemma 1 eq. (15) is false; Theorems 1-3 rely on it",
-        {"counterexample": COUNTEREXAMPLE, "t": 4, "lhs": 3.0625, "bound_sup_over_K": 1.75},
-    ),
-    Finding(
-        "algebra",
-        "saef.thm2",
-        "warning",
-        "Theorem 2 eq. (17): F0 coefficient 4 where the paper's proof (73) with rho = 1/2 gives 8",
-        {"published": "4 F0/(eta(3-2 eta L)T)", "proof": "8 F0/(eta(3-2 eta L)T)"},
-    ),
-    Finding(
-        "order",
-        "saef.cor2",
-        "warning",
-        "Corollaries 2-3 need eta = Theta(sqrt(K/T)) (not only eta < c sqrt(K/T)) and T >= K^3 "
-        "for the 1/sqrt(KT) dependence on K",
-        {},
-    ),
-]
-
 __all__ = [
     "ASSUMPTIONS",
     "COR1_CLAIM",
     "COUNTEREXAMPLE",
-    "FINDINGS",
     "QUANTITIES",
     "THEOREMS",
 ]

@@ -241,7 +241,7 @@ def test_active_set_recursion_needs_the_union_first():
     """FINDING (typo): read left to right, C_{t+1} := C_t minus the received task, union the new
     one, keeps every staleness-0 task forever; Lemma 2 (m_t - m~_t = -sum_{C_t} g) needs the
     union first, under which a task sits in staleness-many sets (tau_i^{t-1} <= tau_max)."""
-    assert any("C_{t+1}" in n and n.startswith("FINDING") for n in A.LEMMA1.notes)
+    assert any("C_{t+1}" in n and "asyncbc.active_sets" in n for n in A.LEMMA1.notes)
     # tau_C = 1 (SARAH, m_t = m~_t): step t receives the task handed out at step t-1, version t
     sarah = [(0, 1)] + [(t - 1, t) for t in range(2, 8)]
     assert not any(_active_sets(sarah, [0], 1, union_first=True))

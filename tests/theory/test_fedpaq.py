@@ -87,11 +87,28 @@ def test_registry_holds_the_fedpaq_theorems_with_their_kinds():
         "fedpaq.remark3",
         "fedpaq.remark3_tau_sqrt_t",
         "fedpaq.remark4",
+        "fedpaq.lemma2",
+        "fedpaq.lemma3",
+        "fedpaq.lemma4",
+        "fedpaq.lemma8",
+        "fedpaq.lemma9",
     ]
     assert all(registry.get(i) is t for i, t in zip(ids, FP.THEOREMS, strict=True))
     assert FP.THM1.direction is Direction.UPPER and FP.THM2.direction is Direction.UPPER
     orders = [t for t in FP.THEOREMS if t.direction is Direction.ORDER]
     assert len(orders) == 5 and all(t.order.explicit in ids for t in orders)
+
+
+def test_lemmas_2_to_4_recombine_as_the_registry_encodes_them():
+    """The registry's Lemmas 2-4 at E||x_k - x*||^2 sum to (27) before the contraction."""
+    total = sum(FP.THM1.expand(t.bound) for t in (FP.LEMMA2, FP.LEMMA3, FP.LEMMA4))
+    eq27 = (
+        FP.C0_DEF * FP.D_k
+        + mu**2 / 16 * FP.C1_DEF * tau**2 * eta**2
+        + mu**2 / 16 * FP.C2_DEF * tau * (tau - 1) ** 2 * eta**2
+        + mu**4 / 256 * FP.C3_DEF * (tau - 1) * tau**2 * eta**4
+    )
+    assert sp.expand(total - eq27) == 0
 
 
 @pytest.mark.parametrize("thm", [FP.THM1, FP.THM2], ids=lambda t: t.id)

@@ -70,11 +70,12 @@ def _slack(thm, cond_id: str, values: dict) -> float:
 # --- registry, examples, validation ---------------------------------------------------------------
 def test_registry_lists_every_qafel_theorem_once():
     ids = [th.id for th in Q.THEOREMS]
-    assert len(ids) == len(set(ids)) == 8
+    assert len(ids) == len(set(ids)) == 12
     assert "qafel" in registry.PAPER_MODULES  # the registry imports Q.THEOREMS
     assert all(i.startswith("qafel.") and i == i.lower() for i in ids)
     assert all(th.paper == "QAFeL" and th.source.startswith("QAFeL") for th in Q.THEOREMS)
-    assert all(th.lhs is Q.ERGODIC_GRAD_NORM for th in Q.THEOREMS if th is not Q.STALENESS_K)
+    lemmas = {Q.STALENESS_K, Q.LEMMA_F5, Q.LEMMA_F9, Q.LEMMA_F11, Q.SERVER_STEP}
+    assert all(th.lhs is Q.ERGODIC_GRAD_NORM for th in Q.THEOREMS if th not in lemmas)
 
 
 @pytest.mark.parametrize("thm", Q.THEOREMS, ids=lambda th: th.id)
@@ -182,8 +183,6 @@ def test_biased_phi_counterexample_exact():
     phi = Q.PHI_BIASED.subs({Q.T: 2, Q.delta_s: 1}).doit()
     assert phi == 6
     assert _phi_b_loop(2, 1.0) == 6.0
-    ev = Q.FINDINGS[0].evidence
-    assert ev["phi"] == float(phi) and ev["claimed"] == 4.0
     r = 1 - Q.delta_s / 2
     closed = 4 * (1 - r**Q.T) / (Q.delta_s**2 * r)
     assert sp.simplify(Q.PHI_BIASED.doit() - closed) == 0
@@ -555,6 +554,4 @@ def test_lemma_f9_hidden_state_bound_fails_with_zero_staleness():
     # strictly positive whenever the quantizer is inexact (p < 1): (48) fails
     val = excess.subs({p: sp.Rational(3, 4), a: sp.Rational(1, 2), x0: 1})
     assert val == sp.Rational(1, 36) and val > 0
-    f = next(f for f in Q.FINDINGS if f.kind == "derivation")
-    assert f.evidence["t"] == 2 and "2 a^3 (1 - delta_s)^2" in f.evidence["excess_over_eq48"]
     assert Q.NOTE_F9 in Q.THM_F1.notes and Q.NOTE_F9 in Q.THM_F4_UNBIASED.notes

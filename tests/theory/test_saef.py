@@ -565,12 +565,3 @@ def test_library_scaled_sign_uses_the_other_sign_of_zero_noted_in_the_quantity()
     assert err == pytest.approx(nv2 - l1**2 / dim, rel=1e-12)  # 6.8
     assert err != pytest.approx(nv2 - (2 * dim - 2) * l1**2 / dim**2)  # 5.52 with sign(0) = 0
     assert err <= (1 - 1 / dim) * nv2
-
-
-def test_findings_point_at_encoded_theorems() -> None:
-    assert {f.subject for f in S.FINDINGS} <= set(THMS)
-    assert {f.subject for f in S.FINDINGS if f.severity == "error"} == {
-        "saef.lemma2_opt",
-        "saef.lemma4",
-        "saef.lemma5",
-    }
