@@ -80,7 +80,7 @@ class PepResult:
     reduction: str
     theorem: str
     T: int
-    params: dict[str, float]
+    params: dict[str, float | int]
     primal: float | None
     dual: float | None
     status: str
@@ -93,6 +93,12 @@ class PepResult:
     note: str = ""
     instance: dict[str, Any] | None = None
     replay: dict[str, Any] | None = None
+    variant: str = ""
+
+    @property
+    def label(self) -> str:
+        """The theorem id, with the variant in parentheses where one theorem has several."""
+        return f"{self.theorem}({self.variant})" if self.variant else self.theorem
 
     @property
     def ratio(self) -> float | None:
@@ -131,6 +137,7 @@ class PepResult:
         d = {
             "reduction": self.reduction,
             "theorem": self.theorem,
+            "variant": self.variant,
             "T": self.T,
             "params": dict(self.params),
             "primal": self.primal,
@@ -254,7 +261,7 @@ def _result(
         reduction=reduction,
         theorem=theorem_id,
         T=T,
-        params={k: float(v) for k, v in values.items()},
+        params={k: (v if isinstance(v, int) else float(v)) for k, v in values.items()},
         primal=primal,
         dual=dual,
         status=status,
@@ -743,6 +750,7 @@ def asyncbc_thm1(
     if unsettled:  # a pattern the solver could not settle taints the maximum over patterns
         worst.status = "some pattern not optimal"
     worst.solve_time = seconds
+    worst.variant = f"{tau_C},{tau_max}"
     shown = ",".join(map(str, worst.instance["pattern"])) if worst.instance else "?"
     worst.note = (
         f"n=1, worst of {len(patterns)} delivery order(s) (timestamps received at t=1..T-2: "
