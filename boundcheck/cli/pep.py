@@ -199,10 +199,7 @@ def _table(results: list[Any]) -> None:
         case = "exact" if r.case == EXACT else "relaxed"
         out.print(esc(f"{r.label}: {r.reduction} [{case}; {r.solver}]"))
         bad = {
-            s
-            for x in results
-            if x.theorem == r.theorem and x.status != "optimal"
-            for s in [x.status]
+            s for x in results if x.label == r.label and x.status != "optimal" for s in [x.status]
         }
         if bad:
             out.print(f"  solver status: {esc(', '.join(sorted(bad)))}")
