@@ -213,6 +213,13 @@ def test_cli_table_fits_80_columns(capsys):
     assert "tau_le" in out and "tight*" in out
 
 
+def test_cli_replay_shows_the_second_witness(capsys):
+    assert main(["pep", "fedpaq.thm1", "--T", "1", "--replay"]) == 0
+    out = capsys.readouterr().out
+    assert "T=1: boundcheck 0.8143" in out and max(len(x) for x in out.splitlines()) <= 80
+    assert main(["pep", "saef.thm2", "--replay"]) == 2
+
+
 def test_cli_json_is_strict(capsys):
     assert (
         main(["pep", "asyncbc.thm1", "--T", "4", "--tau_C", "2", "--tau-max", "2", "--json"]) == 0

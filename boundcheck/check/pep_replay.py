@@ -102,7 +102,12 @@ class InterpolatedFunction(Problem):
 
 
 def replay_fedpaq_thm1(
-    T: int, L: float = 10.0, mu: float = 1.0, n: int = 2, D: float = 1.0
+    T: int,
+    L: float = 10.0,
+    mu: float = 1.0,
+    n: int = 2,
+    D: float = 1.0,
+    result: Any = None,
 ) -> dict[str, Any]:
     """FedPAQ Theorem 1's PEP worst case, replayed in :func:`boundcheck.algorithms.fedpaq.fedpaq`.
 
@@ -110,12 +115,14 @@ def replay_fedpaq_thm1(
     mu-strongly convex function, exact class), and runs FedPAQ (Algorithm 1: tau = 1, identity
     quantizer q = 0, r = n homogeneous nodes, exact gradients) from ``x_{k0}`` with the stepsizes
     ``eta_j = 4/(mu (j + 1))``, j = k0..k0+T-1. Returns both values of ``||x_k - x^*||^2`` (PEPit's
-    primal and the algorithm's), the bound, and whether the replay exceeds the bound.
+    primal and the algorithm's), the bound, and whether the replay exceeds the bound. ``result``:
+    an already solved :func:`~boundcheck.check.pep.fedpaq_thm1` at the same arguments (not solved
+    again).
     """
     from boundcheck.algorithms.fedpaq import fedpaq
     from boundcheck.check.pep import fedpaq_thm1
 
-    res = fedpaq_thm1(T, L=L, mu=mu, n=n, D=D)
+    res = result if result is not None else fedpaq_thm1(T, L=L, mu=mu, n=n, D=D)
     if res.instance is None:
         raise RuntimeError(f"PEP not solved ({res.status}); nothing to replay")
     inst = res.instance

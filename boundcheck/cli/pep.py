@@ -104,6 +104,7 @@ _EPILOG = (
     "sweeps are small on purpose.\n"
     "\b\nExamples:\n"
     "  boundcheck pep fedpaq.thm2 --T 1,2,4,8\n"
+    "  boundcheck pep fedpaq.thm1 --T 1,2 --replay   # a second witness: boundcheck's FedPAQ\n"
     "  boundcheck pep asyncbc.thm1 --T 4,6 --tau_C 2 --tau_max 2 --json\n"
     '\b\nNeeds the optional extra: pip install "boundcheck[pep]".\n'
     "Exit codes: 0 no violation inside the stated conditions; 1 a violation (a finding);\n"
@@ -125,10 +126,20 @@ _EPILOG = (
     type=click.Choice(["CLARABEL", "SCS"], case_sensitive=False),
     help="SDP solver (through cvxpy).",
 )
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="fedpaq.thm1: rerun the worst case in boundcheck's FedPAQ on the interpolated function.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON instead of the table.")
 @click.pass_context
 def pep_cmd(
-    ctx: click.Context, theorem_id: str, T_text: str | None, solver: str, as_json: bool
+    ctx: click.Context,
+    theorem_id: str,
+    T_text: str | None,
+    solver: str,
+    replay: bool,
+    as_json: bool,
 ) -> int:
     """Exact worst case over the function class (PEPit) against a theorem's encoded bound."""
     from boundcheck.check import pep
@@ -143,10 +154,20 @@ def pep_cmd(
     else:
         red = pep.reduction(theorem_id)
         cases = [(theorem_id, _parse_params(ctx.args, red.defaults(), theorem_id))]
+    if replay and theorem_id != "fedpaq.thm1":
+        raise ParameterError(
+            "--replay is available for fedpaq.thm1 (exact class, minimiser known); "
+            f"not for {theorem_id}"
+        )
     pep.require_pepit()
     results = []
     for tid, params in cases:
         results += pep.sweep(tid, Ts, solver=solver, **params)
+    if replay:
+        from boundcheck.check.pep_replay import replay_fedpaq_thm1
+
+        for r in results:
+            r.replay = replay_fedpaq_thm1(r.T, result=r, **cases[0][1])
     code = 1 if any(r.finding for r in results) else 0
     if as_json:
         from boundcheck.jsonutil import dumps
@@ -203,5 +224,17 @@ def _table(results: list[Any]) -> None:
         }
         if bad:
             out.print(f"  solver status: {esc(', '.join(sorted(bad)))}")
+    if any(r.replay is not None for r in results):
+        out.print(
+            "replay: boundcheck's FedPAQ run on the function interpolating PEPit's worst case"
+        )
+    for r in results:
+        if r.replay is not None:
+            rp = r.replay
+            out.print(
+                f"  T={r.T}: boundcheck {rp['replay_lhs']:.6g}, PEPit {rp['pep_primal']:.6g} "
+                f"(rel {rp['rel_diff']:.0e}), bound {rp['bound_at_replay_D_k0']:.6g}: "
+                + ("VIOLATED" if rp["violated"] else "holds")
+            )
     for tid, conds in marks.items():
         out.print(f"* {esc(tid)}: stated condition(s) not met: {esc(', '.join(conds))}")
