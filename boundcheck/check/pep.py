@@ -649,7 +649,7 @@ def saef_thm(
     L: float = 1.0,
     F0: float = 1.0,
     M: float = 1.0,
-    delta: float = 0.5,
+    delta: float = 0.9,
     eta: float = 0.5,
     solver: str | None = None,
 ) -> PepResult:
