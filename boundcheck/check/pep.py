@@ -845,7 +845,7 @@ def asyncbc_thm1(
     worst.variant = f"{tau_C},{tau_max}"
     shown = ",".join(map(str, worst.instance["pattern"])) if worst.instance else "?"
     worst.note = (
-        f"n=1, worst of {len(patterns)} delivery order(s) (timestamps received at t=1..T-2: "
+        f"T={T}: n=1, worst of {len(patterns)} delivery order(s) (timestamps received at t=1..T-2: "
         f"{shown or '-'})"
     )
     return worst

@@ -219,6 +219,9 @@ def _table(results: list[Any]) -> None:
         seen.add(key)
         case = "exact" if r.case == EXACT else "relaxed"
         out.print(esc(f"{r.label}: {r.reduction} [{case}; {r.solver}]"))
+        notes = dict.fromkeys(x.note for x in results if x.label == r.label and x.note)
+        for note in notes:
+            out.print(esc(f"  {note}"))
         bad = {
             s for x in results if x.label == r.label and x.status != "optimal" for s in [x.status]
         }
