@@ -58,6 +58,16 @@ def test_gd_strongly_convex_contraction_is_tight(L, kappa, N):
     assert _close(r, (1 - 1 / kappa) ** (2 * N)), (r.primal, r.dual, r.bound)
 
 
+@settings(max_examples=10, deadline=None)
+@given(h=st.floats(0.1, 1.9), kappa=st.floats(1.5, 20.0), N=st.integers(1, 3))
+def test_gd_strongly_convex_any_step_is_tight(h, kappa, N):
+    # PEPit composite_convex_minimization/proximal_gradient.py (zero nonsmooth part):
+    # max{(1 - L gamma)^2, (1 - mu gamma)^2}^N, here with L = 1, gamma = h
+    r = pep.gd_strongly_convex_distance(1.0, 1 / kappa, N, gamma=h)
+    value = max((1 - h) ** 2, (1 - h / kappa) ** 2) ** N
+    assert _close(r, value), (r.primal, r.dual, value)
+
+
 def test_verdict_refutes_only_with_exact_interpolation():
     r = pep.gd_strongly_convex_distance(1.0, 0.1, 3)
     lower = dataclasses.replace(r, bound=0.9 * r.primal)
