@@ -157,7 +157,7 @@ def test_asyncbc_concurrency_one_is_gradient_descent_and_holds():
 def test_asyncbc_worst_delivery_order_holds():
     r = pep.asyncbc_thm1(6, tau_C=2, tau_max=2)
     assert r.verdict == "holds" and r.variant == "2,2"
-    assert "worst of 5 delivery order(s)" in r.note
+    assert "T=6: worst of 5 delivery order(s)" in r.note
     # "any delay up to tau_max" is the maximum over orders: no order does worse than the reported
     values = []
     for pat in delay_patterns(6, 2, 2):

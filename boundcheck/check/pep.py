@@ -847,9 +847,8 @@ def asyncbc_thm1(
     worst.solve_time = seconds
     worst.variant = f"{tau_C},{tau_max}"
     shown = ",".join(map(str, worst.instance["pattern"])) if worst.instance else "?"
-    worst.note = (
-        f"T={T}: n=1, worst of {len(patterns)} delivery order(s) (timestamps received at t=1..T-2: "
-        f"{shown or '-'})"
+    worst.note = f"T={T}: worst of {len(patterns)} delivery order(s); " + (
+        f"timestamps received at t=1..{T - 2}: {shown}" if T > 2 else "no reception before x_1"
     )
     return worst
 
