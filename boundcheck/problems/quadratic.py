@@ -227,19 +227,22 @@ class Quadratic(SyntheticProblem):
         indefinite_mean = lo_bar < -1e-10 * (1.0 + L)
         # minimiser
         if indefinite_mean:
-            xs, resid = None, math.inf
+            xs, resid = np.zeros(d), math.inf
         else:
             xs = hess.solve_mean(cbar)
             resid = float(np.linalg.norm(hess.mean_apply_np(xs) - cbar))
-        if xs is not None and resid <= 1e-9 * (1.0 + float(np.linalg.norm(cbar))):
+        # solved to a small backward error, or bounded below anyway (mu > 0: x* exists)
+        tol = 1e-9 * (1.0 + float(np.linalg.norm(cbar)) + L * float(np.linalg.norm(xs)))
+        if not indefinite_mean and (resid <= tol or "mu" in out):
             self._x_star = torch.as_tensor(xs, dtype=self.dtype, device=self.device)
             self.x_star_np = xs
             fstar = self._f_np(xs)
             out["f_star"] = Constant(
                 fstar,
-                "exact",
+                "exact" if resid <= tol else "certified",
                 "f(x*) with x* solving Hbar x* = cbar (least squares, float64; "
-                f"residual ||Hbar x* - cbar|| = {resid:.2e})",
+                f"residual ||Hbar x* - cbar|| = {resid:.2e})"
+                + ("" if resid <= tol else "; an upper bound of inf f (ill-conditioned solve)"),
             )
             lower = self._f_star_lower(fstar, xs, resid, out.get("mu"))
             if lower is not None:

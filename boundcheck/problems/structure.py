@@ -71,6 +71,8 @@ def factor_ax(
     per-replica batches group the rows by client (no per-slot copy of ``A_i``)."""
     R, m, d = x.shape
     n, k = A.shape[0], A.shape[1]
+    if n == 1:  # one client (i.i.d. families): no index at all
+        return torch.einsum("kd,rsd->rsk", A[0], x)
     if _is_all(cl, m, all_clients):
         return torch.einsum("skd,rsd->rsk", A, x)
     if R * m * k * d <= GATHER_LIMIT:
@@ -87,6 +89,8 @@ def factor_atr(
     """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d) (see :func:`factor_ax`)."""
     R, m, k = r.shape
     n, d = A.shape[0], A.shape[2]
+    if n == 1:
+        return torch.einsum("kd,rsk->rsd", A[0], r)
     if _is_all(cl, m, all_clients):
         return torch.einsum("skd,rsk->rsd", A, r)
     if R * m * k * d <= GATHER_LIMIT:
@@ -249,6 +253,8 @@ class Dense(Hessians):
 
     def matvec(self, x, cl):
         R, m, d = x.shape
+        if self.n == 1:
+            return x @ self.H[0]
         if _is_all(cl, m, self._all):
             return torch.einsum("mij,rmj->rmi", self.H, x)  # full participation: no gather
         if R * m * d * d <= GATHER_LIMIT:
