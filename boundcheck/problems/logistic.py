@@ -271,10 +271,15 @@ class Logistic(FiniteSum):
             f"f(xhat) >= inf f (an upper bound); Newton in float64 with ||grad f(xhat)|| = {gnorm:.2e}",
         )
         if mu > 0:
+            # f(xhat) itself is known up to float64 rounding: the n m softplus terms (1-Lipschitz,
+            # arguments a_j^T x with error <= d eps |a_j|^T |x|) and their mean
+            zmax = float(np.max(np.abs(A) @ np.abs(xhat)))
+            alw = (n * m + d + 8) * np.finfo(np.float64).eps * (abs(fhat) + zmax + 1.0)
             out["f_star_lower"] = Constant(
-                fhat - gnorm**2 / (2 * mu),
+                fhat - gnorm**2 / (2 * mu) - alw,
                 "certified",
-                "f(xhat) - ||grad f(xhat)||^2/(2 mu) <= f* (strong convexity); a lower bound",
+                "f(xhat) - ||grad f(xhat)||^2/(2 mu) <= f* (strong convexity), minus a bound on the "
+                "float64 rounding of f(xhat); a lower bound",
             )
             out["x_star_error"] = Constant(
                 gnorm / mu, "certified", "||xhat - x*|| <= ||grad f(xhat)||/mu"
