@@ -108,7 +108,8 @@ class Logistic(FiniteSum):
         y = self.y[cl]
         z = factor_ax(self.A, x, cl, self._all)
         s = -y * torch.sigmoid(-y * z)
-        return factor_atr(self.A, s, cl, self._all) / self.m + self._reg_grad(x)
+        g = factor_atr(self.A, s / self.m, cl, self._all)  # scaled on the small (R, s, m) side
+        return g.add_(self._reg_grad(x)) if self.lam or self.rho else g
 
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor

@@ -433,7 +433,7 @@ class LeastSquares(FiniteSum, Quadratic):
         cl = self._clients(clients, x.shape[1], x.shape[0])
         if isinstance(self.hess, Dense):  # m >= d: one d x d product is the cheaper one
             return self.hess.matvec(x, cl) - self.c[cl]
-        return self.s * factor_atr(self.A, self._residual(x, cl), cl, self._all)
+        return factor_atr(self.A, self.s * self._residual(x, cl), cl, self._all)
 
     def _f_np(self, x: np.ndarray) -> float:
         r = self.A_np @ x - self.b_np

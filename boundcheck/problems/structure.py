@@ -43,20 +43,21 @@ def flat_clients(cl: torch.Tensor, R: int) -> torch.Tensor:
     return cl.expand(R, cl.shape[-1]).reshape(-1) if cl.dim() == 1 else cl.reshape(-1)
 
 
-def grouped(cl: torch.Tensor, X: torch.Tensor, out_dim: int, fn: Any, n: int) -> torch.Tensor:
-    """``out[p] = fn(k, X[rows of client k])`` for the flat client index ``cl`` ``(P,)`` and rows
-    ``X`` ``(P, q)``: one product per distinct client present (Python work grows with ``n``, never
-    with the number of replicas)."""
-    out = torch.empty(X.shape[0], out_dim, dtype=X.dtype, device=X.device)
+def grouped(cl: torch.Tensor, X: torch.Tensor, out_dim: int, mat: Any, n: int) -> torch.Tensor:
+    """``out[p] = X[p] @ mat(cl[p])`` for the flat client index ``cl`` ``(P,)`` and rows ``X``
+    ``(P, q)``: the rows are sorted by client once, each distinct client present multiplies its
+    contiguous block in place (one matmul), and one scatter restores the order. Python work grows
+    with the number of clients ``n``, never with the number of replicas."""
     order = torch.argsort(cl, stable=True)
     counts = torch.bincount(cl, minlength=n).tolist()
+    Xs = X.index_select(0, order)
+    outs = torch.empty(X.shape[0], out_dim, dtype=X.dtype, device=X.device)
     pos = 0
     for k, c in enumerate(counts):
         if c:
-            rows = order[pos : pos + c]
-            out[rows] = fn(k, X[rows])
+            torch.matmul(Xs[pos : pos + c], mat(k), out=outs[pos : pos + c])
             pos += c
-    return out
+    return torch.empty_like(outs).index_copy_(0, order, outs)
 
 
 def _is_all(cl: torch.Tensor, m: int, all_clients: torch.Tensor) -> bool:
@@ -79,7 +80,7 @@ def factor_ax(
         if cl.dim() == 1:
             return torch.einsum("skd,rsd->rsk", A[cl], x)
         return torch.einsum("rskd,rsd->rsk", A[cl], x)
-    out = grouped(flat_clients(cl, R), x.reshape(R * m, d), k, lambda j, X: X @ A[j].T, n)
+    out = grouped(flat_clients(cl, R), x.reshape(R * m, d), k, lambda j: A[j].T, n)
     return out.view(R, m, k)
 
 
@@ -97,7 +98,7 @@ def factor_atr(
         if cl.dim() == 1:
             return torch.einsum("skd,rsk->rsd", A[cl], r)
         return torch.einsum("rskd,rsk->rsd", A[cl], r)
-    out = grouped(flat_clients(cl, R), r.reshape(R * m, k), d, lambda j, X: X @ A[j], n)
+    out = grouped(flat_clients(cl, R), r.reshape(R * m, k), d, lambda j: A[j], n)
     return out.view(R, m, d)
 
 
@@ -262,7 +263,7 @@ class Dense(Hessians):
                 return torch.einsum("mij,rmj->rmi", self.H[cl], x)
             return torch.einsum("rmij,rmj->rmi", self.H[cl], x)
         H = self.H  # symmetric: rows X H_k = (H_k X^T)^T
-        out = grouped(flat_clients(cl, R), x.reshape(R * m, d), d, lambda k, X: X @ H[k], self.n)
+        out = grouped(flat_clients(cl, R), x.reshape(R * m, d), d, lambda k: H[k], self.n)
         return out.view(R, m, d)
 
     def mean_matvec(self, x):
@@ -350,7 +351,8 @@ class LowRank(Hessians):
         return factor_atr(self.A, r, cl, self._all)
 
     def matvec(self, x, cl):
-        return self.s * self.atr(self.ax(x, cl), cl) + self.D * x
+        out = self.atr(self.s * self.ax(x, cl), cl)
+        return out.add_(self.D * x) if self.D_np.any() else out
 
     def mean_matvec(self, x):
         if self.Hbar is not None:
