@@ -143,7 +143,8 @@ class ReplicaGenerator:
                 f"{self.R} first"
             )
         m = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
-        return self._take(kind, m, dtype).reshape(shape).clone()
+        out = self._take(kind, m, dtype).reshape(shape)
+        return out if m > self.block else out.clone()  # a fresh tensor needs no second copy
 
     def select(self, rows: torch.Tensor | Sequence[int]) -> ReplicaGenerator:
         """A generator over a subset of the replicas (sharing their generators' states)."""
