@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from boundcheck import rng
 from boundcheck.algorithms.common import (
     Streams,
     check_compressor,
@@ -73,7 +74,6 @@ from boundcheck.algorithms.common import (
     sq_norm,
     update_divergence,
 )
-from boundcheck import rng
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
@@ -297,8 +297,11 @@ def fedpaq(
         "bits": "cumulative",
         "f_gap_is_gap": "f_star" in problem.constants,
         "sampling_shared_across_replicas": bool(pin_sampling),
-        "streams": {"sampling": "S_k (line 2)", "data": "oracle (line 7)",
-                    "compressor_up": "Q (line 11)"},  # fmt: skip
+        "streams": {
+            "sampling": "S_k (line 2)",
+            "data": "oracle (line 7)",
+            "compressor_up": "Q (line 11)",
+        },
         "block": B,
         "client_steps": K * tau * m * R,
     }
