@@ -79,7 +79,7 @@ from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
 from boundcheck.problems.base import Problem
 
-__all__ = ["auto_block", "eta_theorem1", "eta_theorem2", "fedavg", "fedpaq"]
+__all__ = ["auto_block", "compress_messages", "eta_theorem1", "eta_theorem2", "fedavg", "fedpaq"]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def _check_block(block: Any, R: int) -> int | None:
     return min(check_int("block", block, 1), R)
 
 
-def _compress(Q: Compressor, x: torch.Tensor, gen: Any) -> torch.Tensor:
+def compress_messages(Q: Compressor, x: torch.Tensor, gen: Any) -> torch.Tensor:
     """``Q(x)``; one pass decides that every message is finite (then :func:`safe_compress`'s
     careful check is skipped: a finite 2-norm means finite entries and no overflow)."""
     if isinstance(Q, Identity):
@@ -372,7 +372,7 @@ def _run_block(
             sample = problem.sample(Bn, clients, g_data)
             x_loc.sub_(problem.stochastic_grad_i(x_loc, sample, clients), alpha=eta_k)
         x_loc.sub_(x.unsqueeze(1))  # x_{k,tau}^{(i)} - x_k
-        q = _compress(Q, x_loc, g_comp)  # line 11
+        q = compress_messages(Q, x_loc, g_comp)  # line 11
         if virtual:
             hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
             q = torch.gather(q, 1, S.unsqueeze(-1).expand(Bn, r, d))
