@@ -35,7 +35,7 @@ class Quadratic(Problem):
         return a * (x - b)
 
     def sample(self, R, clients, generator):
-        m = self.n if clients is None else clients.shape[-1]
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
         return rng.normal(generator, (R, m, self.d), dtype=self.dtype, device=self.device)
 
     def stochastic_grad_i(self, x, sample, clients=None):
@@ -90,8 +90,10 @@ class DiagQuad(Problem):
     def sample(self, R, clients, generator):
         if self.sigma == 0:
             return None
-        m = self.n if clients is None else clients.shape[-1]
-        return self.sigma * rng.normal(generator, (R, m, self.d), dtype=self.dtype)
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
+        return self.sigma * rng.normal(
+            generator, (R, m, self.d), dtype=self.dtype, device=self.device
+        )
 
     def stochastic_grad_i(self, x, sample, clients=None):
         g = self.grad_i(x, clients)
