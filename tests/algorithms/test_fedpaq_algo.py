@@ -333,3 +333,18 @@ def test_bad_replica_parameters_refused(kw, word):
     p = quad(n=3, d=2)
     with pytest.raises(ParameterError, match=word):
         fedpaq(p, K=2, tau=1, r=2, R=2, seed=0, eta=0.1, **kw)
+
+
+@pytest.mark.parametrize("oracle", ["gaussian", "minibatch"])
+@pytest.mark.parametrize("virtual", [True, False])
+def test_real_family_batch_equals_single_runs(oracle, virtual):
+    # the problems' per-replica client API: S_k of shape (R, r) when virtual=False
+    from boundcheck.problems.least_squares import least_squares
+
+    p = least_squares(n=5, d=4, m=6, zeta=1.0, oracle=oracle, noise_var=0.05, batch_size=2)
+    kw = dict(K=2, tau=2, r=2, seed=1, eta=0.05, virtual=virtual, quantizer=QSGD(s=1))
+    batch = fedpaq(p, R=3, record_x=True, **kw)
+    for r in range(3):
+        single = fedpaq(p, R=1, first_replica=r, record_x=True, **kw)
+        _series_equal_per_replica(batch, single, r)
+    assert not torch.equal(batch["x"][-1, 0], batch["x"][-1, 1])
