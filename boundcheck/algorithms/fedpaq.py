@@ -341,7 +341,6 @@ def _run_block(
     x_star = x_star_of(problem, Bn, dev, dtype)
     m = n if virtual else r
     x_loc = torch.empty(Bn, m, d, device=dev, dtype=dtype)  # reused every period
-    all_clients = problem.all_clients()
     record_x = "x" in out
 
     def record_x_k(k: int) -> None:
@@ -362,7 +361,7 @@ def _run_block(
             S = S.expand(Bn, r)
         else:
             S = rng.without_replacement(g_samp, n, r, (Bn,), device=dev).sort(dim=1).values
-        clients = all_clients if virtual else S
+        clients = None if virtual else S  # None: all n nodes (no gather of client data)
         x_loc.copy_(x.unsqueeze(1))  # line 5
         for t in range(tau):  # lines 6-10
             if virtual:
