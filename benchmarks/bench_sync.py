@@ -196,7 +196,9 @@ def main() -> None:
             print(f"{alg:8s} {R:5d} {bf:12.0f} {a:12.0f} {a / bf:7.2f} {b['rng']:11.0f} "
                   f"{b['copy']:11.0f} {bind:>8s} {a / b[bind]:8.1%}")  # fmt: skip
     R = after["block_R"]
-    print(f"\nblock size (replicas per block), FedPAQ R = {R} (auto_block = {after['auto_block']}):")
+    print(
+        f"\nblock size (replicas per block), FedPAQ R = {R} (auto_block = {after['auto_block']}):"
+    )
     for blk, v in after["block"].items():
         name = "auto" if blk == "None" else blk
         print(f"  block {name:>5s}: {v:12.0f} client-steps/s")
