@@ -25,8 +25,12 @@ class DiagQuadratic(Problem):
     noise: float = 0.1
 
     def _ab(self, clients):
-        c = self.all_clients() if clients is None else clients
-        return self.a[c], self.b[c]
+        if clients is None:  # all n clients: broadcast, no copy
+            return self.a, self.b
+        # index_select: a contiguous row gather, several times faster than a[clients] on CPU
+        flat = clients.reshape(-1)
+        shape = (*clients.shape, self.d)
+        return self.a.index_select(0, flat).view(shape), self.b.index_select(0, flat).view(shape)
 
     def f_i(self, x, clients=None):
         a, b = self._ab(clients)
@@ -49,7 +53,10 @@ class DiagQuadratic(Problem):
 
     def stochastic_grad_i(self, x, sample, clients=None):
         a, b = self._ab(clients)
-        g = torch.sub(x, b).mul_(a)
+        if clients is None or clients.dim() == 1:
+            g = torch.sub(x, b).mul_(a)
+        else:  # per-replica clients: the gathered b is fresh and of x's shape, reuse it
+            g = torch.sub(x, b, out=b).mul_(a)
         return g if sample is None else g.add_(sample)
 
 

@@ -126,9 +126,9 @@ def _stepsizes(eta: Any, K: int) -> list[float]:
 #: Replicas per block when ``block=None``: the block whose per-step working set (local iterates,
 #: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers) stays
 #: near this many bytes. Measured by ``benchmarks/bench_sync.py`` (block-size table): at
-#: n = 100, d = 1000 float32 blocks of 4-16 replicas beat one (R, n, d) batch, which spends most of
-#: its time in page faults of 400 MB temporaries (issue 9).
-BLOCK_BYTES = 16 << 20
+#: n = 100, r = 10, d = 1000 float32 blocks of about 64 replicas beat one batch of 1024, which spends
+#: much of its time in page faults of 40 MB temporaries (issue 9).
+BLOCK_BYTES = 10 << 20
 
 
 def auto_block(R: int, m: int, d: int, itemsize: int) -> int:
