@@ -9,8 +9,9 @@ One run prints, all measured in that run:
    preallocated copy bandwidth;
 2. client-steps per second of FedPAQ (``virtual=False``, the r sampled nodes train) and SAEF-SGD at
    R = 1, 64, 1024 with the code of ``--before`` (a temporary ``git worktree``, run in a
-   subprocess) and with this tree (also a subprocess, same script), the ratio after / before, and
-   the fraction of the binding limit. Per client step FedPAQ draws ``d`` normals (oracle), ``d /
+   subprocess) and with this tree (also a subprocess, same script; once more with glibc told to
+   keep freed memory, ``MALLOC_KEEP``, to show what page faults of temporaries still cost), the
+   ratio after / before, and the fraction of the binding limit. Per client step FedPAQ draws ``d`` normals (oracle), ``d /
    tau`` uniforms (QSGD, once a period) and ``n / (tau r)`` float64 uniforms (S_k); SAEF (scaled
    sign both ways, deterministic) draws ``n d`` normals per worker step. The RNG-bound rate is
    ``1 / sum_k (numbers_k / rate_k)``; the copy-bound rate assumes the minimal traffic of one read
@@ -114,8 +115,18 @@ def worker(Rs: list[int], tables: bool, quick: bool) -> dict:
     return out
 
 
-def spawn(root: Path, args: list[str]) -> dict:
-    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{HERE}")
+#: glibc settings that keep freed temporaries in the process instead of returning them to the
+#: kernel (no page faults when the next step allocates the same sizes again): a host setting, not
+#: part of boundcheck; the "after, malloc kept" column shows what page faults still cost.
+MALLOC_KEEP = {
+    "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 32),
+    "MALLOC_TOP_PAD_": str(1 << 28),
+}
+
+
+def spawn(root: Path, args: list[str], env_extra: dict | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{HERE}", **(env_extra or {}))
     res = subprocess.run(
         [sys.executable, str(HERE / "bench_sync.py"), "--worker", *args],
         cwd=root, env=env, capture_output=True, text=True, check=False,
@@ -181,20 +192,23 @@ def main() -> None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(wt)],
                            check=False, capture_output=True)  # fmt: skip
     after = spawn(ROOT, [*wargs, "--tables"])
+    kept = spawn(ROOT, wargs, MALLOC_KEEP)
 
     bounds = bound_rates(lim)
     print(f"\nFedPAQ {FEDPAQ} virtual=False, QSGD 4 bits; SAEF {SAEF} scaled sign both ways, "
           "mu=0.9, p=4")  # fmt: skip
-    print(f"{'algorithm':8s} {'R':>5s} {'before':>12s} {'after':>12s} {'ratio':>7s} "
-          f"{'RNG bound':>11s} {'copy bound':>11s} {'binding':>8s} {'fraction':>8s}")  # fmt: skip
+    print("client-steps/s; 'kept': after, with glibc keeping freed memory (MALLOC_KEEP)")
+    print(f"{'algorithm':8s} {'R':>5s} {'before':>10s} {'after':>10s} {'ratio':>6s} "
+          f"{'kept':>10s} {'RNG bound':>10s} {'copy bound':>10s} {'binding':>7s} "
+          f"{'fraction':>8s} {'kept':>6s}")  # fmt: skip
     for alg in ("fedpaq", "saef"):
         b = bounds[alg]
         bind = "rng" if b["rng"] <= b["copy"] else "copy"
         for R in Rs:
-            a = after[alg][str(R)]
+            a, k = after[alg][str(R)], kept[alg][str(R)]
             bf = before[alg][str(R)] if before else float("nan")
-            print(f"{alg:8s} {R:5d} {bf:12.0f} {a:12.0f} {a / bf:7.2f} {b['rng']:11.0f} "
-                  f"{b['copy']:11.0f} {bind:>8s} {a / b[bind]:8.1%}")  # fmt: skip
+            print(f"{alg:8s} {R:5d} {bf:10.0f} {a:10.0f} {a / bf:6.2f} {k:10.0f} {b['rng']:10.0f} "
+                  f"{b['copy']:10.0f} {bind:>7s} {a / b[bind]:8.1%} {k / b[bind]:6.1%}")  # fmt: skip
     R = after["block_R"]
     print(
         f"\nblock size (replicas per block), FedPAQ R = {R} (auto_block = {after['auto_block']}):"
