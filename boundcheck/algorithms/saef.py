@@ -30,6 +30,15 @@ The auxiliary iterate (main text, "Gradient Mismatch"; Supplement eq. (24)) is
 ``tilde x_t := x_t - (e_t + 1/K sum_k e_t^(k))``; it obeys ``tilde x_{t+1} = tilde x_t - eta_t/K
 sum_k m_{t+1}^(k)`` (eqs. (3), (24)-(27)). Error averaging leaves it unchanged.
 
+Randomness and speed (issues 8-9). Every random source is drawn per replica from its own stream
+(:mod:`boundcheck.rng`): ``"noise"`` the worker samples ``xi_t^(k)`` (lines 10, 14),
+``"compressor_up"`` the workers' ``C`` (line 18), ``"compressor_down"`` the server's (line 22).
+Replica ``r`` of a batch equals the single-replica run with ``first_replica = first_replica + r``,
+number for number, so the batch runs in blocks of ``block`` replicas (default
+:func:`~boundcheck.algorithms.fedpaq.auto_block`, a cache-sized working set) with the same result.
+Worker state (``e^(k)``, ``m^(k)``, ``x``) is updated in place. ``dtype``: float64 by default;
+float32 suffices for the theorems' Monte Carlo means (``meta['dtype_note']``).
+
 Worker oracles. The paper assumes identically distributed worker data (``F = E_xi f(.; xi)``). With
 ``assignment="shared"`` (default) every worker's stochastic gradient is an unbiased estimate of the
 global ``grad f``: ``grad f(x; xi^(k)) = 1/n sum_i stochastic_grad_i(x, sample_{k,i}, i)`` with an
@@ -513,7 +522,9 @@ def ef_sgd(
     ``p`` (``None``/``math.inf``: none; the pseudocode places averaging, lines 6-8, in the SAEF
     branch only, but the experiments also average EF's errors (Figure 3, left), so it is offered
     here too), ``client_compressor`` = the workers' ``C`` (line 18; ``None`` = identity),
-    ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression).
+    ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression);
+    ``first_replica`` (the replicas' stream numbers start there) and ``block`` (replicas per block)
+    as in the module docstring "Randomness and speed".
 
     Returns a :class:`Trace` whose rows ``t = 0..T-1`` describe iteration ``t`` before its update:
     ``grad_norm_sq`` = ``||grad F(x_t)||^2`` (Theorem 2-3's lhs iterate), ``grad_norm_sq_tilde`` at
