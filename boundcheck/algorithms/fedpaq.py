@@ -125,10 +125,11 @@ def _stepsizes(eta: Any, K: int) -> list[float]:
 
 #: Replicas per block when ``block=None``: the block whose per-step working set (local iterates,
 #: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers) stays
-#: near this many bytes. Measured by ``benchmarks/bench_sync.py`` (block-size table): at
-#: n = 100, r = 10, d = 1000 float32 blocks of about 64 replicas beat one batch of 1024, which spends
-#: much of its time in page faults of 40 MB temporaries (issue 9).
-BLOCK_BYTES = 10 << 20
+#: near this many bytes (about the 2 MB L2 cache per core here). Measured by
+#: ``benchmarks/bench_sync.py`` (block-size table, FedPAQ n = 100, r = 10, d = 1000, float32,
+#: R = 1024): blocks of 16 replicas ran 1.5-1.9x faster than one batch of 1024, 64 about as fast as
+#: 16 or slightly slower; one batch spends much of its time in page faults of 40 MB temporaries.
+BLOCK_BYTES = 4 << 20
 
 
 def auto_block(R: int, m: int, d: int, itemsize: int) -> int:
