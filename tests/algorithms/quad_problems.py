@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from boundcheck import rng
 from boundcheck.problems.base import Constant, Problem
 
 
@@ -32,8 +33,8 @@ class Quadratic(Problem):
         return a * (x - b)
 
     def sample(self, R, clients, generator):
-        m = self.n if clients is None else len(clients)
-        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
+        return rng.normal(generator, (R, m, self.d), dtype=self.dtype, device=self.device)
 
     def stochastic_grad_i(self, x, sample, clients=None):
         return self.grad_i(x, clients) + self.noise * sample
@@ -87,9 +88,9 @@ class DiagQuad(Problem):
     def sample(self, R, clients, generator):
         if self.sigma == 0:
             return None
-        m = self.n if clients is None else clients.numel()
-        return self.sigma * torch.randn(
-            R, m, self.d, generator=generator, dtype=self.dtype, device=generator.device
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
+        return self.sigma * rng.normal(
+            generator, (R, m, self.d), dtype=self.dtype, device=self.device
         )
 
     def stochastic_grad_i(self, x, sample, clients=None):

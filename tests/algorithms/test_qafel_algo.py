@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from quad_problems import quad
 
-from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
+from boundcheck import rng
+from boundcheck.algorithms.async_sim import (
+    Schedule,
+    ScheduleBatch,
+    fedbuff_schedule,
+    fedbuff_schedules,
+)
 from boundcheck.algorithms.fedpaq import fedavg
 from boundcheck.algorithms.qafel import fedbuff, qafel
 from boundcheck.compressors import QSGDBits, RandK, TopK
@@ -47,14 +53,39 @@ def test_identity_qafel_is_fedbuff():
 
 
 def test_fedbuff_all_clients_no_staleness_is_fedavg():
-    # FLSim-style equivalence: FedBuff with K = n, every client reading the current version.
+    # FLSim-style equivalence: FedBuff with K = n, every client reading the current version, is
+    # FedAvg with full participation. Deterministic gradients: the library's fedavg, to rounding
+    # (FedBuff updates in place, y -= eta g, and sums the buffer in one reduction).
     n = 5
-    p = quad(n=n, d=3, noise=0.4)
+    p = quad(n=n, d=3, noise=0.0)
     sched = Schedule.synchronous(n=n, T=6)
     fb = fedbuff(p, T=6, R=3, seed=9, eta_l=0.2, eta_g=1.0, K=n, P=3, schedule=sched, record_x=True)
     fa = fedavg(p, K=6, tau=3, r=n, R=3, seed=9, eta=0.2, record_x=True)
-    assert torch.equal(fb["x"], fa["x"])
+    assert torch.allclose(fb["x"], fa["x"], rtol=0, atol=1e-15)
     assert torch.equal(fb["bits_up"], fa["bits_up"])
+
+
+def test_fedbuff_synchronous_with_noise_is_fedavg_written_out():
+    # The same with oracle noise: FedAvg written out by hand, each replica's noise drawn from its
+    # own 'data' stream in the order the algorithm draws it ((R, n, d) per local step).
+    from boundcheck.algorithms.common import Streams
+
+    n, d, R, T, P, eta = 5, 3, 3, 6, 3, 0.2
+    p = quad(n=n, d=d, noise=0.4)
+    sched = Schedule.synchronous(n=n, T=T)
+    fb = fedbuff(p, T=T, R=R, seed=9, eta_l=eta, eta_g=1.0, K=n, P=P, schedule=sched,
+                 record_x=True)  # fmt: skip
+    gen = Streams(9, "cpu", R=R).replica("data")
+    a, b = p.a.view(1, n, 1), p.b.unsqueeze(0)
+    x = torch.zeros(R, d, dtype=torch.float64)
+    for t in range(T):
+        assert torch.allclose(fb["x"][t], x, rtol=0, atol=1e-13)
+        y = x.unsqueeze(1).expand(R, n, d).clone()
+        for _ in range(P):
+            y = y - eta * (a * (y - b) + 0.4 * rng.normal(gen, (R, n, d)))
+        x = x + (y - x.unsqueeze(1)).sum(1) / n
+    assert torch.allclose(fb["x"][T], x, rtol=0, atol=1e-13)
+    assert not torch.allclose(fb["x"][T, 0], fb["x"][T, 1])  # replicas draw their own noise
 
 
 @settings(max_examples=15, deadline=None)
