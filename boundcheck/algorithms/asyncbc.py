@@ -115,7 +115,9 @@ def _eta_param(eta: float | torch.Tensor) -> float | list[float]:
     return eta if isinstance(eta, float) else eta.squeeze(1).tolist()
 
 
-def _descend(x: torch.Tensor, eta: float | torch.Tensor, m: torch.Tensor, out: torch.Tensor) -> None:
+def _descend(
+    x: torch.Tensor, eta: float | torch.Tensor, m: torch.Tensor, out: torch.Tensor
+) -> None:
     """``out = x - eta m`` (``eta`` a number or ``(R, 1)``), into a preallocated row.
 
     Rounded as written (``eta m`` first, then the difference; no fused multiply-add), so that exact
@@ -602,7 +604,9 @@ def sarah(
     d, n = problem.d, problem.n
     if clients is None:
         reps = range(first_replica, first_replica + R)
-        cl_np = np.stack([g.integers(n, size=T - 1) for g in numpy_generators(seed, "sampling", reps)])
+        cl_np = np.stack(
+            [g.integers(n, size=T - 1) for g in numpy_generators(seed, "sampling", reps)]
+        )
     else:
         cl_np = np.asarray(clients, dtype=np.int64)
         if cl_np.ndim == 1:

@@ -74,9 +74,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 import numpy as np
+import torch
 
 from boundcheck.algorithms.async_sim import Schedule, ScheduleBatch, fedbuff_schedules
 from boundcheck.algorithms.common import (
