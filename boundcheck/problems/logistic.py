@@ -46,6 +46,7 @@ from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.base import Constant
 from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, make_oracle
+from boundcheck.problems.quadratic import _atr, _ax
 
 REG_SLOPE = 3.0 * math.sqrt(3.0) / 8.0  # max_t |d/dt t^2/(1+t^2)|
 
@@ -93,23 +94,24 @@ class Logistic(FiniteSum):
 
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
-        z = torch.einsum("skd,rsd->rsk", self.A[cl], x)
+        cl = self._clients(clients, x.shape[1], x.shape[0])
+        z = _ax(self.A, x, cl)
         return torch.nn.functional.softplus(-self.y[cl] * z).mean(-1) + self._reg(x)
 
     def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
+        cl = self._clients(clients, x.shape[1], x.shape[0])
         y = self.y[cl]
-        z = torch.einsum("skd,rsd->rsk", self.A[cl], x)
+        z = _ax(self.A, x, cl)
         s = -y * torch.sigmoid(-y * z)
-        return torch.einsum("skd,rsk->rsd", self.A[cl], s) / self.m + self._reg_grad(x)
+        return _atr(self.A, s, cl) / self.m + self._reg_grad(x)
 
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
     ) -> torch.Tensor:
-        """Per-sample gradients of ``l(x; a_ij, y_ij)`` for ``idx`` (R, s, B) -> (R, s, B, d)."""
-        cl = clients.view(1, -1, 1)
+        """Per-sample gradients of ``l(x; a_ij, y_ij)`` for ``idx`` (R, s, B) -> (R, s, B, d);
+        ``clients`` shared (s,) or per replica (R, s)."""
+        cl = clients.unsqueeze(-1)
         a, y = self.A[cl, idx], self.y[cl, idx]
         z = torch.einsum("rsbd,rsd->rsb", a, x)
         s = -y * torch.sigmoid(-y * z)

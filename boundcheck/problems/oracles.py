@@ -48,7 +48,7 @@ class Oracle(ABC):
 
     @abstractmethod
     def sample(
-        self, problem: SyntheticProblem, R: int, clients: torch.Tensor, generator: torch.Generator
+        self, problem: SyntheticProblem, R: int, clients: torch.Tensor, generator: rng.Gen
     ) -> Any: ...
 
     @abstractmethod
@@ -186,8 +186,9 @@ class Minibatch(Oracle):
             dtype=torch.float64,
             device=problem.device,
         )
-        idx = torch.floor(u * m.to(torch.float64).view(1, -1, 1)).long()
-        return torch.minimum(idx, (m - 1).view(1, -1, 1))
+        mm = m.unsqueeze(-1)  # (s, 1) shared or (R, s, 1) per replica
+        idx = torch.floor(u * mm.to(torch.float64)).long()
+        return torch.minimum(idx, mm - 1)
 
     def grad(self, problem, x, sample, clients):
         if sample is None:
@@ -269,16 +270,24 @@ class SyntheticProblem(Problem):
         self.constants.update(extra)
 
     # --- the contract, delegated --------------------------------------------------------------
-    def sample(self, R: int, clients: torch.Tensor | None, generator: torch.Generator) -> Any:
+    def sample(self, R: int, clients: torch.Tensor | None, generator: rng.Gen) -> Any:
         R = _params.count("R", R)
-        cl = self.all_clients() if clients is None else self._clients(clients, len(clients))
+        if isinstance(generator, rng.ReplicaGenerator) and generator.R != R:
+            raise ParameterError(
+                f"generator draws for {generator.R} replicas; it must draw for R={R}"
+            )
+        if clients is None:
+            cl = self.all_clients()
+        else:
+            cl = torch.as_tensor(clients, device=self.device)
+            cl = self._clients(cl, cl.shape[-1] if cl.dim() else -1, R)
         return self.oracle.sample(self, R, cl, generator)
 
     def stochastic_grad_i(
         self, x: torch.Tensor, sample: Any, clients: torch.Tensor | None = None
     ) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
+        cl = self._clients(clients, x.shape[1], x.shape[0])
         return self.oracle.grad(self, x, sample, cl)
 
     def grad_difference_i(
@@ -293,7 +302,7 @@ class SyntheticProblem(Problem):
             raise ParameterError(
                 f"x_old has shape {tuple(x_old.shape)}; it must match x_new {tuple(x_new.shape)}"
             )
-        cl = self._clients(clients, x_new.shape[1])
+        cl = self._clients(clients, x_new.shape[1], x_new.shape[0])
         return self.oracle.grad_difference(self, x_new, x_old, sample, cl)
 
     # --- finite-sum hooks (least squares, logistic) ---------------------------------------------
@@ -350,7 +359,8 @@ class FiniteSum(SyntheticProblem):
     m: int
 
     def samples_per_client(self, clients: torch.Tensor) -> torch.Tensor:
-        return torch.full((clients.shape[0],), self.m, dtype=torch.long, device=self.device)
+        """Samples held by each named client: same shape as ``clients`` ((s,) or (R, s))."""
+        return torch.full(tuple(clients.shape), self.m, dtype=torch.long, device=self.device)
 
     def per_sample_grads_np(self, x: np.ndarray) -> np.ndarray:
         """All per-sample gradients at one point ``x`` (d,) -> (n, m, d), float64."""

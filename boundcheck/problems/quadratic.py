@@ -24,6 +24,20 @@ from boundcheck.problems.base import Constant
 from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, SyntheticProblem
 
 
+def _ax(A: torch.Tensor, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+    """``A_{cl} x``: ``A`` (n, k, d), ``x`` (R, s, d), clients (s,) or (R, s) -> (R, s, k)."""
+    if cl.dim() == 1:
+        return torch.einsum("skd,rsd->rsk", A[cl], x)
+    return torch.einsum("rskd,rsd->rsk", A[cl], x)
+
+
+def _atr(A: torch.Tensor, r: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+    """``A_{cl}^T r``: ``A`` (n, k, d), ``r`` (R, s, k), clients (s,) or (R, s) -> (R, s, d)."""
+    if cl.dim() == 1:
+        return torch.einsum("skd,rsk->rsd", A[cl], r)
+    return torch.einsum("rskd,rsk->rsd", A[cl], r)
+
+
 def _spec(M: np.ndarray) -> np.ndarray:
     """Spectral norm(s) of symmetric matrices ``(..., d, d)``, rounded up (``_params.eig_slack``)."""
     lo, hi = _params.eigs(M)
@@ -84,14 +98,20 @@ class Quadratic(SyntheticProblem):
     # --- the contract ------------------------------------------------------------------------
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
-        Hx = torch.einsum("mij,rmj->rmi", self.H[cl], x)
+        cl = self._clients(clients, x.shape[1], x.shape[0])
+        Hx = self._hx(x, cl)
         return 0.5 * (x * Hx).sum(-1) - (x * self.c[cl]).sum(-1) + self.e[cl]
 
     def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
-        return torch.einsum("mij,rmj->rmi", self.H[cl], x) - self.c[cl]
+        cl = self._clients(clients, x.shape[1], x.shape[0])
+        return self._hx(x, cl) - self.c[cl]
+
+    def _hx(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``H_{cl} x`` for ``x`` (R, m, d) and shared (m,) or per-replica (R, m) clients."""
+        if cl.dim() == 1:
+            return torch.einsum("mij,rmj->rmi", self.H[cl], x)
+        return torch.einsum("rmij,rmj->rmi", self.H[cl], x)
 
     def suboptimality(self, x: torch.Tensor) -> torch.Tensor:
         """``f(x) - f*`` as ``1/2 (x - x*)^T Hbar (x - x*)`` (no cancellation), ``x`` (R, d) -> (R,)."""
@@ -284,15 +304,15 @@ class LeastSquares(FiniteSum, Quadratic):
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         """Residual form ``s/2 ||A_i x - b_i||^2`` (no cancellation near the optimum)."""
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
-        r = torch.einsum("skd,rsd->rsk", self.A[cl], x) - self.b[cl]
+        cl = self._clients(clients, x.shape[1], x.shape[0])
+        r = _ax(self.A, x, cl) - self.b[cl]
         return 0.5 * self.s * r.pow(2).sum(-1)
 
     def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
-        cl = self._clients(clients, x.shape[1])
-        r = torch.einsum("skd,rsd->rsk", self.A[cl], x) - self.b[cl]
-        return self.s * torch.einsum("skd,rsk->rsd", self.A[cl], r)
+        cl = self._clients(clients, x.shape[1], x.shape[0])
+        r = _ax(self.A, x, cl) - self.b[cl]
+        return self.s * _atr(self.A, r, cl)
 
     def _f_np(self, x: np.ndarray) -> float:
         r = self.A_np @ x - self.b_np
@@ -306,8 +326,9 @@ class LeastSquares(FiniteSum, Quadratic):
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
     ) -> torch.Tensor:
-        """Per-sample gradients ``w a_j (a_j^T x - b_j)`` for ``idx`` (R, s, B) -> (R, s, B, d)."""
-        cl = clients.view(1, -1, 1)
+        """Per-sample gradients ``w a_j (a_j^T x - b_j)`` for ``idx`` (R, s, B) -> (R, s, B, d);
+        ``clients`` shared (s,) or per replica (R, s)."""
+        cl = clients.unsqueeze(-1)
         a = self.A[cl, idx]  # (R, s, B, d)
         r = torch.einsum("rsbd,rsd->rsb", a, x) - self.b[cl, idx]
         return self.w * a * r.unsqueeze(-1)
