@@ -54,6 +54,7 @@ Generators:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -607,6 +608,83 @@ def fedbuff_schedule(
     ).replica(0)  # fmt: skip
 
 
+def _asyncbc_lockstep(
+    speed: np.ndarray, first: np.ndarray, new_w: np.ndarray, T: int, busy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All replicas in lockstep: ``(R, tau_C)`` tasks in flight, ``(R, n)`` worker free times."""
+    R, tau_C = first.shape
+    n = speed.shape[0]
+    rows = np.arange(R)
+    queue = busy == "queue"
+    free_at = np.zeros((R, n))
+    # the tau_C tasks in flight: finish time, hand-out order, worker, version, start time
+    fin = np.empty((R, tau_C))
+    for s in range(tau_C):  # initial tasks in hand-out order (tau_C <= n steps, not per replica)
+        w = first[:, s]
+        begin = free_at[rows, w] if queue else np.zeros(R)
+        fin[:, s] = begin + speed[w]
+        if queue:
+            free_at[rows, w] = fin[:, s]
+    seq = np.tile(np.arange(tau_C, dtype=np.int64), (R, 1))
+    wk = first.astype(np.int64)
+    ver = np.ones((R, tau_C), dtype=np.int64)
+    st0 = np.zeros((R, tau_C))
+    clients = np.empty((R, T), dtype=np.int64)
+    versions = np.empty((R, T), dtype=np.int64)
+    starts = np.empty((R, T))
+    ends = np.empty((R, T))
+    big = np.iinfo(np.int64).max
+    for t in range(1, T + 1):
+        m = fin.min(axis=1, keepdims=True)
+        slot = np.argmin(np.where(fin == m, seq, big), axis=1)  # earliest; ties: handed out first
+        clients[:, t - 1] = wk[rows, slot]
+        versions[:, t - 1] = ver[rows, slot]
+        starts[:, t - 1] = st0[rows, slot]
+        now = m[:, 0]
+        ends[:, t - 1] = now
+        w = new_w[:, t - 1]
+        begin = np.maximum(now, free_at[rows, w]) if queue else now
+        f = begin + speed[w]
+        if queue:
+            free_at[rows, w] = f
+        fin[rows, slot] = f
+        seq[rows, slot] = tau_C + t - 1
+        wk[rows, slot] = w
+        ver[rows, slot] = t + 1
+        st0[rows, slot] = now
+    return clients, versions, starts, ends
+
+
+def _asyncbc_heap(
+    speed: np.ndarray, first: np.ndarray, new_w: np.ndarray, T: int, busy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One replica with a heap; the same events as :func:`_asyncbc_lockstep` (ties by hand-out order)."""
+    queue = busy == "queue"
+    free_at = [0.0] * speed.shape[0]
+    sp = speed.tolist()
+    heap: list[tuple[float, int, int, int, float]] = []  # (finish, seq, worker, version, start)
+    for s, w in enumerate(first.tolist()):
+        f = (free_at[w] if queue else 0.0) + sp[w]
+        if queue:
+            free_at[w] = f
+        heap.append((f, s, w, 1, 0.0))
+    heapq.heapify(heap)
+    seq = len(heap)
+    out = np.empty((4, T))
+    nw = new_w.tolist()
+    for t in range(1, T + 1):
+        now, _, w0, v, st = heapq.heappop(heap)
+        out[:, t - 1] = (w0, v, st, now)
+        w = nw[t - 1]
+        f = (max(now, free_at[w]) if queue else now) + sp[w]
+        if queue:
+            free_at[w] = f
+        heapq.heappush(heap, (f, seq, w, t + 1, now))
+        seq += 1
+    as_int = lambda a: a.astype(np.int64)[None, :]  # noqa: E731
+    return as_int(out[0]), as_int(out[1]), out[2][None, :], out[3][None, :]
+
+
 def asyncbc_schedules(
     *,
     n: int,
@@ -646,46 +724,12 @@ def asyncbc_schedules(
     reps = range(first_replica, first_replica + R)
     u = np.stack([g.random(n + T) for g in numpy_generators(seed, "sampling", reps)])
     speed = (np.arange(1, n + 1) * tau) / n
-    rows = np.arange(R)
-    queue = busy == "queue"
-    free_at = np.zeros((R, n))
-    # the tau_C tasks in flight: finish time, hand-out order, worker, version, start time
     first = np.argsort(u[:, :n], axis=1, kind="stable")[:, :tau_C]
-    fin = np.empty((R, tau_C))
-    for s in range(tau_C):  # initial tasks in hand-out order (tau_C <= n steps, not per replica)
-        w = first[:, s]
-        begin = free_at[rows, w] if queue else np.zeros(R)
-        fin[:, s] = begin + speed[w]
-        if queue:
-            free_at[rows, w] = fin[:, s]
-    seq = np.tile(np.arange(tau_C, dtype=np.int64), (R, 1))
-    wk = first.astype(np.int64)
-    ver = np.ones((R, tau_C), dtype=np.int64)
-    st0 = np.zeros((R, tau_C))
     new_w = np.minimum((u[:, n:] * n).astype(np.int64), n - 1)
-    clients = np.empty((R, T), dtype=np.int64)
-    versions = np.empty((R, T), dtype=np.int64)
-    starts = np.empty((R, T))
-    ends = np.empty((R, T))
-    big = np.iinfo(np.int64).max
-    for t in range(1, T + 1):
-        m = fin.min(axis=1, keepdims=True)
-        slot = np.argmin(np.where(fin == m, seq, big), axis=1)  # earliest; ties: handed out first
-        clients[:, t - 1] = wk[rows, slot]
-        versions[:, t - 1] = ver[rows, slot]
-        starts[:, t - 1] = st0[rows, slot]
-        now = m[:, 0]
-        ends[:, t - 1] = now
-        w = new_w[:, t - 1]
-        begin = np.maximum(now, free_at[rows, w]) if queue else now
-        f = begin + speed[w]
-        if queue:
-            free_at[rows, w] = f
-        fin[rows, slot] = f
-        seq[rows, slot] = tau_C + t - 1
-        wk[rows, slot] = w
-        ver[rows, slot] = t + 1
-        st0[rows, slot] = now
+    if R == 1:  # one replica: the same event order with a heap (no per-step array calls)
+        clients, versions, starts, ends = _asyncbc_heap(speed, first[0], new_w[0], T, busy)
+    else:
+        clients, versions, starts, ends = _asyncbc_lockstep(speed, first, new_w, T, busy)
     return ScheduleBatch(
         kind="asyncbc-speeds", n=n, K=1, T=T, R=R, client=clients, read_version=versions,
         applied_step=np.arange(1, T + 1), first_step=1, start_time=starts, arrival_time=ends,

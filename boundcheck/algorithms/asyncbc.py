@@ -21,7 +21,8 @@ gather (the received messages of all replicas), one in-place momentum update, on
 oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
 go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
 rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
-event. A replica is marked diverged at the first row whose ``x_t`` or ``||m_t||^2`` is not finite.
+event. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
+``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so).
 
 **Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
 allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
@@ -221,13 +222,15 @@ class _Plan:
     arrive; slots of initial tasks that never arrive get client 0: their value is never used);
     ``hand_client[r, v]`` / ``hand_slot[r, v]``: client and slot of the task reading version ``v``
     (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
-    ``arrive_slot[r, t - 1]``: the slot of the message received at step ``t``.
+    ``arrive_slot[r, t - 1]``: the slot of the message received at step ``t``; ``need[t - 1]``: the
+    largest version any replica receives at step ``t``.
     """
 
     init_client: torch.Tensor
     hand_client: torch.Tensor
     hand_slot: torch.Tensor
     arrive_slot: torch.Tensor
+    need: list[int]
 
 
 def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _Plan:
@@ -251,7 +254,8 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
         arrive[:, t - 1] = slot
         hand_slot[:, t + 1] = slot
     as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
-    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot), as_t(arrive))
+    need = rv.max(axis=0).tolist() if steps else []
+    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot), as_t(arrive), need)
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
@@ -315,25 +319,38 @@ def _tau_meta(sm: dict[str, Any]) -> dict[str, Any]:
 
 # --- recording: iterates in a row buffer, full-objective quantities once per block ------------------
 class _Rows:
-    """Rows ``x_0..x_T`` of all replicas: a ring of ``B`` rows (or every row with ``record_x``).
+    """Rows ``x_0..x_T`` (and ``m_0..m_{T-1}`` if ``with_m``) of all replicas: a ring of ``B`` rows, or
+    every row with ``record_x``.
 
-    ``grad_norm_sq`` and ``f_gap`` of rows ``0..T-1`` are computed per block of ``B`` rows with one
-    call of the problem's ``grad`` / ``f`` on ``(B R, d)`` points; divergence is read off the block.
+    ``grad_norm_sq``, ``f_gap`` (and ``m_norm_sq``) of rows ``0..T-1`` are computed per block of
+    ``B`` rows with one call of the problem's ``grad`` / ``f`` on ``(B R, d)`` points; divergence is
+    read off the block. ``x[j]`` / ``m[j]`` are prebuilt views (no tensor call per access).
     """
 
     def __init__(self, problem: Problem, T: int, R: int, dev: torch.device, dtype: torch.dtype,
-                 record_x: bool, scalars: Sequence[str]) -> None:  # fmt: skip
+                 record_x: bool, scalars: Sequence[str], with_m: bool = False) -> None:  # fmt: skip
         self.problem, self.T, self.R, self.d = problem, T, R, problem.d
         fast = type(problem).grad is not Problem.grad  # a closed-form full gradient
         per_row = R * self.d * (1 if fast else problem.n)
-        self.B = T + 1 if record_x else int(min(T + 1, max(2, (1 << 22) // max(per_row, 1))))
+        # record in cache-sized blocks of F rows (large temporaries page-fault, issue 9)
+        self.F = int(max(1, (1 << 15) // max(per_row, 1)))
+        self.B = T + 1 if record_x else int(min(T + 1, max(16, self.F)))
         self.X = torch.empty(self.B, R, self.d, device=dev, dtype=dtype)
+        self.M = torch.empty(self.B, R, self.d, device=dev, dtype=dtype) if with_m else None
+        self._xv = list(self.X.unbind(0))
+        self._mv = list(self.M.unbind(0)) if with_m else []
         self.S = {k: torch.zeros(T, R, device=dev, dtype=dtype) for k in scalars}
         self.diverged_at = new_divergence(R, dev)
         self.done = 0  # rows 0..done-1 recorded
 
-    def __getitem__(self, j: int) -> torch.Tensor:
-        return self.X[j % self.B]
+    def x(self, j: int) -> torch.Tensor:
+        return self._xv[j % self.B]
+
+    def m(self, j: int) -> torch.Tensor:
+        return self._mv[j % self.B]
+
+    def slots(self, js: Sequence[int]) -> list[int]:
+        return [j % self.B for j in js]
 
     def wrote(self, j: int) -> None:
         """Row ``j`` is final: record the block when it is full (rows ``< T`` only)."""
@@ -341,18 +358,24 @@ class _Rows:
             self.flush(min(j + 1, self.T))
 
     def flush(self, upto: int) -> None:
+        while self.done < upto:
+            self._flush(min(upto, self.done + self.F))
+
+    def _flush(self, upto: int) -> None:
         j0, j1 = self.done, upto
-        if j1 <= j0:
-            return
         b0 = j0 % self.B
         xs = self.X[b0 : b0 + (j1 - j0)]
         flat = xs.reshape(-1, self.d)
         g = self.problem.grad(flat)
         self.S["grad_norm_sq"][j0:j1] = torch.linalg.vecdot(g, g).view(j1 - j0, self.R)
         self.S["f_gap"][j0:j1] = f_gap(self.problem, flat).view(j1 - j0, self.R)
-        bad = ~torch.isfinite(xs).all(dim=-1)
-        if "m_norm_sq" in self.S:
-            bad |= ~torch.isfinite(self.S["m_norm_sq"][j0:j1])
+        # diverged: the first row whose ||grad f(x_t)||^2, f(x_t) (or ||m_t||^2) is not finite
+        bad = ~torch.isfinite(self.S["grad_norm_sq"][j0:j1] + self.S["f_gap"][j0:j1])
+        if self.M is not None:
+            ms = self.M[b0 : b0 + (j1 - j0)]
+            mn = self.S["m_norm_sq"][j0:j1]
+            torch.linalg.vecdot(ms, ms, out=mn)
+            bad |= ~torch.isfinite(mn)
         hit = bad.any(dim=0)
         first = j0 + bad.to(torch.int8).argmax(dim=0)
         new = hit & (self.diverged_at < 0)
@@ -362,12 +385,10 @@ class _Rows:
     def finish(self, name: str, params: dict[str, Any], meta: dict[str, Any],
                extra: dict[str, torch.Tensor]) -> Trace:  # fmt: skip
         self.flush(self.T)
-        x_final = self[self.T].clone()
+        x_final = self.x(self.T).clone()
         update_divergence(self.diverged_at, self.T, x_final)
         meta["x_final"] = x_final
         series = {**self.S, **extra}
-        if self.B == self.T + 1 and "x" in extra:
-            series["x"] = self.X[: self.T]
         return Trace(algorithm=name, params=params, series=series, diverged_at=self.diverged_at,
                      meta=meta)  # fmt: skip
 
@@ -383,7 +404,12 @@ def _bits(rows: int, R: int, dev: torch.device, dtype: torch.dtype, up0: float, 
 
 # --- the oracles ----------------------------------------------------------------------------
 class _Diff:
-    """Gradient differences of AsyncBC Algorithms 1-2 (line 3 and line 9) for a batch of tasks."""
+    """Gradient differences of AsyncBC Algorithms 1-2 (line 3 and line 9) for a batch of tasks.
+
+    ``draw(clients)`` draws the oracle randomness of tasks (``None`` when deterministic);
+    ``__call__`` evaluates them. Drawing when a task is handed out and evaluating later (in one
+    call for several tasks) gives the same numbers as evaluating at once.
+    """
 
     def __init__(self, problem: Problem, stochastic: bool, sampling: Sampling, gen: Any) -> None:
         if sampling not in ("shared", "independent"):
@@ -391,21 +417,90 @@ class _Diff:
         self.calls = ClientCalls(problem)
         self.stochastic, self.sampling, self.gen = stochastic, sampling, gen
 
-    def __call__(
-        self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor
-    ) -> torch.Tensor:
-        """Clients ``(R, m)``, points ``(R, d)`` -> ``(R, m, d)``:
-        ``grad f_k(x_new, xi) - grad f_k(x_old, xi')``, one oracle call for all replicas."""
-        c, R, m = self.calls, x_new.shape[0], clients.shape[1]
-        a = x_new.unsqueeze(1).expand(R, m, -1)
-        b = x_old.unsqueeze(1).expand(R, m, -1)
+    def draw(self, clients: torch.Tensor) -> Any:
         if not self.stochastic:
-            return c.grad_difference_i(a, b, None, clients)
+            return None
+        R, c = clients.shape[0], self.calls
         if self.sampling == "shared":  # Assumption 5 (or the problem's own, e.g. Theorem 3's)
-            return c.grad_difference_i(a, b, c.sample(R, clients, self.gen), clients)
-        s1 = c.sample(R, clients, self.gen)
-        s2 = c.sample(R, clients, self.gen)
-        return c.stochastic_grad_i(a, s1, clients) - c.stochastic_grad_i(b, s2, clients)
+            return c.sample(R, clients, self.gen)
+        return (c.sample(R, clients, self.gen), c.sample(R, clients, self.gen))
+
+    def __call__(
+        self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor, sample: Any
+    ) -> torch.Tensor:
+        """Clients ``(R, m)``, points ``(R, m, d)`` -> ``(R, m, d)``:
+        ``grad f_k(x_new, xi) - grad f_k(x_old, xi')``, one oracle call for all replicas."""
+        c = self.calls
+        if not self.stochastic or self.sampling == "shared":
+            return c.grad_difference_i(x_new, x_old, sample, clients)
+        s1, s2 = sample
+        return c.stochastic_grad_i(x_new, s1, clients) - c.stochastic_grad_i(x_old, s2, clients)
+
+
+def _cat_samples(samples: list[Any]) -> Any:
+    """Samples of consecutive tasks ``(R, 1, ...)`` -> ``(R, m, ...)`` (``None`` stays ``None``)."""
+    if samples[0] is None:
+        return None
+    if isinstance(samples[0], tuple):
+        return tuple(_cat_samples([s[i] for s in samples]) for i in range(len(samples[0])))
+    return samples[0] if len(samples) == 1 else torch.cat(samples, dim=1)
+
+
+class _Flight:
+    """The ``(R, tau_C, d)`` buffer of tasks in flight, evaluated lazily.
+
+    A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
+    hand-out order); its value is computed only when some replica first receives a version ``>= v``,
+    together with every other task handed out by then, in one oracle call (``evaluate(clients (R, m),
+    versions, sample)``). The plan's ``need[t]`` (the largest version any replica receives at step
+    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``).
+    """
+
+    def __init__(self, plan: _Plan, first: torch.Tensor, evaluate: Any, draw: Any,
+                 last_version: int, limit: int) -> None:  # fmt: skip
+        R, tau_C = first.shape[:2]
+        self.R, self.tau_C = R, tau_C
+        self.buf = first.reshape(R * tau_C, -1).contiguous()
+        self.plan, self.evaluate, self.draw = plan, evaluate, draw
+        self.last, self.limit = last_version, limit
+        self.done = 1  # versions evaluated (version 1: the initial tasks)
+        self.handed = 1
+        self.samples: list[Any] = []
+        self.base = torch.arange(R, device=first.device).unsqueeze(1) * tau_C
+        self.arrive = list((self.base[:, 0:1] + plan.arrive_slot).t().unbind(0))  # flat rows
+        self.need = plan.need
+
+    def hand_out(self, v: int) -> None:
+        """Version ``v``'s task is handed out (after step ``v - 1``): draw its randomness now."""
+        if v > self.last:
+            return
+        self.handed = v
+        self.samples.append(self.draw(self.plan.hand_client[:, v : v + 1]))
+        if v - self.done >= self.limit:
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        v0, v1 = self.done + 1, self.handed
+        if v1 < v0:
+            return
+        cl = self.plan.hand_client[:, v0 : v1 + 1]
+        g = self.evaluate(cl, v0, v1, _cat_samples(self.samples))
+        self.samples = []
+        idx = (self.base + self.plan.hand_slot[:, v0 : v1 + 1]).reshape(-1)
+        self.buf.index_copy_(0, idx, g.reshape(-1, g.shape[-1]))
+        self.done = v1
+
+    def receive(self, t: int) -> torch.Tensor:
+        """``(R, d)``: every replica's message received at step ``t``."""
+        if self.need[t - 1] > self.done:
+            self._evaluate()
+        return self.buf.index_select(0, self.arrive[t - 1])
+
+
+def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
+    """Rows ``js`` of the ring as ``(R, m, d)``."""
+    idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
+    return rows.X.index_select(0, idx).transpose(0, 1)
 
 
 # --- AsyncBC ---------------------------------------------------------------------------------
@@ -438,31 +533,31 @@ def _asyncbc(
     plan = _plan(batch, steps, tau_C, dev)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
     diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
-    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"))
-    mrec = rows.S["m_norm_sq"]
-    M = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
-    ridx = torch.arange(R, device=dev)
+    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
+                 with_m=True)  # fmt: skip
+
+    def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
+        # lines 8-9: the task reading version v computes grad f_k(x_v) - grad f_k(x_{v-1})
+        return diff(cl, _gather_rows(rows, range(v0, v1 + 1), dev),
+                    _gather_rows(rows, range(v0 - 1, v1), dev), sample)  # fmt: skip
 
     # line 1: m_0 = grad f(x_0) (exact, footnote 3), x_1 = x_0 - eta m_0
-    rows[0].copy_(initial_point(x0, R, d, dev, dtype))
-    m = problem.grad(rows[0]).to(dtype)
-    if M is not None:
-        M[0] = m
-    torch.linalg.vecdot(m, m, out=mrec[0])
-    _descend(rows[0], eta, m, rows[1])
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    rows.m(0).copy_(problem.grad(rows.x(0)))
+    _descend(rows.x(0), eta, rows.m(0), rows.x(1))
     # lines 2-3: tau_C initial tasks get (x_1, x_0); the difference is divided by tau_C
-    flight = diff(plan.init_client, rows[1], rows[0]).div_(tau_C).contiguous()
+    ic = plan.init_client
+    x1 = rows.x(1).unsqueeze(1).expand(R, tau_C, d)
+    x0_ = rows.x(0).unsqueeze(1).expand(R, tau_C, d)
+    first = diff(ic, x1, x0_, diff.draw(ic)).div_(tau_C)
+    flight = _Flight(plan, first, evaluate, diff.draw, last_version=steps,
+                     limit=max(1, rows.B - 3))  # fmt: skip
     rows.wrote(0)
     for t in range(1, T):
-        m.add_(flight[ridx, plan.arrive_slot[:, t - 1]])  # lines 5-6: m_t = m_{t-1} + g
-        if M is not None:
-            M[t] = m
-        torch.linalg.vecdot(m, m, out=mrec[t])
-        _descend(rows[t], eta, m, rows[t + 1])  # line 7
+        m = torch.add(rows.m(t - 1), flight.receive(t), out=rows.m(t))  # lines 5-6
+        _descend(rows.x(t), eta, m, rows.x(t + 1))  # line 7
         rows.wrote(t)
-        if t + 1 <= steps:  # lines 8-9: the next task reads (x_{t+1}, x_t)
-            c = plan.hand_client[:, t + 1 : t + 2]
-            flight[ridx, plan.hand_slot[:, t + 1]] = diff(c, rows[t + 1], rows[t])[:, 0]
+        flight.hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None,
               "first_replica": first_replica}  # fmt: skip
@@ -483,7 +578,7 @@ def _asyncbc(
     extra = _bits(T, R, dev, dtype, n * full, full, n * full, 2 * full, (tau_C - 1) * 2 * full)
     if record_x:
         extra["x"] = rows.X[:T]
-        extra["m"] = M
+        extra["m"] = rows.M[:T]
     return rows.finish(name, params, meta, extra)
 
 
@@ -621,22 +716,17 @@ def sarah(
     cl = torch.as_tensor(np.array(cl_np), device=dev, dtype=torch.long)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
     diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
-    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"))
-    mrec = rows.S["m_norm_sq"]
-    M = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
-    rows[0].copy_(initial_point(x0, R, d, dev, dtype))
-    m = problem.grad(rows[0]).to(dtype)
-    if M is not None:
-        M[0] = m
-    torch.linalg.vecdot(m, m, out=mrec[0])
-    _descend(rows[0], eta, m, rows[1])
+    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
+                 with_m=True)  # fmt: skip
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    rows.m(0).copy_(problem.grad(rows.x(0)))
+    _descend(rows.x(0), eta, rows.m(0), rows.x(1))
     rows.wrote(0)
     for t in range(1, T):
-        m.add_(diff(cl[:, t - 1 : t], rows[t], rows[t - 1])[:, 0])
-        if M is not None:
-            M[t] = m
-        torch.linalg.vecdot(m, m, out=mrec[t])
-        _descend(rows[t], eta, m, rows[t + 1])
+        c = cl[:, t - 1 : t]
+        g = diff(c, rows.x(t).unsqueeze(1), rows.x(t - 1).unsqueeze(1), diff.draw(c))
+        m = torch.add(rows.m(t - 1), g[:, 0], out=rows.m(t))
+        _descend(rows.x(t), eta, m, rows.x(t + 1))
         rows.wrote(t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "stochastic": stochastic,
               "sampling": sampling, "first_replica": first_replica}  # fmt: skip
@@ -649,7 +739,7 @@ def sarah(
     extra = _bits(T, R, dev, dtype, n * full, full, n * full, 2 * full)
     if record_x:
         extra["x"] = rows.X[:T]
-        extra["m"] = M
+        extra["m"] = rows.M[:T]
     return rows.finish("sarah", params, meta, extra)
 
 
@@ -684,23 +774,27 @@ def _async_plain(
     gen = streams.replica("noise")
     calls = ClientCalls(problem)
     rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap"))
-    ridx = torch.arange(R, device=dev)
 
-    def grads(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        xs = x.unsqueeze(1).expand(R, c.shape[1], d)
+    def draw(c: torch.Tensor) -> Any:
+        return calls.sample(R, c, gen) if stochastic else None
+
+    def grads(c: torch.Tensor, xs: torch.Tensor, sample: Any) -> torch.Tensor:
         if stochastic:
-            return calls.stochastic_grad_i(xs, calls.sample(R, c, gen), c)
+            return calls.stochastic_grad_i(xs, sample, c)
         return calls.grad_i(xs, c)
 
-    rows[0].copy_(initial_point(x0, R, d, dev, dtype))
-    flight = grads(plan.init_client, rows[0]).contiguous()  # the tau_C initial tasks at x_0
+    def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
+        # the task reading version v computes at x_{v-1}
+        return grads(cl, _gather_rows(rows, range(v0 - 1, v1), dev), sample)
+
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    ic = plan.init_client
+    first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
+    flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3))
     for t in range(1, T + 1):
-        g = flight[ridx, plan.arrive_slot[:, t - 1]]  # grad f_{j_t}(x_{t-1-tau_t})
-        _descend(rows[t - 1], eta, g, rows[t])
+        _descend(rows.x(t - 1), eta, flight.receive(t), rows.x(t))  # grad f_{j_t}(x_{t-1-tau_t})
         rows.wrote(t - 1)
-        if t < T:  # a new client u.a.r. computes at x_t
-            c = plan.hand_client[:, t + 1 : t + 2]
-            flight[ridx, plan.hand_slot[:, t + 1]] = grads(c, rows[t])[:, 0]
+        flight.hand_out(t + 1)  # a new client u.a.r. computes at x_t
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "first_replica": first_replica}  # fmt: skip
     # a task is handed out after steps t = 1..steps-1 only: versions 2..steps
