@@ -102,7 +102,9 @@ def _sync(device: str) -> None:
 
 
 def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: str) -> dict:
-    """Seconds and client-steps of one call (after a small warm-up call)."""
+    """Seconds and client-steps of a call with ``T`` and one with ``2 T`` server steps (after a
+    small warm-up call): their difference is the marginal cost of ``T`` steps, without the fixed
+    set-up (per-replica generators, schedules, plans)."""
     import torch
 
     from boundcheck.algorithms.asyncbc import asyncbc_gd
@@ -121,14 +123,19 @@ def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: 
         return asyncbc_gd(p, T=T_, R=R_, seed=0, eta=0.01, tau_C=min(10, n), dtype=dtype)
 
     call(min(R, 2), 3)
-    _sync(device)
-    t0 = time.perf_counter()
-    call(R, T)
-    _sync(device)
-    dt = time.perf_counter() - t0
-    steps = T if algo == "qafel" else T - 1  # server steps (AsyncBC: events)
-    client_steps = steps * R * (K * P if algo == "qafel" else 1)
-    return {"seconds": dt, "client_steps": client_steps, "server_steps": steps}
+    times = []
+    for T_ in (T, 2 * T):
+        _sync(device)
+        t0 = time.perf_counter()
+        call(R, T_)
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    steps = T if algo == "qafel" else T - 1  # server steps (AsyncBC: events) of the T call
+    per = R * (K * P if algo == "qafel" else 1)
+    marginal = max(times[1] - times[0], 1e-9)
+    return {"seconds": times[0], "client_steps": steps * per, "server_steps": steps,
+            "marginal_seconds": marginal, "marginal_steps": T, "marginal_client_steps": T * per,
+            "setup_seconds": max(times[0] - marginal * steps / T, 0.0)}  # fmt: skip
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -238,18 +245,30 @@ def main() -> None:
                 subprocess.run(["git", "-C", str(HERE.parent.parent), "worktree", "remove",
                                 "--force", str(root)], check=False, capture_output=True)  # fmt: skip
 
+    def rate(r: dict | None, marginal: bool) -> float:
+        if r is None:
+            return float("nan")
+        if marginal:
+            return r["marginal_client_steps"] / r["marginal_seconds"]
+        return r["client_steps"] / r["seconds"]
+
     print(
         "\n1. client-steps/s, n = 100, d = 100, float64 (AsyncBC-GD: one event = one client-step)"
     )
-    print(f"   {'algo':8s} {'R':>5s} {'before':>12s} {'after':>12s} {'ratio':>8s}")
+    print("   whole call (set-up included) | marginal (extra T steps, set-up excluded)")
+    print(f"   {'algo':8s} {'R':>5s} {'before':>10s} {'after':>10s} {'ratio':>7s} | "
+          f"{'before':>10s} {'after':>10s} {'ratio':>7s} | after set-up s")  # fmt: skip
     for i, c in enumerate(cfgs):
-        a = after[i]["client_steps"] / after[i]["seconds"]
-        b = before[i]["client_steps"] / before[i]["seconds"] if before else float("nan")
-        print(f"   {c[0]:8s} {c[1]:5d} {b:12.4g} {a:12.4g} {a / b:8.2f}x")
+        rb = before[i] if before else None
+        w = [rate(rb, False), rate(after[i], False), rate(rb, True), rate(after[i], True)]
+        print(f"   {c[0]:8s} {c[1]:5d} {w[0]:10.4g} {w[1]:10.4g} {w[1] / w[0]:6.2f}x | "
+              f"{w[2]:10.4g} {w[3]:10.4g} {w[3] / w[2]:6.2f}x | "
+              f"{after[i]['setup_seconds']:.3f}")  # fmt: skip
 
     print(
-        "\n2. wall time per server step vs R at d = 1 (Python work per step; flat = independent of R)"
+        "\n2. marginal wall time per server step vs R at d = 1 (arithmetic negligible: the Python"
     )
+    print("   and per-call work per step; flat = independent of R)")
     off = len(cfgs)
     for algo in ("asyncbc", "qafel"):
         row_a, row_b = [], []
@@ -257,26 +276,32 @@ def main() -> None:
             if c[0] != algo:
                 continue
             r_a = after[off + j]
-            row_a.append(f"R={c[1]}: {1e6 * r_a['seconds'] / r_a['server_steps']:8.1f} us")
+            row_a.append(
+                f"R={c[1]}: {1e6 * r_a['marginal_seconds'] / r_a['marginal_steps']:8.1f} us"
+            )
             if before:
                 r_b = before[off + j]
-                row_b.append(f"R={c[1]}: {1e6 * r_b['seconds'] / r_b['server_steps']:8.1f} us")
+                row_b.append(
+                    f"R={c[1]}: {1e6 * r_b['marginal_seconds'] / r_b['marginal_steps']:8.1f} us"
+                )
         print(f"   {algo:8s} after : " + " | ".join(row_a))
         if before:
             print(f"   {algo:8s} before: " + " | ".join(row_b))
 
-    print("\n3. fraction of the binding limit (minimal per-client-step counts, see counts())")
+    print(
+        "\n3. fraction of the binding limit, marginal rates (minimal per-client-step counts, counts())"
+    )
     rows = [(c, after[i], before[i] if before else None) for i, c in enumerate(cfgs)]
     g0 = off + len(flat)
     rows += [(goal[0], after[g0], before[g0] if before else None)]
     for c, ra, rb in rows:
-        algo, R, n, d, _, dt, _ = c
+        algo, R, _n, d, _, dt, _ = c
         tag = "f32" if dt == "float32" else "f64"
         cnt = counts(algo, d, 4 if dt == "float32" else 8)
         lr = limit_rates(cnt, lim, tag)
         bind = min(lr, key=lr.get)
-        a = ra["client_steps"] / ra["seconds"]
-        fb = f" (before {rb['client_steps'] / rb['seconds'] / lr[bind]:6.1%})" if rb else ""
+        a = rate(ra, True)
+        fb = f" (before {rate(rb, True) / lr[bind]:6.1%})" if rb else ""
         print(f"   {algo:8s} R={R:5d} d={d:5d} {dt:8s} per step: {cnt['normal']:.0f} normals, "
               f"{cnt['uniform']:.0f} uniforms, {cnt['bytes']:.0f} B, {cnt['flops']:.0f} flops; "
               f"binding {bind} limit {lr[bind]:.4g}/s; reached {a:.4g}/s = {a / lr[bind]:6.1%}"

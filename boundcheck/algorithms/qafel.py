@@ -333,6 +333,14 @@ def qafel(
     ``x`` and ``x_hat`` (``(T+1, R, d)``) if ``record_x``. ``meta['schedule']`` holds the measured
     staleness (``tau_max``, ``tau_max_1``, histogram, per-step mean and max).
     ``staleness_weight`` and server momentum ``beta`` are off by default (the theorems' setting).
+
+    Replicas are independent draws (module docstring): ``schedule=None`` generates one FedBuff
+    timing per replica (``rate`` / ``concurrency``, ``sigma``); a ``Schedule`` is pinned across the
+    replicas; a ``ScheduleBatch`` gives one per replica. ``first_replica`` numbers the replicas
+    (replica ``r`` of a batch equals the run with ``R=1, first_replica=r``). ``meta['tau_max']`` is
+    the batch maximum of the applied staleness (the value for the bounds), per replica in
+    ``meta['tau_max_per_replica']``; ``meta['shared_across_replicas']`` says whether the schedule
+    was pinned; ``meta['f_star_used']`` which ``f*`` ``f_gap`` subtracts.
     """
     return _run(
         problem, algorithm="qafel", hidden=True, T=T, R=R, seed=seed, first_replica=first_replica, eta_l=eta_l, eta_g=eta_g,
