@@ -101,7 +101,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: str) -> dict:
+def _calls(f) -> int:
+    """Python-level function calls (Python and C functions, as cProfile counts them) of ``f()``."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    f()
+    prof.disable()
+    return pstats.Stats(prof).total_calls
+
+
+def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: str,
+            count_calls: bool = False) -> dict:  # fmt: skip
     """Seconds and client-steps of a call with ``T`` and one with ``2 T`` server steps (after a
     small warm-up call): their difference is the marginal cost of ``T`` steps, without the fixed
     set-up (per-replica generators, schedules, plans)."""
@@ -133,9 +146,13 @@ def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: 
     steps = T if algo == "qafel" else T - 1  # server steps (AsyncBC: events) of the T call
     per = R * (K * P if algo == "qafel" else 1)
     marginal = max(times[1] - times[0], 1e-9)
+    calls = None
+    if count_calls:  # marginal calls per server step: (calls(2T) - calls(T)) / T
+        calls = (_calls(lambda: call(R, 2 * T)) - _calls(lambda: call(R, T))) / T
     return {"seconds": times[0], "client_steps": steps * per, "server_steps": steps,
             "marginal_seconds": marginal, "marginal_steps": T, "marginal_client_steps": T * per,
-            "setup_seconds": max(times[0] - marginal * steps / T, 0.0)}  # fmt: skip
+            "setup_seconds": max(times[0] - marginal * steps / T, 0.0),
+            "calls_per_step": calls}  # fmt: skip
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -189,7 +206,9 @@ def counts(algo: str, d: int, itemsize: int, K: int = 10, P: int = 5) -> dict[st
 def limit_rates(c: dict[str, float], lim: dict[str, float], tag: str) -> dict[str, float]:
     """Client-steps/s each limit allows (inf where the step needs none of it)."""
     inf = float("inf")
-    rng_t = c["normal"] / lim[f"rng_normal_{tag}"] + c["uniform"] / lim[f"rng_uniform_{tag}"]
+    # the faster of the serial (one 2^22 buffer) and the per-replica (cache-sized blocks) rates
+    normal = max(lim[f"rng_normal_{tag}"], lim[f"replica_rng_normal_{tag}"])
+    rng_t = c["normal"] / normal + c["uniform"] / lim[f"rng_uniform_{tag}"]
     return {
         "RNG": 1 / rng_t if rng_t > 0 else inf,
         "bandwidth": lim["copy_GBps"] * 1e9 / c["bytes"],
@@ -224,8 +243,8 @@ def main() -> None:
              "float64", dev) for R in Rs]  # fmt: skip
     cfgs += [("qafel", R, 100, 100, max(3, int(q * {1: 40, 64: 20, 256: 10, 1024: 6}[R])),
               "float64", dev) for R in Rs]  # fmt: skip
-    flat = [("asyncbc", R, 100, 1, max(50, int(q * 1000)), "float64", dev) for R in Rs]
-    flat += [("qafel", R, 100, 1, max(3, int(q * 20)), "float64", dev) for R in Rs]
+    flat = [("asyncbc", R, 100, 1, max(50, int(q * 1000)), "float64", dev, True) for R in Rs]
+    flat += [("qafel", R, 100, 1, max(3, int(q * 20)), "float64", dev, True) for R in Rs]
     goal = [("qafel", 1024, 100, 1000, 5, "float32", dev)]
 
     print(f"device={dev} torch threads={args.threads} (machine may be shared: figures as measured)")
@@ -277,12 +296,14 @@ def main() -> None:
                 continue
             r_a = after[off + j]
             row_a.append(
-                f"R={c[1]}: {1e6 * r_a['marginal_seconds'] / r_a['marginal_steps']:8.1f} us"
+                f"R={c[1]}: {1e6 * r_a['marginal_seconds'] / r_a['marginal_steps']:8.1f} us, "
+                f"{r_a['calls_per_step']:7.1f} calls"
             )
             if before:
                 r_b = before[off + j]
                 row_b.append(
-                    f"R={c[1]}: {1e6 * r_b['marginal_seconds'] / r_b['marginal_steps']:8.1f} us"
+                    f"R={c[1]}: {1e6 * r_b['marginal_seconds'] / r_b['marginal_steps']:8.1f} us, "
+                    f"{r_b['calls_per_step']:7.1f} calls"
                 )
         print(f"   {algo:8s} after : " + " | ".join(row_a))
         if before:

@@ -532,13 +532,13 @@ def fedbuff_schedules(
     j = 0
     while True:
         slot = np.maximum(j / rate, last)  # starts stay in time order after a wait
-        # arrivals at or before the slot = starts so far - tasks still running after it; once a
-        # replica has T K of them no later start can be among its first T K arrivals
-        stopped |= (j - (free_at > slot[:, None]).sum(axis=1)) >= need
-        if stopped.all():
-            break
         idle = free_at <= slot[:, None]
         n_idle = idle.sum(axis=1)
+        # arrivals at or before the slot = starts so far - tasks still running after it; once a
+        # replica has T K of them no later start can be among its first T K arrivals
+        stopped |= (j - (n - n_idle)) >= need
+        if stopped.all():
+            break
         wait = n_idle == 0
         t_start = slot
         if wait.any():  # all clients busy: the start waits for the first to finish
@@ -547,13 +547,15 @@ def fedbuff_schedules(
             n_idle = idle.sum(axis=1)
         k = np.minimum((pick.next() * n_idle).astype(np.int64), n_idle - 1)
         c = np.argmax(np.cumsum(idle, axis=1) > k[:, None], axis=1)
-        a_before = j - (free_at >= t_start[:, None]).sum(axis=1)  # arrivals strictly before
+        # arrivals strictly before the start: after a wait the clients finishing exactly then
+        # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
+        # (probability 0) counts as before
+        a_before = np.where(wait, j - n, j - (n - n_idle))
         finish = t_start + np.abs(sigma * dur.next())
         live = ~stopped
         free_at[rows[live], c[live]] = finish[live]
-        conc_max = np.where(
-            live, np.maximum(conc_max, (free_at > t_start[:, None]).sum(1)), conc_max
-        )
+        # in flight right after the start: the busy ones and the new one (ends before starts)
+        conc_max = np.where(live, np.maximum(conc_max, n - n_idle + 1), conc_max)
         starts.append(t_start)
         ends.append(finish)
         who.append(c)
