@@ -160,11 +160,36 @@ def sq_norm(x: torch.Tensor) -> torch.Tensor:
     return (x * x).sum(dim=-1)
 
 
+def f_star_used(problem: Problem) -> tuple[float | None, str]:
+    """The ``f*`` that :func:`f_gap` subtracts, and how it is known: ``(value, provenance)``.
+
+    * ``("exact")``: ``constants['f_star']`` with provenance ``exact`` (closed form / solved to a
+      stated accuracy, e.g. quadratics; ``-inf`` where f is unbounded below);
+    * ``("certified_lower_bound")``: else ``constants['f_star_lower']``, a certified lower bound
+      of ``inf f`` (e.g. logistic regression, whose ``f_star`` is only the solver's value, an upper
+      bound: subtracting it would make ``F0 = f(x_0) - f*`` too small and loosen every check);
+    * ``(None, "none")``: the problem knows neither; :func:`f_gap` then returns ``f(x)`` itself.
+
+    Anything feeding a bound (``F0``) must use this value (DESIGN.md: F0 from a certified lower
+    bound of ``f*``); record the provenance in ``trace.meta``.
+    """
+    consts = getattr(problem, "constants", {}) or {}
+    fs = consts.get("f_star")
+    if fs is not None and fs.provenance == "exact":
+        return float(fs.value), "exact"
+    lo = consts.get("f_star_lower")
+    if lo is not None:
+        return float(lo.value), "certified_lower_bound"
+    return None, "none"
+
+
 def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
-    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``(R, d) -> (R,)``."""
+    """``f(x) - f*`` with ``f*`` from :func:`f_star_used` (the exact ``f_star`` where known, else a
+    certified lower bound ``f_star_lower``), else ``f(x)``; ``(R, d) -> (R,)``. Never smaller than
+    the true gap ``f(x) - inf f`` (up to the exact value's own rounding)."""
     f = problem.f(x)
-    fs = problem.constants.get("f_star")
-    return f - fs.value if fs is not None else f
+    fs, _ = f_star_used(problem)
+    return f - fs if fs is not None else f
 
 
 def safe_compress(C: Compressor, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
