@@ -280,18 +280,8 @@ class ClientCalls:
 
 
 def f_star_meta(problem: Problem) -> dict[str, Any]:
-    """Which ``f*`` the trace's ``f_gap`` subtracts (value, provenance), for ``Trace.meta``.
-
-    Uses the problems module's ``f_star_used(problem)`` where it exists, else ``constants['f_star']``.
-    """
-    fn = globals().get("f_star_used")
-    if callable(fn):
-        out = fn(problem)
-        if isinstance(out, dict):
-            return out
-        if hasattr(out, "value"):
-            return {"value": out.value, "provenance": out.provenance, "how": out.how}
-    fs = problem.constants.get("f_star")
-    if fs is None:
-        return {"value": None, "provenance": None, "how": "no f_star known: f_gap is f(x)"}
-    return {"name": "f_star", "value": fs.value, "provenance": fs.provenance, "how": fs.how}
+    """Which ``f*`` the trace's ``f_gap`` subtracts, for ``Trace.meta['f_star_used']``:
+    ``{"value", "provenance"}`` from :func:`f_star_used` (exact ``f_star``, else a certified lower
+    bound ``f_star_lower``, else none: ``f_gap`` is then ``f(x)``)."""
+    value, provenance = f_star_used(problem)
+    return {"value": value, "provenance": provenance}

@@ -65,7 +65,7 @@ Theory symbols (``boundcheck/theory/qafel.py``) -> this trace and the problem's 
 ``sigma_l``     ``sqrt(sigma2)``: ``sigma2`` is max_n E||g_n - grad F_n||^2 (the theory's
                 sigma_l is a standard deviation and enters as sigma_l^2)
 ``G``           problem constant ``G`` = sup_x max_n ||grad F_n(x)||^2 (a squared norm)
-``F0``          ``f_gap[0]`` = f(x^0) - ``f_star`` (when ``meta['f_gap_is_gap']``)
+``F0``          ``f_gap[0]`` = f(x^0) - f*, f* = ``meta["f_star_used"]`` (exact, else certified lower)
 lhs             mean of ``grad_norm_sq`` over rows ``t = 0..T-1`` (``x^t``, not ``hat x^t``)
 ==============  ==========================================================================
 """
@@ -294,7 +294,7 @@ def _run(
         "f_star_used": f_star_meta(problem),
         "index": "server step t = 0..T (row t is the state at x^t; lhs of Thm F.1 = mean of rows 0..T-1)",
         "bits": "cumulative: K uploads and one broadcast per server step (broadcast mode, Section 2)",
-        "f_gap_is_gap": "f_star" in problem.constants,
+        "f_gap_is_gap": f_star_meta(problem)["value"] is not None,
         "client_steps": T * K * P * R,
     }
     return Trace(algorithm=algorithm, params=params, series=series, diverged_at=diverged, meta=meta)

@@ -512,3 +512,12 @@ def test_confidence_interval_of_one_batch_covers_the_mean_of_independent_batches
                         schedule=asyncbc_schedule(n=5, T=60, tau_C=3, seed=0),
                         x0=torch.ones(3, dtype=torch.float64))  # fmt: skip
     assert float(pinned["grad_norm_sq"].mean(0).std()) == 0.0
+
+
+def test_asyncbc_trace_records_f_star_used():
+    prob = asyncbc_least_squares(n=4, d=3, zeta=1.0, seed=0)
+    tr = asyncbc_gd(prob, T=10, R=2, seed=0, eta=0.05, tau_C=2)
+    fs = tr.meta["f_star_used"]
+    assert fs["provenance"] in ("exact", "certified_lower_bound") and fs["value"] is not None
+    x0 = torch.zeros(2, 3, dtype=torch.float64)
+    assert torch.allclose(tr["f_gap"][0], prob.f(x0) - fs["value"], rtol=1e-12)

@@ -364,3 +364,15 @@ def test_identity_qafel_is_fedbuff_per_replica_on_generated_schedules():
     kw = dict(T=20, R=4, seed=1, eta_l=0.1, eta_g=1.5, K=2, P=3, schedule=b, record_x=True)
     a, f = qafel(p, **kw), fedbuff(p, **kw)
     assert torch.allclose(a["x"], f["x"], rtol=0, atol=1e-12)
+
+
+def test_trace_records_the_f_star_used_and_f_gap_subtracts_it():
+    from boundcheck.algorithms.common import f_star_used
+
+    p = make("logistic", n=4, d=5, m=10, alpha=0.1, lam=0.01, seed=0)
+    tr = qafel(p, T=3, R=2, seed=0, eta_l=0.1, eta_g=1.0, K=2, P=1, concurrency=2)
+    value, provenance = f_star_used(p)
+    assert tr.meta["f_star_used"] == {"value": value, "provenance": provenance}
+    assert provenance == "certified_lower_bound"  # logistic: never the solver's upper value
+    x0 = torch.zeros(2, 5, dtype=torch.float64)
+    assert torch.allclose(tr["f_gap"][0], p.f(x0) - value, rtol=1e-12)
