@@ -13,8 +13,10 @@ Sections printed:
 
 1. client-steps/s of AsyncBC-GD and QAFeL at R = 1, 64, 256, 1024 (n = 100, d = 100), before,
    after and the ratio (issue 8's benchmark; issue 9's AsyncBC goal is >= 10x at R = 1 and 256);
-2. Python time per server step vs R (d = 1, so the arithmetic is negligible): flat in R means
-   Python work per step does not grow with R;
+2. per server step vs R at d = 1: marginal wall time and marginal Python-level calls (cProfile's
+   count of Python and C function calls). The call count is the "Python work per step": flat in R
+   means no loop over replicas. The wall time also holds the vectorised O(R) work (the lockstep
+   schedule simulation over replicas, per-replica arrays), which does grow with R;
 3. the machine's limits (``benchmarks/_limits.py``), and per configuration the per-client-step
    counts (random numbers, bytes, flops), the limit each implies and the fraction reached of the
    binding one; QAFeL at R = 1024, n = 100, d = 1000, float32 (issue 9's goal: >= 60% of the
@@ -285,9 +287,9 @@ def main() -> None:
               f"{after[i]['setup_seconds']:.3f}")  # fmt: skip
 
     print(
-        "\n2. marginal wall time per server step vs R at d = 1 (arithmetic negligible: the Python"
+        "\n2. per server step vs R at d = 1: marginal wall time and Python-level calls (calls flat"
     )
-    print("   and per-call work per step; flat = independent of R)")
+    print("   in R = no loop over replicas; the time also holds vectorised O(R) work)")
     off = len(cfgs)
     for algo in ("asyncbc", "qafel"):
         row_a, row_b = [], []
