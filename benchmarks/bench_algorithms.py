@@ -13,6 +13,8 @@ Sections printed:
 
 1. client-steps/s of AsyncBC-GD and QAFeL at R = 1, 64, 256, 1024 (n = 100, d = 100), before,
    after and the ratio (issue 8's benchmark; issue 9's AsyncBC goal is >= 10x at R = 1 and 256);
+1b. AsyncBC-GD events/s on the shipped ``asyncbc_least_squares(n=100, d=100)`` at R = 1 and 256
+   (issue 9's setting: before, every event recorded f and grad f over all n clients);
 2. per server step vs R at d = 1: marginal wall time and marginal Python-level calls (cProfile's
    count of Python and C function calls). The call count is the "Python work per step": flat in R
    means no loop over replicas. The wall time also holds the vectorised O(R) work (the lockstep
@@ -127,7 +129,13 @@ def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: 
     from boundcheck.compressors import QSGDBits
 
     dtype = getattr(torch, dtype_name)
-    p = make_problem(n, d, device, dtype)
+    if algo == "asyncbc_ls":  # the shipped family of AsyncBC Section 5 (its own f, grad f)
+        from boundcheck.problems.least_squares import asyncbc_least_squares
+
+        p = asyncbc_least_squares(n=n, d=d, zeta=1.0, seed=0, device=device)
+        algo = "asyncbc"
+    else:
+        p = make_problem(n, d, device, dtype)
     q4 = QSGDBits(4)
     K, P = 10, 5
 
@@ -248,6 +256,10 @@ def main() -> None:
     flat = [("asyncbc", R, 100, 1, max(50, int(q * 1000)), "float64", dev, True) for R in Rs]
     flat += [("qafel", R, 100, 1, max(3, int(q * 20)), "float64", dev, True) for R in Rs]
     goal = [("qafel", 1024, 100, 1000, 5, "float32", dev)]
+    # issue 9's AsyncBC setting: the shipped least-squares family (before: per-event recording
+    # over all n clients; after: this branch's loop and the problems' structured f, grad f)
+    ls = [("asyncbc_ls", R, 100, 100, max(20, int(q * {1: 200, 256: 60}[R])), "float64", dev)
+          for R in (1, 256)]  # fmt: skip
 
     print(f"device={dev} torch threads={args.threads} (machine may be shared: figures as measured)")
     lim = limits(dev)
@@ -255,13 +267,13 @@ def main() -> None:
     for k, v in lim.items():
         print(f"  {k:26s} {v:12.4g}")
 
-    after = measure(cfgs + flat + goal, None, args.threads)
+    after = measure(cfgs + flat + goal + ls, None, args.threads)
     before = None
     if not args.no_before:
         with tempfile.TemporaryDirectory() as tmp:
             root = before_checkout(Path(tmp))
             try:
-                before = measure(cfgs + flat + goal, root, args.threads)
+                before = measure(cfgs + flat + goal + ls, root, args.threads)
             finally:
                 subprocess.run(["git", "-C", str(HERE.parent.parent), "worktree", "remove",
                                 "--force", str(root)], check=False, capture_output=True)  # fmt: skip
@@ -286,8 +298,18 @@ def main() -> None:
               f"{w[2]:10.4g} {w[3]:10.4g} {w[3] / w[2]:6.2f}x | "
               f"{after[i]['setup_seconds']:.3f}")  # fmt: skip
 
+    print("\n1b. AsyncBC-GD events/s on asyncbc_least_squares(n = 100, d = 100) (issue 9's goal)")
+    l0 = len(cfgs) + len(flat) + len(goal)
+    for j, c in enumerate(ls):
+        rb = before[l0 + j] if before else None
+        w = [rate(rb, False), rate(after[l0 + j], False), rate(rb, True), rate(after[l0 + j], True)]
+        print(f"   R={c[1]:5d} whole: before {w[0]:10.4g} after {w[1]:10.4g} ({w[1] / w[0]:6.1f}x) | "
+              f"marginal: before {w[2]:10.4g} after {w[3]:10.4g} ({w[3] / w[2]:6.1f}x)")  # fmt: skip
+
     print(
-        "\n2. per server step vs R at d = 1: marginal wall time and Python-level calls (calls flat"
+        "\n1b. AsyncBC-GD events/s on the shipped ``asyncbc_least_squares(n=100, d=100)`` at R = 1 and 256
+   (issue 9's setting: before, every event recorded f and grad f over all n clients);
+2. per server step vs R at d = 1: marginal wall time and Python-level calls (calls flat"
     )
     print("   in R = no loop over replicas; the time also holds vectorised O(R) work)")
     off = len(cfgs)
