@@ -307,9 +307,7 @@ def main() -> None:
               f"marginal: before {w[2]:10.4g} after {w[3]:10.4g} ({w[3] / w[2]:6.1f}x)")  # fmt: skip
 
     print(
-        "\n1b. AsyncBC-GD events/s on the shipped ``asyncbc_least_squares(n=100, d=100)`` at R = 1 and 256
-   (issue 9's setting: before, every event recorded f and grad f over all n clients);
-2. per server step vs R at d = 1: marginal wall time and Python-level calls (calls flat"
+        "\n2. per server step vs R at d = 1: marginal wall time and Python-level calls (calls flat"
     )
     print("   in R = no loop over replicas; the time also holds vectorised O(R) work)")
     off = len(cfgs)
