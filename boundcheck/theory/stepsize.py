@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from boundcheck.errors import ParameterError
 from boundcheck.theory import symbols as S
@@ -30,6 +29,9 @@ from boundcheck.theory.core import Condition, ConditionKind, Theorem
 from boundcheck.theory.evaluate import condition_holds, evaluate_slack, slack_function
 
 Interval = tuple[float, float]
+
+#: relative tolerance of the root finder: the smallest SciPy's ``brentq`` accepts (4 eps)
+_RTOL = 4 * float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ def _refine(
             else:
                 hi = mid
         return float(hi if want_ok_at_b else lo)
+    from scipy.optimize import brentq  # SciPy only when solving (a fast start for the CLI)
+
     try:
-        r = brentq(f, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+        r = brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
     except ValueError:  # a non-finite slack at one end: fall back to bisection
         lo, hi = a, b
         for _ in range(200):
@@ -155,6 +159,8 @@ def solve_condition(
 
 
 def _solve_equality(f, grid, s, param: str, label: str, integer: bool) -> Solution:
+    from scipy.optimize import brentq
+
     roots = []
     for k in range(len(grid) - 1):
         a, b = grid[k], grid[k + 1]
@@ -163,7 +169,7 @@ def _solve_equality(f, grid, s, param: str, label: str, integer: bool) -> Soluti
         if s[k] == 0:
             roots.append(float(a))
         elif s[k] * s[k + 1] < 0:
-            r = round(brentq(f, a, b)) if integer else brentq(f, a, b, rtol=4e-16)
+            r = round(brentq(f, a, b)) if integer else brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
             if abs(f(float(r))) <= 1e-9 * max(1.0, abs(r)):
                 roots.append(float(r))
     if len(s) and s[-1] == 0:
