@@ -194,8 +194,11 @@ def intersect(solutions: list[Solution], label: str) -> Solution:
 
 
 def required_kinds() -> tuple[ConditionKind, ...]:
-    """Condition kinds a theorem *requires*; SIMPLIFIED forms are only sufficient alternatives."""
-    return (ConditionKind.STATED, ConditionKind.PROOF, ConditionKind.STEPSIZE)
+    """Condition kinds that decide whether a point is admissible: the stated conditions and the
+    prescribed stepsize. The paper's SIMPLIFIED forms are sufficient, not required (a point that
+    meets the stated condition is admissible even where it misses them), and PROOF conditions are
+    not hypotheses of the stated theorem: both are reported, neither decides."""
+    return (ConditionKind.STATED, ConditionKind.STEPSIZE)
 
 
 def solve(
@@ -203,9 +206,9 @@ def solve(
 ) -> tuple[list[Solution], Solution | None, Solution | None]:
     """Solve every condition of ``thm`` that involves ``param``.
 
-    Returns the per-condition solutions, the intersection over the required conditions (stated,
-    proof, prescribed stepsize) and the intersection over the simplified sufficient forms (None
-    where there are none).
+    Returns the per-condition solutions (every kind), the intersection over the required conditions
+    (stated, prescribed stepsize: :func:`required_kinds`) and the intersection over the simplified
+    sufficient forms (None where there are none).
     """
     if param not in thm.parameters():
         raise ParameterError(
@@ -220,7 +223,10 @@ def solve(
             continue
         sol = solve_condition(thm, c, param, fixed)
         per.append(sol)
-        (simp if c.kind is ConditionKind.SIMPLIFIED else req).append(sol)
+        if c.kind in required_kinds():
+            req.append(sol)
+        elif c.kind is ConditionKind.SIMPLIFIED:
+            simp.append(sol)
     both = intersect(req, "all required conditions") if req else None
     simple = intersect(simp, "all simplified conditions") if simp else None
     return per, both, simple
