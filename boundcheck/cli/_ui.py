@@ -16,8 +16,6 @@ from boundcheck.errors import ParameterError
 
 #: width used when output is not a terminal and COLUMNS is not set
 DEFAULT_WIDTH = 80
-#: the most search steps, Monte Carlo draws or climbers a command accepts (documented in --help)
-MAX_BUDGET = 1_000_000
 #: fraction of available memory a command may plan to allocate
 MEMORY_FRACTION = 0.5
 
@@ -97,18 +95,43 @@ def _gib(b: float) -> str:
     return f"{b / 2**30:.3g} GiB" if b >= 2**30 else f"{b / 2**20:.3g} MiB"
 
 
+def _env_number(name: str) -> float | None:
+    try:
+        v = float(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return v if v > 0 else None
+
+
+def memory_limit() -> float:
+    """Bytes a command may plan to allocate: MEMORY_FRACTION of the available memory, or
+    ``BOUNDCHECK_MEMORY_LIMIT`` (bytes) when that is set and smaller."""
+    limit = MEMORY_FRACTION * available_memory()
+    env = _env_number("BOUNDCHECK_MEMORY_LIMIT")
+    return min(limit, env) if env is not None else limit
+
+
 def check_memory(estimate: float, what: str) -> None:
     """Refuse (bad input, exit 2) a size whose estimated allocation cannot fit in memory."""
-    limit = MEMORY_FRACTION * available_memory()
+    limit = memory_limit()
     if estimate > limit:
         raise ParameterError(
             f"{what} would allocate about {_gib(estimate)}; the limit is {_gib(limit)} "
-            f"({MEMORY_FRACTION:.0%} of available memory): choose smaller sizes"
+            "(half the available memory, or BOUNDCHECK_MEMORY_LIMIT): choose smaller sizes"
         )
 
 
-def check_budget(name: str, value: int, maximum: int = MAX_BUDGET) -> int:
-    """An integer budget (steps, draws, climbers) in ``1..maximum``, else a one-line error."""
-    if not 1 <= value <= maximum:
-        raise ParameterError(f"--{name} {value} is not allowed; allowed: 1 .. {maximum:,}")
-    return value
+#: element operations a command may plan (about a few minutes on one core); BOUNDCHECK_WORK_LIMIT
+#: lowers (or raises) it
+MAX_WORK = 2e11
+
+
+def check_work(estimate: float, what: str) -> None:
+    """Refuse (bad input, exit 2) a run whose planned work exceeds the limit."""
+    env = _env_number("BOUNDCHECK_WORK_LIMIT")
+    limit = env if env is not None else MAX_WORK
+    if estimate > limit:
+        raise ParameterError(
+            f"{what} needs about {estimate:.2g} operations; the limit is {limit:.2g} "
+            "(BOUNDCHECK_WORK_LIMIT): choose fewer steps, draws or a smaller dimension"
+        )
