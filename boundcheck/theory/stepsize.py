@@ -159,22 +159,54 @@ def solve_condition(
 
 
 def _solve_equality(f, grid, s, param: str, label: str, integer: bool) -> Solution:
+    """Where ``f == 0``: isolated roots (sign changes, refined by Brent's method) and whole
+    intervals where the slack is exactly zero (``eta = min(a, b(L))`` holds for every small
+    ``L`` where ``a`` is the minimum)."""
     from scipy.optimize import brentq
 
-    roots = []
-    for k in range(len(grid) - 1):
-        a, b = grid[k], grid[k + 1]
-        if not (np.isfinite(s[k]) and np.isfinite(s[k + 1])):
+    out: list[Interval] = []
+    zero = np.isfinite(s) & (s == 0)
+    k = 0
+    n = len(grid)
+    while k < n:
+        if zero[k]:
+            j = k
+            while j + 1 < n and zero[j + 1]:
+                j += 1
+            if j > k:  # a run of exact zeros: an interval, its ends refined by bisection
+                lo = grid[k] if k == 0 else _zero_edge(f, grid[k - 1], grid[k], integer)
+                hi = grid[j] if j == n - 1 else _zero_edge(f, grid[j + 1], grid[j], integer)
+                out.append((float(lo), float(hi)))
+            else:
+                out.append((float(grid[k]), float(grid[k])))
+            k = j + 1
             continue
-        if s[k] == 0:
-            roots.append(float(a))
-        elif s[k] * s[k + 1] < 0:
-            r = round(brentq(f, a, b)) if integer else brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
+        if k + 1 < n and np.isfinite(s[k]) and np.isfinite(s[k + 1]) and s[k] * s[k + 1] < 0:
+            a, b = grid[k], grid[k + 1]
+            r = (
+                round(brentq(f, a, b))
+                if integer
+                else brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
+            )
             if abs(f(float(r))) <= 1e-9 * max(1.0, abs(r)):
-                roots.append(float(r))
-    if len(s) and s[-1] == 0:
-        roots.append(float(grid[-1]))
-    return Solution(param, tuple((r, r) for r in sorted(set(roots))), label)
+                out.append((float(r), float(r)))
+        k += 1
+    return Solution(param, tuple(sorted(set(out))), label)
+
+
+def _zero_edge(f, outside: float, inside: float, integer: bool) -> float:
+    """The last point from ``inside`` towards ``outside`` where ``f`` is exactly zero."""
+    for _ in range(200):
+        if integer and abs(inside - outside) <= 1:
+            break
+        mid = round(0.5 * (outside + inside)) if integer else 0.5 * (outside + inside)
+        if mid in (outside, inside):
+            break
+        if f(float(mid)) == 0:
+            inside = mid
+        else:
+            outside = mid
+    return float(inside)
 
 
 def intersect(solutions: list[Solution], label: str) -> Solution:
