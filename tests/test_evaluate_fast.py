@@ -75,19 +75,26 @@ def _exact(expr: sp.Expr, values: dict) -> float | None:
     return float(val) if abs(val) <= FLOAT_MAX else math.copysign(math.inf, float(val))
 
 
-def _undefined(expr: sp.Expr, values: dict) -> bool:
-    """Exact rational arithmetic says the expression is undefined here (a zero denominator)."""
-    if any(
-        values[s.name] > 1e4 for s in expr.free_symbols if S.info(s.name).domain.startswith("count")
-    ):
-        return False  # exact powers with huge exponents would not finish
+def _exact_subs(expr: sp.Expr, values: dict) -> sp.Expr:
+    """Exact substitution: rationals for reals, integers for counts (50-digit floats for counts
+    above 1e4, whose exact powers would not finish)."""
     subs = {}
     for s in expr.free_symbols:
         v = values[s.name]
-        dom = S.info(s.name).domain
-        subs[s] = sp.Integer(int(v)) if dom in ("count", "count0") else sp.Rational(v)
-    val = expr.subs(subs)
-    return bool(val.has(sp.nan, sp.zoo, sp.oo, -sp.oo))
+        if S.info(s.name).domain in ("count", "count0"):
+            subs[s] = sp.Integer(int(v)) if v <= 1e4 else sp.Float(v, 50)
+        else:
+            subs[s] = sp.Rational(v)
+    return expr.subs(subs)
+
+
+def _undefined(expr: sp.Expr, values: dict) -> bool:
+    """Exact arithmetic says the expression is undefined here (a zero denominator, 0/0)."""
+    return bool(_exact_subs(expr, values).has(sp.nan, sp.zoo, sp.oo, -sp.oo))
+
+
+def _exactly_zero(expr: sp.Expr, values: dict) -> bool:
+    return _exact_subs(expr, values) == 0
 
 
 def _term_scale(expr: sp.Expr, values: dict) -> float:
@@ -101,10 +108,12 @@ def _agree(fast: float, exact: float | None, expr: sp.Expr, values: dict) -> boo
     (1e-13 of the terms' magnitudes: a slack that is zero at the boundary of its condition)."""
     if exact is None:
         return True  # not a real number here (outside every domain the theorem speaks of)
+    if not math.isfinite(fast) and _undefined(expr, values):
+        return True  # e.g. 0/0 at T = 1, which evalf (numeric) cannot see
     if math.isinf(exact):
         return fast == exact
-    if math.isnan(fast) and _undefined(expr, values):
-        return True  # e.g. 0/0 at T = 1, which evalf (numeric) cannot see
+    if fast == 0 and abs(exact) < 1e-100 and _exactly_zero(expr, values):
+        return True  # a true zero that evalf leaves as noise below 1e-100
     if math.isclose(fast, exact, rel_tol=1e-9, abs_tol=1e-300):
         return True
     return math.isfinite(fast) and abs(fast - exact) <= 1e-13 * _term_scale(expr, values)
