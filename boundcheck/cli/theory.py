@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 import click
 import sympy as sp
@@ -165,6 +166,13 @@ def _theorem_dict(t: Theorem) -> dict:
         "notes": list(t.notes),
         "example": dict(t.example),
     }
+
+
+@cache
+def _findings(ids: tuple[str, ...]) -> list:
+    """The symbolic checks over these theorems (computed once per process)."""
+    by_id = {t.id: t for t in registry.all_theorems()}
+    return checks.all_findings([by_id[i] for i in ids], by_id)
 
 
 def _all_symbols(t: Theorem) -> list[str]:
@@ -484,9 +492,8 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
 
     Exit code 1 when anything is found.
     """
-    by_id = {t.id: t for t in registry.all_theorems()}
-    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else list(by_id.values())
-    findings = checks.all_findings(thms, by_id)
+    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else registry.all_theorems()
+    findings = _findings(tuple(dict.fromkeys(t.id for t in thms)))
     if as_json:
         echo_json([f.to_dict() for f in findings])
         return 1 if findings else 0
@@ -515,8 +522,7 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
     """
     thms = registry.all_theorems()
     thms = _of_paper(thms, paper)
-    by_id = {t.id: t for t in registry.all_theorems()}
-    computed = checks.all_findings(thms, by_id)
+    computed = _findings(tuple(t.id for t in thms))
     recorded = checks.recorded_findings(thms)
     if as_json:
         echo_json(
