@@ -134,7 +134,7 @@ class SafeFunction:
         if bad.any():
             v64 = v64.copy()
             full = [np.broadcast_to(a, shape) for a in arrs]
-            for idx in zip(*np.nonzero(bad)) if shape else [()]:
+            for idx in zip(*np.nonzero(bad), strict=True) if shape else [()]:
                 v64[idx] = self.exact_at(*[a[idx] for a in full])
             self.fallbacks += int(bad.sum())
         return float(v64) if v64.ndim == 0 else v64
