@@ -17,6 +17,7 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sympy.core.evalf import PrecisionExhausted
 
 from boundcheck.theory import registry
 from boundcheck.theory import symbols as S
@@ -63,7 +64,10 @@ def _exact(expr: sp.Expr, values: dict) -> float | None:
         dom = S.info(s.name).domain
         subs[s] = sp.Integer(int(v)) if dom in ("count", "count0") else sp.Rational(v)
     try:
-        val = expr.evalf(30, subs=subs)
+        try:
+            val = expr.evalf(30, subs=subs)
+        except PrecisionExhausted:  # floor(T/2) at an exact integer: substitute exactly first
+            val = _exact_subs(expr, values).evalf(30)
     except (ZeroDivisionError, ValueError, TypeError):
         return None
     if val.has(sp.nan, sp.zoo) or not val.is_number:
@@ -98,8 +102,10 @@ def _exactly_zero(expr: sp.Expr, values: dict) -> bool:
 
 
 def _term_scale(expr: sp.Expr, values: dict) -> float:
-    """Sum of the magnitudes of the top-level terms: the scale of a sum's rounding error."""
-    terms = expr.args if isinstance(expr, sp.Add) else (expr,)
+    """Sum of the magnitudes of the terms of the expanded expression: the scale of a sum's
+    rounding error (``sigma^2 (T - 1 - ...)`` at ``T = 1`` is a cancellation to exactly 0)."""
+    e = sp.expand(expr)
+    terms = e.args if isinstance(e, sp.Add) else (e,)
     return sum(abs(_exact(t, values) or 0.0) for t in terms)
 
 
