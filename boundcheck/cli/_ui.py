@@ -79,6 +79,16 @@ def progress(description: str, total: int) -> Iterator[Any]:
         yield lambda completed, *_a: bar.update(task, completed=completed)
 
 
+@contextmanager
+def status(message: str) -> Iterator[None]:
+    """A spinner on stderr while a single long call runs (terminals only, not with --quiet)."""
+    if not show_progress():
+        yield
+        return
+    with console(stderr=True).status(message):
+        yield
+
+
 def available_memory() -> int:
     """Bytes of memory available now (MemAvailable of /proc/meminfo; 4 GiB when unknown)."""
     try:

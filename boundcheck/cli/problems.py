@@ -158,7 +158,7 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
         )
     import numpy as np
 
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with _ui.status(f"building {family}"), warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         problem = registry.make(family, **params)
         desc = problem.describe()

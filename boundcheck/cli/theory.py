@@ -19,6 +19,7 @@ from boundcheck.theory import symbols as S
 from boundcheck.theory.core import Theorem
 from boundcheck.theory.evaluate import (
     PRINTED_DIGITS,
+    bound_function,
     check_conditions,
     evaluate_bound,
     validate,
@@ -325,12 +326,17 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
         if solve_for in raw:
             raise ParameterError(f"--{solve_for} is given and solved for; give one or the other")
         values = validate(t, raw, [p for p in needed if p != solve_for])
-        return _solve_report(t, solve_for, values, as_json)
+        with _ui.status(f"solving {t.id} for {solve_for}"):
+            return _solve_report(t, solve_for, values, as_json)
     values = validate(t, raw, needed)
     results = check_conditions(t, values)
     bound = evaluate_bound(t, values) if t.bound is not None else None
     deciding = stepsize.required_kinds()
     _refuse_degenerate(t, values, results, bound)
+    bound_text = None  # beyond float64's range: the value as text (mpmath has no overflow)
+    if bound is not None and math.isinf(bound):
+        fn, names = bound_function(t)
+        bound_text = fn.exact_text(*[values[n] for n in names])
     failed = [r for r in results if not r.holds and r.condition.kind in deciding]
     if as_json:
         echo_json(
@@ -352,6 +358,7 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
                     for r in results
                 ],
                 "bound": bound,
+                "bound_text": bound_text,
                 "all_required_hold": not failed,
             }
         )
@@ -385,7 +392,8 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
         )
     if bound is not None:
         rel = "≤" if t.direction.value == "upper" else "≥"
-        console.print(f"bound: {t.lhs.id} {rel} {_num(bound)}")
+        shown = _num(bound) if bound_text is None else f"{bound_text} (beyond float64)"
+        console.print(f"bound: {t.lhs.id} {rel} {shown}")
     if failed:
         console.print(
             f"[red]{len(failed)} required (stated or prescribed) condition(s) violated[/red]"
@@ -493,7 +501,8 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
     Exit code 1 when anything is found.
     """
     thms = [registry.get(i) for i in theorem_ids] if theorem_ids else registry.all_theorems()
-    findings = _findings(tuple(dict.fromkeys(t.id for t in thms)))
+    with _ui.status("checking dimensions and orders"):
+        findings = _findings(tuple(dict.fromkeys(t.id for t in thms)))
     if as_json:
         echo_json([f.to_dict() for f in findings])
         return 1 if findings else 0
@@ -522,7 +531,8 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
     """
     thms = registry.all_theorems()
     thms = _of_paper(thms, paper)
-    computed = _findings(tuple(t.id for t in thms))
+    with _ui.status("checking dimensions and orders"):
+        computed = _findings(tuple(t.id for t in thms))
     recorded = checks.recorded_findings(thms)
     if as_json:
         echo_json(

@@ -121,6 +121,16 @@ class SafeFunction:
             except (ZeroDivisionError, ValueError, TypeError, OverflowError):
                 return math.nan
 
+    def exact_text(self, *args: float, digits: int = 6) -> str:
+        """The value at one point as text, beyond float64's range where needed (``2.4e+310``)."""
+        import mpmath
+
+        with mpmath.workdps(MP_DIGITS):
+            try:
+                return mpmath.nstr(self._mpmath()(*[mpmath.mpf(float(a)) for a in args]), digits)
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                return "nan"
+
     def __call__(self, *args: ArrayLike) -> ArrayLike:
         arrs = [np.asarray(a, dtype=float) for a in args]
         with np.errstate(all="ignore"):
