@@ -73,29 +73,29 @@ _EPILOG = (
 @click.command("compressor", epilog=_EPILOG)
 @click.argument("name")
 @click.option(
-    "--d", "d", type=click.IntRange(1, MAX_D), default=1000, show_default=True, help="Dimension."
+    "--d", "d", type=click.IntRange(max=MAX_D), default=1000, show_default=True, help="Dimension."
 )
 @click.option(
     "--k",
-    type=click.IntRange(1, MAX_COUNT),
+    type=click.IntRange(max=MAX_COUNT),
     default=None,
     help="Coordinates kept (topk, randk, randk_unbiased).",
 )
 @click.option("--ratio", type=float, default=None, help="Fraction kept, k = ceil(ratio d).")
 @click.option(
     "--s",
-    type=click.IntRange(1, MAX_COUNT),
+    type=click.IntRange(max=MAX_COUNT),
     default=None,
     help="Quantization levels (qsgd, lowprec).",
 )
 @click.option(
-    "--bits", type=click.IntRange(1, 52), default=None, help="Bits per coordinate (qsgd_bits)."
+    "--bits", type=click.IntRange(max=52), default=None, help="Bits per coordinate (qsgd_bits)."
 )
 @click.option("--sign-in-bits", is_flag=True, help="qsgd_bits: the n bits include the sign.")
 @click.option("--delta", type=float, default=None, help="delta (shrink, overshoot, adversarial).")
 @click.option(
     "--block-size",
-    type=click.IntRange(1, MAX_D),
+    type=click.IntRange(max=MAX_D),
     default=None,
     help="Apply layer-wise in blocks of this size.",
 )
@@ -162,6 +162,7 @@ def compressor_cmd(
         if val is not None and not math.isfinite(val):
             raise ParameterError(f"--{key} {val} is not allowed; give a finite number")
     C = compressors.get(name, block_size=block_size, rescale=rescale, **params)
+    compressors._check_d(d)  # d >= 1, before any size is computed from it
     C.bits(d)  # validates d against the compressor's parameters (k <= d, block sizes, ...)
     pool = pool_rows(d)
     used_population = min(population, pool)
