@@ -25,9 +25,15 @@ CASES = [
 
 def _example_line(thm, capsys) -> list[str]:
     assert main(["show", thm.id]) == 0
-    out = capsys.readouterr().out.splitlines()
-    line = next(x for x in out if x.startswith(f"boundcheck stepsize {thm.id} "))
-    return shlex.split(line)[1:]
+    out = capsys.readouterr().out
+    start = out.index(f"boundcheck stepsize {thm.id} ")
+    lines = out[start:].splitlines()
+    command = lines[0]
+    for more in lines[1:]:  # shell continuation lines (the line fits 80 columns)
+        if not command.endswith("\\"):
+            break
+        command = command[:-1] + more
+    return shlex.split(command)[1:]
 
 
 @pytest.mark.parametrize("thm", WITH_EXAMPLE, ids=[t.id for t in WITH_EXAMPLE])

@@ -244,7 +244,7 @@ def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
             out(esc(f"  • {note}"))
     if t.example:
         out("\n[bold]Example[/bold]:")
-        console.print(esc(example_command(t)), soft_wrap=True)
+        console.print(esc(_shell_lines(example_command(t), console.width)), soft_wrap=True)
     return 0
 
 
@@ -253,6 +253,29 @@ def example_command(t: Theorem) -> str:
     printed with PRINTED_DIGITS significant digits (the stepsize check tolerates that rounding)."""
     ex = " ".join(f"--{k} {v:.{PRINTED_DIGITS}g}" for k, v in t.example.items())
     return f"boundcheck stepsize {t.id} {ex}"
+
+
+def _shell_lines(command: str, width: int) -> str:
+    """A command split into shell continuation lines (`` \\``) that fit ``width`` columns; an
+    option stays on one line with its value, so the text still pastes into a shell."""
+    words = command.split(" ")
+    pairs, i = [], 0
+    while i < len(words):
+        if words[i].startswith("--") and i + 1 < len(words):
+            pairs.append(f"{words[i]} {words[i + 1]}")
+            i += 2
+        else:
+            pairs.append(words[i])
+            i += 1
+    lines, cur = [], ""
+    for p in pairs:
+        if cur and len(cur) + 1 + len(p) + 2 > width:
+            lines.append(cur + " \\")
+            cur = "    " + p
+        else:
+            cur = f"{cur} {p}" if cur else p
+    lines.append(cur)
+    return "\n".join(lines)
 
 
 def _indent(text: str, k: int = 2) -> str:
