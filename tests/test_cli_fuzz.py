@@ -216,6 +216,76 @@ def test_every_command_survives_every_input(args):
         _strict(out)
 
 
+EXTREME = [
+    "0",
+    "-0",
+    "1e-320",
+    "1e-300",
+    "1e-12",
+    "0.999999999999",
+    "1",
+    "2",
+    "1e12",
+    "1e100",
+    "1e300",
+    "1e308",
+    "-1",
+    "nan",
+    "inf",
+    str(2**70),
+    "",
+]
+
+
+@st.composite
+def near_valid(draw) -> list[str]:
+    """A theorem's documented example, a family's or a compressor's small valid call, with one
+    or two values replaced by extremes (where numerical overflow and degenerate cases live)."""
+    from boundcheck import compressors
+    from boundcheck.problems import registry as problems
+    from boundcheck.theory import registry
+
+    kind = draw(st.sampled_from(["stepsize", "solve", "problem", "compressor"]))
+    if kind in ("stepsize", "solve"):
+        thm = draw(st.sampled_from([t for t in registry.all_theorems() if t.example]))
+        values = {k: repr(float(v)) for k, v in thm.example.items()}
+        args = ["stepsize", thm.id]
+        if kind == "solve":
+            free = draw(st.sampled_from(sorted(values)))
+            del values[free]
+            args += ["--solve-for", free]
+    elif kind == "problem":
+        family = draw(st.sampled_from(problems.names()))
+        values = {"n": "3", "d": "4"}
+        numeric = [k for k, v in problems.parameters(family).items() if isinstance(v, (int, float))]
+        for k in draw(st.lists(st.sampled_from(numeric), max_size=2)):
+            values[k] = "1"
+        args = ["problem", family]
+    else:
+        name = draw(st.sampled_from(compressors.names()))
+        values = {"d": "8", "steps": "2", "population": "2", "mc-samples": "4"}
+        for k in ("k", "s", "bits", "delta", "ratio"):
+            if k in compressors.parameters(name):
+                values[k] = "0.5" if k in ("delta", "ratio") else "2"
+        if "ratio" in values and "k" in values:
+            del values["ratio"]
+        args = ["compressor", name]
+    if values:
+        for k in draw(st.lists(st.sampled_from(sorted(values)), min_size=1, max_size=2)):
+            values[k] = draw(st.sampled_from(EXTREME))
+    for k, v in values.items():
+        args += [f"--{k}", v]
+    if draw(st.booleans()):
+        args.append("--json")
+    return args
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=near_valid())
+def test_near_valid_inputs_with_extreme_values(args):
+    test_every_command_survives_every_input.hypothesis.inner_test(args)
+
+
 def test_fuzz_counts():
     """Runs after the fuzz (same module, in order): print the counts; every command was fuzzed."""
     total = sum(COUNTS.values())
@@ -225,6 +295,7 @@ def test_fuzz_counts():
     )
     if total:
         assert set(PER_COMMAND) == set(COMMANDS)
+        assert total >= 600
 
 
 @pytest.mark.parametrize(
