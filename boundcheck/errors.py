@@ -1,4 +1,8 @@
-"""User-facing errors. The CLI prints ``str(err)`` on one line and exits with code 2."""
+"""User-facing errors. The CLI prints ``str(err)`` on one line and exits with code 2 (bad input).
+
+Any other exception reaching the CLI is a bug: exit code 3, one line saying so, the traceback with
+``boundcheck --debug ...`` or ``BOUNDCHECK_DEBUG=1`` (:func:`boundcheck.cli.main`).
+"""
 
 from __future__ import annotations
 

@@ -87,7 +87,10 @@ def test_closed_forms_refuse_non_finite_and_bad_shapes(comp):
         comp.expectation(torch.tensor([1, 2, 3]))
 
 
-def test_value_claimed_for_the_rescaled_qsgd_is_not_reported_as_holding_for_qsgd(capsys):
+def test_value_claimed_for_the_rescaled_qsgd_is_not_reported_as_holding_for_qsgd(
+    capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "250")  # one table row per line (80 columns wraps them)
     # qsgd(s=1) at d=16 has worst ratio 3; the published delta = 1/(1+q) = 0.2 asserts ratio 0.8
     # for Q/(1+q) only: it must not read "holds" beside Q itself
     res = worst_case(C.QSGD(1), 16, steps=3, population=4)
@@ -114,7 +117,14 @@ def test_cli_json_is_complete_and_strict(capsys):
     assert out["name"] == "randk_unbiased" and out["params"] == {"k": 5}
     assert out["d"] == 50 and out["biased"] is False and out["stochastic"] is True
     assert out["q"] == pytest.approx(9.0) and out["delta"] is None and out["contraction"] is False
-    assert out["search"] == {"seed": 0, "steps": 2, "population": 32, "mc_samples": 64}
+    assert out["search"] == {
+        "seed": 0,
+        "steps": 2,
+        "population": 32,
+        "population_requested": 32,
+        "structured_inputs": 129,
+        "mc_samples": 64,
+    }
     assert out["bits_per_message"] == 5 * 32 + 5 * 6
     assert all("applies" in c and "ratio_bound" in c for c in out["checks"])
     assert out["worst_ratio"] == pytest.approx(9.0) and len(out["worst_input"]) == 50

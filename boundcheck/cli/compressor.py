@@ -3,18 +3,24 @@ empirical worst case (:mod:`boundcheck.check.compressor_search`)."""
 
 from __future__ import annotations
 
-import json
+import math
 
 import click
 import torch
-from rich.console import Console
 from rich.markup import escape as esc
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from boundcheck import compressors
 from boundcheck.check.compressor_search import SearchResult, worst_case
-from boundcheck.cli.app import app
+from boundcheck.cli import _ui
+from boundcheck.errors import ParameterError
+
+#: most hill-climbing steps, Monte Carlo draws per estimate, parallel climbers
+MAX_STEPS, MAX_MC_SAMPLES, MAX_POPULATION = 100_000, 1_000_000, 100_000
+#: the largest dimension and count parameters (k, s, block size): exact in float64
+MAX_D, MAX_COUNT = 10**9, 2**53
+#: draws of the final Monte Carlo estimate of the worst input (compressor_search)
+FINAL_MC = 4096
 
 _CLI_PARAMS = ("k", "ratio", "s", "bits", "sign_in_bits", "delta")
 
@@ -51,37 +57,72 @@ _EPILOG = (
     "  applies to   the compressor the value is claimed for; source: where it comes from\n"
     "\b\nBelow the table: the worst ratio found (and how: exact closed-form expectation, or\n"
     "Monte Carlo with a confidence interval), the exact supremum where known, and the worst input.\n"
-    "A progress bar (stderr, terminals only) follows the hill climbing; --json prints one JSON\n"
-    "object and no progress bar.\n"
+    "A progress bar (stderr, terminals only; not with --quiet) follows the hill climbing;\n"
+    "--json prints one strict JSON object.\n"
+    "\b\nLimits (one-line error above them, exit 2): --steps <= 100,000, --mc-samples <=\n"
+    "1,000,000, --population <= 100,000, --d <= 1e9, and every size whose estimated memory\n"
+    "(pool x d x draws, float64) exceeds half the available memory. The population is at most\n"
+    "the number of structured starting inputs at --d; the JSON reports the one used. Runs\n"
+    "planning more than 2e11 element operations (8 d x draws x (inputs + steps x climbers))\n"
+    "are refused too. BOUNDCHECK_MEMORY_LIMIT and BOUNDCHECK_WORK_LIMIT (numbers) lower them.\n"
     "\b\nExit codes: 0 no parameter beaten; 1 a declared or published parameter is beaten by\n"
     "the worst input found (a counterexample to the claim); 2 bad input (one line on stderr)."
 )
 
 
-@app.command("compressor", epilog=_EPILOG)
+@click.command("compressor", epilog=_EPILOG)
 @click.argument("name")
-@click.option("--d", "d", type=int, default=1000, show_default=True, help="Vector dimension.")
-@click.option("--k", type=int, default=None, help="Coordinates kept (topk, randk, randk_unbiased).")
+@click.option(
+    "--d", "d", type=click.IntRange(max=MAX_D), default=1000, show_default=True, help="Dimension."
+)
+@click.option(
+    "--k",
+    type=click.IntRange(max=MAX_COUNT),
+    default=None,
+    help="Coordinates kept (topk, randk, randk_unbiased).",
+)
 @click.option("--ratio", type=float, default=None, help="Fraction kept, k = ceil(ratio d).")
-@click.option("--s", type=int, default=None, help="Quantization levels (qsgd, lowprec).")
-@click.option("--bits", type=int, default=None, help="Bits per coordinate (qsgd_bits).")
+@click.option(
+    "--s",
+    type=click.IntRange(max=MAX_COUNT),
+    default=None,
+    help="Quantization levels (qsgd, lowprec).",
+)
+@click.option(
+    "--bits", type=click.IntRange(max=52), default=None, help="Bits per coordinate (qsgd_bits)."
+)
 @click.option("--sign-in-bits", is_flag=True, help="qsgd_bits: the n bits include the sign.")
 @click.option("--delta", type=float, default=None, help="delta (shrink, overshoot, adversarial).")
 @click.option(
-    "--block-size", type=int, default=None, help="Apply layer-wise in blocks of this size."
+    "--block-size",
+    type=click.IntRange(max=MAX_D),
+    default=None,
+    help="Apply layer-wise in blocks of this size.",
 )
 @click.option("--rescale", is_flag=True, help="Use Q/(1+q) of an unbiased Q (a contraction).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 2),
+    default=0,
+    show_default=True,
+    help="Seed of the search.",
+)
 @click.option(
     "--steps",
-    type=int,
+    type=click.IntRange(0, MAX_STEPS),
     default=None,
     help="Hill-climbing steps [default: 200 with a closed-form expectation, 20 with Monte Carlo].",
 )
-@click.option("--population", type=int, default=32, show_default=True, help="Parallel climbers.")
+@click.option(
+    "--population",
+    type=click.IntRange(1, MAX_POPULATION),
+    default=32,
+    show_default=True,
+    help="Parallel climbers.",
+)
 @click.option(
     "--mc-samples",
-    type=int,
+    type=click.IntRange(2, MAX_MC_SAMPLES),
     default=64,
     show_default=True,
     help="Draws per Monte Carlo estimate (only without a closed form).",
@@ -117,12 +158,44 @@ def compressor_cmd(
             params[key] = val
     if sign_in_bits:
         params["sign_in_bits"] = True
+    for key, val in (("ratio", ratio), ("delta", delta)):
+        if val is not None and not math.isfinite(val):
+            raise ParameterError(f"--{key} {val} is not allowed; give a finite number")
     C = compressors.get(name, block_size=block_size, rescale=rescale, **params)
+    compressors._check_d(d)  # d >= 1, before any size is computed from it
+    C.bits(d)  # validates d against the compressor's parameters (k <= d, block sizes, ...)
+    pool = pool_rows(d)
+    used_population = min(population, pool)
+    what = f"compressor {name} at d={d}"
+    _ui.check_memory(8.0 * 4.0 * d * pool, what)  # the structured inputs alone (a lower bound)
+    exact = C.expected_sq_error(torch.ones(1, d, dtype=torch.float64)) is not None
     if steps is None:  # Monte Carlo evaluations cost mc_samples compressions each: fewer steps
-        probe = torch.ones(1, max(d, 1), dtype=torch.float64)  # d < 1 is refused below
-        steps = 200 if C.expected_sq_error(probe) is not None else 20
+        steps = 200 if exact else 20
+    draws = 1 if exact else mc_samples
+    # float64 words alive at once: the batch of inputs, its compressed copies and their errors
+    words = 8.0 * d * max(pool * draws, used_population * draws, 0 if exact else FINAL_MC)
+    _ui.check_memory(8.0 * words, f"{what} with {draws} draw(s) per input")
+    work = 8.0 * d * draws * (pool + steps * used_population) + 8.0 * d * FINAL_MC
+    _ui.check_work(work, f"{what}: {steps} steps x {used_population} climbers x {draws} draw(s)")
+    search = {
+        "seed": seed,
+        "steps": steps,
+        "population": used_population,
+        "population_requested": population,
+        "structured_inputs": pool,
+        "mc_samples": mc_samples,
+    }
+    with _ui.progress(f"searching {C.describe()}", steps) as update:
+        res = worst_case(
+            C,
+            d,
+            seed=seed,
+            population=population,
+            steps=steps,
+            mc_samples=mc_samples,
+            progress=update,
+        )
     if as_json:
-        res = worst_case(C, d, seed=seed, population=population, steps=steps, mc_samples=mc_samples)
         out = {
             "name": name,
             "params": C.params(),
@@ -135,52 +208,33 @@ def compressor_cmd(
             "delta": C.delta(d),
             "q": C.q(d),
             "contraction": C.delta(d) is not None,
-            "search": {
-                "seed": seed,
-                "steps": steps,
-                "population": population,
-                "mc_samples": mc_samples,
-            },
+            "search": search,
             "exit_code": 1 if res.beaten else 0,
         }
-        click.echo(json.dumps(out, indent=2, allow_nan=False))
-    elif not (
-        err := Console(stderr=True)
-    ).is_terminal:  # logs and pipes: no bar, not even a blank line
-        res = worst_case(C, d, seed=seed, population=population, steps=steps, mc_samples=mc_samples)
-        _print(res, C, d)
+        _ui.echo_json(out)
     else:
-        with Progress(
-            TextColumn("searching {task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(C.describe(), total=steps)
-            res = worst_case(
-                C,
-                d,
-                seed=seed,
-                population=population,
-                steps=steps,
-                mc_samples=mc_samples,
-                progress=lambda i, n: bar.update(task, completed=i),
-            )
         _print(res, C, d)
     return 1 if res.beaten else 0
 
 
+def pool_rows(d: int) -> int:
+    """Rows of :func:`boundcheck.check.compressor_search.structured_pool` at dimension ``d``: the
+    hill climbing keeps the best ``min(population, rows)`` of them."""
+    ms = {max(1, round(d / 2**j)) for j in range(int(math.log2(d)) + 1)} | {d}
+    return 3 + 5 * len(ms) + 3 * 32
+
+
 def _print(res: SearchResult, C: compressors.Compressor, d: int) -> None:
-    con = Console(highlight=False, soft_wrap=True)
-    if not con.is_terminal:
-        con.width = 160  # tables stay readable in logs and pipes
+    con = _ui.console()
     con.print(
         f"[bold]{res.compressor}[/bold] at d={d}: {'biased' if C.biased else 'unbiased'}, "
         f"{C.bits(d)} bits per message"
     )
-    tab = Table("origin", "param", "value", "ratio bound", "status", "applies to", "source")
+    tab = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("origin", "param", "value", "ratio bound"):
+        tab.add_column(col, no_wrap=True)
+    for col in ("status", "applies to", "source"):
+        tab.add_column(col, overflow="fold")
     for c in res.checks:
         status = (
             "[red]BEATEN[/red]" if c.beaten else "holds" if c.applies else "n/a (other compressor)"

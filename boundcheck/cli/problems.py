@@ -1,60 +1,100 @@
-"""``boundcheck problem``: the synthetic problem families and their certified constants."""
+"""``boundcheck problem``: the synthetic problem families and their certified constants.
+
+Sizes are validated before anything is built: the memory a family would allocate (a conservative
+estimate covering the dense per-client matrices and data that the families store) against the
+available memory, and the work (eigendecompositions of d x d matrices) against
+:data:`MAX_FLOPS`; floats against :data:`MAX_ABS_FLOAT` (squares of larger values overflow
+float64). Each refusal is one line naming the value, the estimate and the limit (exit 2).
+"""
 
 from __future__ import annotations
 
-import json
 import math
+import warnings
 
 import click
-import torch
-from rich.console import Console
 from rich.markup import escape as esc
 from rich.table import Table
 
-from boundcheck.cli.app import app
+from boundcheck.cli import _ui
+from boundcheck.cli._ui import echo_json
 from boundcheck.cli.theory import _parse_params
 from boundcheck.errors import ParameterError
-from boundcheck.problems import registry
 
-console = Console(highlight=False, soft_wrap=True)
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+DTYPES = ("float64", "float32")
+#: the largest |value| of a float parameter (zeta, noise_var, ...): its square stays finite
+MAX_ABS_FLOAT = 1e100
+#: the most floating-point operations a problem build may plan (about a minute on one core)
+MAX_FLOPS = 5e10
+#: the largest integer parameter (n, d, m, batch_size); seeds are 0 .. 2**63 - 1
+MAX_INT = 10**9
 
 
 def _convert(family: str, name: str, raw: str, default: object) -> object:
     """A command-line string as the type of the factory's default for ``name``."""
-    if isinstance(default, torch.dtype) or name == "dtype":
+    if name == "dtype" or type(default).__name__ == "dtype":
         if raw not in DTYPES:
             raise ParameterError(f"--dtype {raw!r} is not allowed; allowed: {', '.join(DTYPES)}")
-        return DTYPES[raw]
+        import torch
+
+        return getattr(torch, raw)
     if isinstance(default, bool):
         if raw.lower() not in ("true", "false", "1", "0"):
             raise ParameterError(f"--{name} {raw!r} is not allowed; allowed: true, false")
         return raw.lower() in ("true", "1")
     if isinstance(default, int):
         try:
-            return int(raw)
+            v = int(raw)
         except ValueError:
             raise ParameterError(f"--{name} {raw!r} is not an integer") from None
+        top = 2**63 - 1 if name == "seed" else MAX_INT
+        if not -top <= v <= top:
+            raise ParameterError(f"--{name} {raw} is out of range; allowed: |{name}| <= {top:,}")
+        return v
     if isinstance(default, float) or default is None:
         if default is None and raw.lower() == "none":
             return None
         try:
-            return float(raw)
+            v = float(raw)
         except ValueError:
             raise ParameterError(f"--{name} {raw!r} is not a number") from None
+        if math.isfinite(v) and abs(v) > MAX_ABS_FLOAT:
+            raise ParameterError(
+                f"--{name} {raw} is too large: its square overflows float64; "
+                f"allowed: |{name}| <= {MAX_ABS_FLOAT:g}"
+            )
+        return v
+    if raw == "":
+        raise ParameterError(f"--{name} is empty; give a value (default: {default})")
     return raw
 
 
+def estimate(params: dict[str, object]) -> tuple[float, float]:
+    """Bytes and floating-point operations a family build plans at most: dense n d x d matrices
+    (with eigendecomposition workspace), n m x d data, a few n x d arrays; float64."""
+    n = max(int(params.get("n", 1) or 1), 1)
+    d = max(int(params.get("d", 1) or 1), 1)
+    m = max(int(params.get("m", d) or 1), 1)
+    b = max(int(params.get("batch_size", 1) or 1), 1)
+    words = 4.0 * n * d * d + 3.0 * n * m * d + 16.0 * n * d + 2.0 * n * b * d
+    flops = 10.0 * n * d**3 + 4.0 * n * m * d * d
+    return 8.0 * words, flops
+
+
 def _fmt(v: float) -> str:
-    return "inf" if math.isinf(v) else f"{v:.6g}"
+    return str(v) if not math.isfinite(v) else f"{v:.6g}"
 
 
-@app.command(
+def _json_value(v: object) -> object:
+    return str(v).removeprefix("torch.") if type(v).__name__ == "dtype" else v
+
+
+@click.command(
     "problem",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
 @click.argument("family", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (strict JSON).")
 @click.pass_context
 def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
     """The synthetic problem families, or one family's constants with their provenance.
@@ -63,7 +103,11 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
     parameters as --NAME VALUE: the problem is built (seeded) and every constant is printed with how
     it is known -- exact (closed form, eigenvalues), certified (a proven upper bound; a lower bound
     for mu) or observed (weaker) -- and the proof or computation behind it. A constant that does not
-    exist on R^d (e.g. G for a quadratic) is inf; pass --radius to certify it on a ball.
+    exist on R^d (e.g. G for a quadratic) is inf (null with "<name>_nonfinite": "inf" in --json);
+    pass --radius to certify it on a ball.
+
+    Sizes that cannot fit in half the available memory, builds above 5e10 floating-point
+    operations, integers above 1e9 and floats above 1e100 in magnitude are refused (exit 2).
 
     \b
     Examples:
@@ -71,20 +115,27 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
       boundcheck problem asyncbc_least_squares --n 8 --d 10 --zeta 3
       boundcheck problem logistic --n 10 --d 50 --alpha 0.1 --json
     """
+    from boundcheck.problems import registry
+
     if family is not None and family.startswith("-"):  # an option where FAMILY should be
         raise ParameterError("parameters need a FAMILY first; `boundcheck problem` lists them")
     if family is None:
         if ctx.args:
             raise ParameterError("parameters need a FAMILY; `boundcheck problem` lists them")
-        rows = {name: registry.parameters(name) for name in registry.names()}
+        rows = {
+            name: {k: _json_value(v) for k, v in registry.parameters(name).items()}
+            for name in registry.names()
+        }
         if as_json:
-            click.echo(json.dumps(rows, indent=2, default=str))
+            echo_json(rows)
             return 0
-        table = Table("family", "parameters (defaults)", box=None, header_style="bold")
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("family", no_wrap=True)
+        table.add_column("parameters (defaults)", overflow="fold")
         for name, params in rows.items():
             shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("dtype", "device"))
             table.add_row(name, esc(shown))
-        console.print(table)
+        _ui.console().print(table)
         return 0
     defaults = registry.parameters(family)
     raw = _parse_params(ctx.args)
@@ -94,14 +145,36 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
             f"{family} has no parameter {unknown[0]!r}; allowed: {', '.join(defaults)}"
         )
     params = {k: _convert(family, k, v, defaults[k]) for k, v in raw.items()}
-    problem = registry.make(family, **params)
-    desc = problem.describe()
+    sizes = {**{k: v for k, v in defaults.items() if isinstance(v, int)}, **params}
+    nbytes, flops = estimate(sizes)
+    shown = ", ".join(f"{k}={sizes[k]}" for k in ("n", "d", "m") if k in sizes)
+    _ui.check_memory(nbytes, f"problem {family} with {shown}")
+    env = _ui._env_number("BOUNDCHECK_WORK_LIMIT")
+    limit = min(MAX_FLOPS, env) if env is not None else MAX_FLOPS
+    if flops > limit:
+        raise ParameterError(
+            f"problem {family} with {shown} needs about {flops:.2g} floating-point operations "
+            f"(dense d x d eigendecompositions); the limit is {limit:.0e}: choose smaller n or d"
+        )
+    import numpy as np
+
+    with _ui.status(f"building {family}"), warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        problem = registry.make(family, **params)
+        desc = problem.describe()
     if as_json:
-        click.echo(json.dumps({"family": family, "params": raw, **desc}, indent=2, default=str))
+        echo_json(
+            {**desc, "family": family, "params": {k: _json_value(v) for k, v in params.items()}}
+        )
         return 0
-    console.print(f"[bold]{family}[/bold] (n={problem.n}, d={problem.d})")
-    table = Table("constant", "value", "provenance", "how", box=None, header_style="bold")
+    con = _ui.console()
+    con.print(f"[bold]{family}[/bold] (n={problem.n}, d={problem.d})")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("constant", no_wrap=True)
+    table.add_column("value", no_wrap=True)
+    table.add_column("provenance", no_wrap=True)
+    table.add_column("how", overflow="fold", ratio=1)
     for name, c in problem.constants.items():
         table.add_row(name, _fmt(c.value), c.provenance, esc(c.how))
-    console.print(table)
+    con.print(table)
     return 0

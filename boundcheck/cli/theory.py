@@ -2,46 +2,93 @@
 
 from __future__ import annotations
 
-import json
 import math
+import re
+from functools import cache
 
 import click
 import sympy as sp
-from rich.console import Console
 from rich.markup import escape as esc
 from rich.table import Table
 
-from boundcheck.cli.app import app
+from boundcheck.cli import _ui
+from boundcheck.cli._ui import echo_json
 from boundcheck.errors import ParameterError
 from boundcheck.theory import checks, registry, stepsize
 from boundcheck.theory import symbols as S
-from boundcheck.theory.core import ConditionKind, Theorem
-from boundcheck.theory.evaluate import check_conditions, evaluate_bound, validate
+from boundcheck.theory.core import Theorem
+from boundcheck.theory.evaluate import (
+    PRINTED_DIGITS,
+    bound_function,
+    check_conditions,
+    evaluate_bound,
+    validate,
+)
 
-console = Console(highlight=False, soft_wrap=True)
+
+class _Out:
+    """``console.print`` on a console sized when the command runs (terminal, COLUMNS or 80)."""
+
+    def __getattr__(self, name: str):
+        return getattr(_ui.console(), name)
 
 
-def _num(v: float | None) -> str:
+console = _Out()
+
+
+def _id_column(table: Table, header: str, ids: list[str]) -> None:
+    """An identifier column that is never cut: as wide as its longest id (other columns wrap)."""
+    width = max([len(header), *(len(i) for i in ids)]) if ids else len(header)
+    table.add_column(header, no_wrap=True, min_width=width, overflow="fold")
+
+
+def _text_column(table: Table, header: str) -> None:
+    table.add_column(header, overflow="fold", ratio=1)
+
+
+def _num(v: float | None, digits: int = 6) -> str:
     if v is None:
         return "-"
-    if isinstance(v, float) and math.isinf(v):
-        return "inf"
-    return f"{v:.6g}"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return f"{v:.{digits}g}"
+
+
+_TOP_LEVEL_SUM = re.compile(r"[+-]")
+
+
+def _top_level_sum(latex: str) -> bool:
+    """Whether a symbol's LaTeX name is a sum or difference at brace depth 0 (``f(x^0) - f^*``)."""
+    depth = 0
+    for i, ch in enumerate(latex):
+        if ch in "{(":
+            depth += 1
+        elif ch in "})":
+            depth -= 1
+        elif depth == 0 and i > 0 and _TOP_LEVEL_SUM.match(ch):
+            return True
+    return False
 
 
 def _latex_names() -> dict[sp.Symbol, str]:
-    return {i.symbol: i.latex for i in S.catalogue().values()}
+    """Every symbol's LaTeX name; one that is itself a difference (F0 = ``f(x^0) - f^*``) is
+    parenthesised, so ``2 L F0 / sqrt(T)`` prints as ``2L(f(x^0) - f^*)/sqrt(T)``."""
+    out = {}
+    for i in S.catalogue().values():
+        name = i.latex
+        out[i.symbol] = rf"\left({name}\right)" if _top_level_sum(name) else name
+    return out
 
 
 def _render(expr: sp.Basic, latex: bool) -> str:
     if latex:
         return sp.latex(expr, symbol_names=_latex_names())
-    return sp.pretty(expr, use_unicode=True)
+    return sp.pretty(expr, use_unicode=True, num_columns=max(40, console.width - 4))
 
 
 def _of_paper(thms: list[Theorem], paper: str | None) -> list[Theorem]:
     """The theorems of ``paper`` (any case), all when None; an unknown paper is bad input."""
-    if not paper:
+    if paper is None:
         return thms
     papers = sorted({t.paper for t in thms})
     if paper.lower() not in {p.lower() for p in papers}:
@@ -49,7 +96,7 @@ def _of_paper(thms: list[Theorem], paper: str | None) -> list[Theorem]:
     return [t for t in thms if t.paper.lower() == paper.lower()]
 
 
-@app.command("list")
+@click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
 def list_cmd(as_json: bool, paper: str | None) -> int:
@@ -66,11 +113,12 @@ def list_cmd(as_json: bool, paper: str | None) -> int:
             {"id": t.id, "paper": t.paper, "source": t.source, "statement": t.statement}
             for t in thms
         ]
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
         return 0
     table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("id", "source", "statement"):
-        table.add_column(col)
+    _id_column(table, "id", [t.id for t in thms])
+    _text_column(table, "source")
+    _text_column(table, "statement")
     for t in thms:
         table.add_row(t.id, esc(t.source), esc(t.statement))
     console.print(table)
@@ -121,12 +169,19 @@ def _theorem_dict(t: Theorem) -> dict:
     }
 
 
+@cache
+def _findings(ids: tuple[str, ...]) -> list:
+    """The symbolic checks over these theorems (computed once per process)."""
+    by_id = {t.id: t for t in registry.all_theorems()}
+    return checks.all_findings([by_id[i] for i in ids], by_id)
+
+
 def _all_symbols(t: Theorem) -> list[str]:
     names = set(t.parameters()) | {s.name for s, _ in t.definitions}
     return sorted(n for n in names if n in S.catalogue())
 
 
-@app.command("show")
+@click.command("show")
 @click.argument("theorem_id")
 @click.option("--latex", is_flag=True, help="Render the math as LaTeX instead of Unicode.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -139,9 +194,13 @@ def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
     """
     t = registry.get(theorem_id)
     if as_json:
-        click.echo(json.dumps(_theorem_dict(t), indent=2))
+        echo_json(_theorem_dict(t))
         return 0
     out = console.print
+
+    def mout(text: str) -> None:  # math: never re-wrapped (pretty fits the width itself)
+        console.print(text, soft_wrap=True)
+
     out(f"[bold]{t.id}[/bold] — {esc(t.source)}: {esc(t.title)}")
     out(esc(t.statement))
     out(f"\n[bold]Bounds[/bold] ({t.direction.value}): {esc(t.lhs.text)}")
@@ -149,28 +208,31 @@ def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
     if t.bound is not None:
         rel = {"upper": "≤", "lower": "≥", "nonconvergence": "≥"}.get(t.direction.value, "=")
         out(f"\n  {t.lhs.id} {rel}\n")
-        out(esc(_indent(_render(t.bound, latex))))
+        mout(esc(_indent(_render(t.bound, latex))))
     if t.order is not None:
         out(f"\n[bold]Order claim[/bold] as {t.order.variable} → ∞: O of the sum of")
         for term in t.order.terms:
-            out(esc(_indent(_render(term, latex))))
+            mout(esc(_indent(_render(term, latex))))
         for k, v in t.order.scalings.items():
-            out(esc(f"  with {k} = O({_render(v, latex)})" if latex else f"  with {k} ~ {v}"))
+            mout(esc(f"  with {k} = O({_render(v, latex)})" if latex else f"  with {k} ~ {v}"))
     if t.definitions:
         out("\n[bold]Definitions[/bold]")
         for s, e in t.definitions:
-            out(esc(f"  {_render(s, latex)} :="))
-            out(esc(_indent(_render(e, latex), 4)))
+            mout(esc(f"  {_render(s, latex)} :="))
+            mout(esc(_indent(_render(e, latex), 4)))
     if t.conditions:
         out("\n[bold]Conditions[/bold]")
         for c in t.conditions:
             out(esc(f"  [{c.kind.value}] {c.id} ({c.source}) {c.description}"))
-            out(esc(_indent(_render(c.relation, latex), 4)))
+            mout(esc(_indent(_render(c.relation, latex), 4)))
     if t.assumptions:
         out("\n[bold]Assumptions[/bold]")
         for a in t.assumptions:
             out(esc(f"  {a.source}: {a.statement}"))
-    table = Table("symbol", "dimension", "meaning", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    _id_column(table, "symbol", _all_symbols(t))
+    table.add_column("dimension", overflow="fold")
+    _text_column(table, "meaning")
     for name in _all_symbols(t):
         i = S.info(name)
         table.add_row(name, esc(str(i.dim)), esc(i.meaning))
@@ -181,9 +243,39 @@ def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
         for note in t.notes:
             out(esc(f"  • {note}"))
     if t.example:
-        ex = " ".join(f"--{k} {v:g}" for k, v in t.example.items())
-        out(f"\n[bold]Example[/bold]: boundcheck stepsize {t.id} {ex}")
+        out("\n[bold]Example[/bold]:")
+        console.print(esc(_shell_lines(example_command(t), console.width)), soft_wrap=True)
     return 0
+
+
+def example_command(t: Theorem) -> str:
+    """The ready ``boundcheck stepsize`` line for the theorem's documented example values, each
+    printed with PRINTED_DIGITS significant digits (the stepsize check tolerates that rounding)."""
+    ex = " ".join(f"--{k} {v:.{PRINTED_DIGITS}g}" for k, v in t.example.items())
+    return f"boundcheck stepsize {t.id} {ex}"
+
+
+def _shell_lines(command: str, width: int) -> str:
+    """A command split into shell continuation lines (`` \\``) that fit ``width`` columns; an
+    option stays on one line with its value, so the text still pastes into a shell."""
+    words = command.split(" ")
+    pairs, i = [], 0
+    while i < len(words):
+        if words[i].startswith("--") and i + 1 < len(words):
+            pairs.append(f"{words[i]} {words[i + 1]}")
+            i += 2
+        else:
+            pairs.append(words[i])
+            i += 1
+    lines, cur = [], ""
+    for p in pairs:
+        if cur and len(cur) + 1 + len(p) + 2 > width:
+            lines.append(cur + " \\")
+            cur = "    " + p
+        else:
+            cur = f"{cur} {p}" if cur else p
+    lines.append(cur)
+    return "\n".join(lines)
 
 
 def _indent(text: str, k: int = 2) -> str:
@@ -209,7 +301,7 @@ def _parse_params(args: list[str]) -> dict[str, str]:
     return out
 
 
-@app.command(
+@click.command(
     "stepsize",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
@@ -230,8 +322,11 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
     With --solve-for NAME, NAME is left out and each condition is solved for it: the admissible
     interval(s) and the largest admissible value; the bound is evaluated at that value.
 
-    Exit code 0 when every required condition (stated, proof, prescribed stepsize) holds, 1 when one
-    fails (or no admissible value exists), 2 on bad input.
+    Exit code 0 when every stated condition and the prescribed stepsize hold (a prescribed value
+    to the 6 significant digits `show` prints), 1 when one fails (or no admissible value exists),
+    2 on bad input (a value outside its domain, or a degenerate one such as tau_max 0 where the
+    theorem divides by it). The paper's simplified sufficient forms and the conditions used only
+    inside a proof are reported beside them but do not decide the exit code.
 
     \b
     Examples:
@@ -254,60 +349,105 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
         if solve_for in raw:
             raise ParameterError(f"--{solve_for} is given and solved for; give one or the other")
         values = validate(t, raw, [p for p in needed if p != solve_for])
-        return _solve_report(t, solve_for, values, as_json)
+        with _ui.status(f"solving {t.id} for {solve_for}"):
+            return _solve_report(t, solve_for, values, as_json)
     values = validate(t, raw, needed)
     results = check_conditions(t, values)
     bound = evaluate_bound(t, values) if t.bound is not None else None
-    required = stepsize.required_kinds()
-    failed = [r for r in results if not r.holds and r.condition.kind in required]
+    deciding = stepsize.required_kinds()
+    _refuse_degenerate(t, values, results, bound)
+    bound_text = None  # beyond float64's range: the value as text (mpmath has no overflow)
+    if bound is not None and math.isinf(bound):
+        fn, names = bound_function(t)
+        bound_text = fn.exact_text(*[values[n] for n in names])
+    failed = [r for r in results if not r.holds and r.condition.kind in deciding]
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "theorem": t.id,
-                    "values": values,
-                    "conditions": [
-                        {
-                            "id": r.condition.id,
-                            "kind": r.condition.kind.value,
-                            "relation": str(r.condition.relation),
-                            "lhs": r.lhs,
-                            "rhs": r.rhs,
-                            "margin": r.slack,
-                            "relative_margin": r.relative_margin,
-                            "holds": r.holds,
-                        }
-                        for r in results
-                    ],
-                    "bound": bound,
-                    "all_required_hold": not failed,
-                },
-                indent=2,
-            )
+        echo_json(
+            {
+                "theorem": t.id,
+                "values": values,
+                "conditions": [
+                    {
+                        "id": r.condition.id,
+                        "kind": r.condition.kind.value,
+                        "decides": r.condition.kind in deciding,
+                        "relation": str(r.condition.relation),
+                        "lhs": r.lhs,
+                        "rhs": r.rhs,
+                        "margin": r.slack,
+                        "relative_margin": r.relative_margin,
+                        "holds": r.holds,
+                    }
+                    for r in results
+                ],
+                "bound": bound,
+                "bound_text": bound_text,
+                "all_required_hold": not failed,
+            }
         )
         return 1 if failed else 0
-    table = Table("condition", "kind", "lhs", "rhs", "margin", "verdict", box=None)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    _id_column(table, "condition", [r.condition.id for r in results])
+    for col in ("kind", "lhs", "rhs", "margin"):
+        table.add_column(col, overflow="fold", no_wrap=col != "kind")
+    table.add_column("verdict", overflow="fold")
+    notes = set()
     for r in results:
         verdict = "[green]satisfied[/green]" if r.holds else "[red]violated[/red]"
-        if not r.holds and r.condition.kind is ConditionKind.SIMPLIFIED:
-            verdict = "[yellow]not met[/yellow] (sufficient form only)"
+        if not r.holds and r.condition.kind not in deciding:
+            verdict = "[yellow]not met*[/yellow]"
+            notes.add(r.condition.kind.value)
         table.add_row(
             r.condition.id,
             r.condition.kind.value,
             _num(r.lhs),
             _num(r.rhs),
-            f"{r.slack:+.4g} ({100 * r.relative_margin:+.3g}%)",
+            f"{_num(100 * r.relative_margin, 2)}%",
             verdict,
         )
     console.print(f"[bold]{t.id}[/bold] — {esc(t.source)}")
     console.print(table)
-    if bound is not None:
+    console.print("margin: (rhs - lhs)/|rhs| of a <= condition (> 0 inside), in percent")
+    if notes:
         console.print(
-            f"bound: {t.lhs.id} {'≤' if t.direction.value == 'upper' else '≥'} {bound:.6g}"
+            "* not met: a paper's simplified sufficient form or a condition used only inside "
+            "the proof; reported, not required by the stated theorem"
         )
+    if bound is not None:
+        rel = "≤" if t.direction.value == "upper" else "≥"
+        shown = _num(bound) if bound_text is None else f"{bound_text} (beyond float64)"
+        console.print(f"bound: {t.lhs.id} {rel} {shown}")
     if failed:
-        console.print(f"[red]{len(failed)} required condition(s) violated[/red]")
+        console.print(
+            f"[red]{len(failed)} required (stated or prescribed) condition(s) violated[/red]"
+        )
     return 1 if failed else 0
+
+
+def _refuse_degenerate(t: Theorem, values: dict, results: list, bound: float | None) -> None:
+    """A value at the edge of its domain (0 for tau_max) that leaves a deciding condition or the
+    bound undefined is refused with a one-line error (bad input), not reported as a failure."""
+    undefined = [
+        r.condition.id
+        for r in results
+        if r.condition.kind in stepsize.required_kinds()
+        and (math.isnan(r.slack) or math.isnan(r.rhs) or math.isnan(r.lhs))
+    ]
+    if bound is not None and math.isnan(bound):
+        undefined.append("the bound")
+    if not undefined:
+        return
+    zeros = [k for k, v in values.items() if v == 0]
+    what = ", ".join(undefined)
+    if zeros:
+        raise ParameterError(
+            f"{', '.join(f'{k}=0' for k in zeros)} is degenerate for {t.id}: {what} "
+            f"undefined there (division by zero); allowed: {' and '.join(zeros)} > 0"
+        )
+    raise ParameterError(
+        f"{t.id} is undefined at these values ({what} is not a number); "
+        "choose values inside the theorem's hypotheses"
+    )
 
 
 def _solve_report(t: Theorem, param: str, values: dict, as_json: bool) -> int:
@@ -330,23 +470,24 @@ def _solve_report(t: Theorem, param: str, values: dict, as_json: bool) -> int:
 
     ok = required is None or not required.empty
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "theorem": t.id,
-                    "solve_for": param,
-                    "values": values,
-                    "conditions": [sol_dict(s) for s in per],
-                    "required": sol_dict(required),
-                    "simplified": sol_dict(simple),
-                    "bound_at_largest": bound,
-                },
-                indent=2,
-            )
+        echo_json(
+            {
+                "theorem": t.id,
+                "solve_for": param,
+                "values": values,
+                "conditions": [sol_dict(s) for s in per],
+                "required": sol_dict(required),
+                "simplified": sol_dict(simple),
+                "bound_at_largest": bound,
+            }
         )
         return 0 if ok else 1
     console.print(f"[bold]{t.id}[/bold] — solving for [bold]{param}[/bold]")
-    table = Table("condition", "admissible set", "largest", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    labels = [s.label for s in per] + [s.label for s in (required, simple) if s is not None]
+    _id_column(table, "condition", labels)
+    _text_column(table, "admissible set")
+    table.add_column("largest", overflow="fold")
     for s in per:
         table.add_row(s.label, _intervals(s), _num(s.largest))
     for s in (required, simple):
@@ -354,7 +495,7 @@ def _solve_report(t: Theorem, param: str, values: dict, as_json: bool) -> int:
             table.add_row(f"[bold]{s.label}[/bold]", _intervals(s), _num(s.largest))
     console.print(table)
     if bound is not None:
-        console.print(f"bound at {param} = {best:.6g}: {t.lhs.id} ≤ {bound:.6g}")
+        console.print(f"bound at {param} = {_num(best)}: {t.lhs.id} ≤ {_num(bound)}")
     if not ok:
         console.print("[red]no admissible value satisfies every required condition[/red]")
     return 0 if ok else 1
@@ -368,7 +509,7 @@ def _intervals(s: stepsize.Solution) -> str:
     )
 
 
-@app.command("dims")
+@click.command("dims")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("theorem_ids", nargs=-1)
 def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
@@ -382,11 +523,11 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
 
     Exit code 1 when anything is found.
     """
-    by_id = {t.id: t for t in registry.all_theorems()}
-    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else list(by_id.values())
-    findings = checks.all_findings(thms, by_id)
+    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else registry.all_theorems()
+    with _ui.status("checking dimensions and orders"):
+        findings = _findings(tuple(dict.fromkeys(t.id for t in thms)))
     if as_json:
-        click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
+        echo_json([f.to_dict() for f in findings])
         return 1 if findings else 0
     for f in findings:
         console.print(f"[red]{esc(f.kind)}[/red] {f.subject}: {esc(f.message)}")
@@ -398,7 +539,7 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
     return 1 if findings else 0
 
 
-@app.command("findings")
+@click.command("findings")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
 def findings_cmd(as_json: bool, paper: str | None) -> int:
@@ -413,12 +554,12 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
     Exit code 1 when anything is found.
     """
     import derivations
-    from boundcheck import jsonutil
 
     _of_paper(registry.all_theorems(), paper)  # an unknown paper is bad input
-    report = derivations.findings_report(paper)
+    with _ui.status("checking dimensions, orders and derivations"):
+        report = derivations.findings_report(paper)
     if as_json:
-        click.echo(jsonutil.dumps(report.to_dict()))
+        echo_json(report.to_dict())
         return 1 if report.count else 0
     console.print(f"[bold]Symbolic checks[/bold] ({len(report.symbolic)} finding(s))")
     for f in report.symbolic:

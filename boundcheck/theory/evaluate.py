@@ -3,6 +3,17 @@
 Bounds and conditions compile once to NumPy with :func:`sympy.lambdify` (cached per theorem), so a
 bound evaluates on arrays of parameter points at NumPy speed. Finite sums with symbolic limits
 (``sum_{t=1}^{T-1} (1 - delta_s)^t``) are put in closed form with ``doit()`` first.
+
+Where the closed form has powers with a negative symbolic exponent (``r^(-2T)``), the compiled
+form combines powers first (:func:`_fast_form`). The fast path is checked on every point (:class:`SafeFunction`): closed forms can overflow
+(``(1-eta)^(-2T)`` times ``(1-eta)^(2T)``) or cancel catastrophically (``T - 1 - 2 sum r^j + sum
+r^(2j)`` for a tiny stepsize), so the compiled expression is evaluated twice, in float64 and in
+float32. Where the two agree to ``FLOAT32_AGREEMENT`` (relative) the float64 value is kept: an
+algorithm that loses k digits loses them in both, so agreement bounds the float64 error by about
+``FLOAT32_AGREEMENT * eps64 / eps32`` (~2e-12). Every other point (non-finite, zero, or
+disagreeing) is evaluated again with mpmath at ``MP_DIGITS`` significant digits, whose exponent
+range is unbounded. The property test ``tests/theory/test_evaluate_fast.py`` checks the result
+against SymPy's exact evaluation over every theorem's admissible region.
 """
 
 from __future__ import annotations
@@ -48,35 +59,122 @@ def _prepare(thm: Theorem, expr: sp.Expr) -> sp.Expr:
     return e
 
 
-def _compile(expr: sp.Expr, names: tuple[str, ...]) -> Callable[..., ArrayLike]:
-    syms = [S.info(nm).symbol for nm in names]
-    return sp.lambdify(syms, expr, modules=["numpy", {"floor": np.floor, "ceiling": np.ceil}])
+def _fast_form(thm: Theorem, expr: sp.Expr) -> sp.Expr:
+    """The form compiled for NumPy: a closed-form sum has its powers combined
+    (``r^(2T) (r^(-2T) - r^(-2))`` becomes ``1 - r^(2T-2)``), so it does not overflow; an
+    identity (``powsimp`` of ``expand``), checked against the exact expression by the tests."""
+    e = _prepare(thm, expr)
+    if any(
+        p.exp.free_symbols and p.exp.could_extract_minus_sign() for p in e.atoms(sp.Pow)
+    ):  # r^(-T): overflows where r^T underflows
+        e = sp.powsimp(sp.expand(e))
+    return e
+
+
+#: float32 and float64 values that agree to this relative tolerance keep the float64 value
+FLOAT32_AGREEMENT = 1e-3
+#: significant digits of the mpmath evaluation of the points the fast path cannot vouch for
+MP_DIGITS = 60
+#: printed significant digits of a parameter value (``boundcheck show``'s ready command line)
+PRINTED_DIGITS = 6
+#: a prescribed stepsize (an ``Eq`` condition) holds when both sides agree to the rounding of a
+#: value printed with PRINTED_DIGITS digits: |lhs - rhs| <= EQUALITY_RTOL * max(|lhs|, |rhs|)
+EQUALITY_RTOL = 10.0 ** (1 - PRINTED_DIGITS)
+
+
+class SafeFunction:
+    """A compiled expression: NumPy float64, checked against float32, mpmath where they disagree."""
+
+    def __init__(self, expr: sp.Expr, names: tuple[str, ...]) -> None:
+        syms = [S.info(nm).symbol for nm in names]
+        self.expr = expr
+        self.names = names
+        self._np = sp.lambdify(
+            syms, expr, modules=[{"floor": np.floor, "ceiling": np.ceil}, "numpy"]
+        )
+        self._syms = syms
+        self._mp: Callable[..., object] | None = None
+        self.fallbacks = 0  # points evaluated with mpmath so far (for benchmarks)
+
+    def _mpmath(self) -> Callable[..., object]:
+        if self._mp is None:
+            import mpmath
+
+            self._mp = sp.lambdify(
+                self._syms,
+                self.expr,
+                modules=[{"floor": mpmath.floor, "ceiling": mpmath.ceil}, "mpmath"],
+            )
+        return self._mp
+
+    def exact_at(self, *args: float) -> float:
+        """The value at one point with mpmath at MP_DIGITS digits (inf where it overflows float)."""
+        import mpmath
+
+        with mpmath.workdps(MP_DIGITS):
+            try:
+                v = self._mpmath()(*[mpmath.mpf(float(a)) for a in args])
+                v = complex(v) if isinstance(v, mpmath.mpc) else v
+                if isinstance(v, complex):
+                    return v.real if v.imag == 0 else math.nan
+                return float(v)
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                return math.nan
+
+    def exact_text(self, *args: float, digits: int = 6) -> str:
+        """The value at one point as text, beyond float64's range where needed (``2.4e+310``)."""
+        import mpmath
+
+        with mpmath.workdps(MP_DIGITS):
+            try:
+                return mpmath.nstr(self._mpmath()(*[mpmath.mpf(float(a)) for a in args]), digits)
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                return "nan"
+
+    def __call__(self, *args: ArrayLike) -> ArrayLike:
+        arrs = [np.asarray(a, dtype=float) for a in args]
+        with np.errstate(all="ignore"):
+            v64 = np.asarray(self._np(*arrs), dtype=float)
+            v32 = np.asarray(self._np(*[a.astype(np.float32) for a in arrs]), dtype=float)
+        shape = np.broadcast_shapes(v64.shape, *[a.shape for a in arrs])
+        v64 = np.broadcast_to(v64, shape)
+        v32 = np.broadcast_to(v32, shape)
+        with np.errstate(all="ignore"):
+            bad = ~np.isfinite(v64) | ~(np.abs(v32 - v64) <= FLOAT32_AGREEMENT * np.abs(v64))
+        if bad.any():
+            v64 = v64.copy()
+            full = [np.broadcast_to(a, shape) for a in arrs]
+            for idx in zip(*np.nonzero(bad), strict=True) if shape else [()]:
+                v64[idx] = self.exact_at(*[a[idx] for a in full])
+            self.fallbacks += int(bad.sum())
+        return float(v64) if v64.ndim == 0 else v64
+
+
+def _compile(expr: sp.Expr, names: tuple[str, ...]) -> SafeFunction:
+    return SafeFunction(expr, names)
 
 
 @cache
-def bound_function(thm: Theorem) -> tuple[Callable[..., ArrayLike], tuple[str, ...]]:
+def bound_function(thm: Theorem) -> tuple[SafeFunction, tuple[str, ...]]:
     """The bound compiled to NumPy, and the parameter names in the order it takes them."""
     if thm.bound is None:
         raise ParameterError(f"{thm.id} has no explicit bound (it is an order claim)")
-    expr = _prepare(thm, thm.bound)
+    expr = _fast_form(thm, thm.bound)
     names = tuple(sorted(s.name for s in expr.free_symbols))
     return _compile(expr, names), names
 
 
 @cache
-def slack_function(
-    thm: Theorem, cond: Condition
-) -> tuple[Callable[..., ArrayLike], tuple[str, ...]]:
+def slack_function(thm: Theorem, cond: Condition) -> tuple[SafeFunction, tuple[str, ...]]:
     """The condition's slack (>= 0 iff it holds) compiled to NumPy, and its parameter names."""
-    expr = _prepare(thm, cond.slack)
+    expr = _fast_form(thm, cond.slack)
     names = tuple(sorted(s.name for s in expr.free_symbols))
     return _compile(expr, names), names
 
 
-def _call(fn_names: tuple[Callable[..., ArrayLike], tuple[str, ...]], values: Mapping) -> ArrayLike:
+def _call(fn_names: tuple[SafeFunction, tuple[str, ...]], values: Mapping) -> ArrayLike:
     fn, names = fn_names
-    with np.errstate(all="ignore"):
-        out = fn(*[values[nm] for nm in names])
+    out = fn(*[values[nm] for nm in names])
     if np.ndim(out) == 0:
         return float(out)
     return np.asarray(out, dtype=float)
@@ -107,11 +205,17 @@ class ConditionResult:
         return self.slack / scale
 
 
-def condition_holds(cond: Condition, slack: float) -> bool:
+def condition_holds(cond: Condition, slack: float, scale: float = 0.0) -> bool:
+    """Whether a condition with this slack holds; ``scale`` = max(|lhs|, |rhs|) for an ``Eq``.
+
+    A prescribed value (``Eq``) holds when its sides agree to the rounding of a value printed
+    with :data:`PRINTED_DIGITS` significant digits (:data:`EQUALITY_RTOL` relative).
+    """
     if not math.isfinite(slack):
         return False
     if cond.is_equality:
-        return abs(slack) <= 1e-12
+        tol = EQUALITY_RTOL * scale if math.isfinite(scale) else 0.0
+        return slack == 0 or abs(slack) <= tol
     return slack > 0 if cond.strict else slack >= 0
 
 
@@ -122,7 +226,9 @@ def check_conditions(thm: Theorem, values: Mapping[str, float]) -> list[Conditio
         slack = evaluate_slack(thm, c, values)
         lhs = _side(thm, c.lhs, values)
         rhs = _side(thm, c.rhs, values)
-        out.append(ConditionResult(c, lhs, rhs, float(slack), condition_holds(c, float(slack))))
+        scale = max(abs(lhs), abs(rhs)) if math.isfinite(lhs) and math.isfinite(rhs) else math.nan
+        holds = condition_holds(c, float(slack), scale)
+        out.append(ConditionResult(c, lhs, rhs, float(slack), holds))
     return out
 
 
@@ -141,6 +247,7 @@ def _side(thm: Theorem, expr: sp.Expr, values: Mapping[str, float]) -> float:
     e = _prepare(thm, expr)
     subs = {S.info(s.name).symbol: sympy_number(s.name, values[s.name]) for s in e.free_symbols}
     try:
-        return float(e.subs(subs).evalf())
-    except (TypeError, ValueError):
+        v = e.subs(subs).evalf()
+        return float(v) if v.is_real or v.is_extended_real else float("nan")
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
         return float("nan")

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from boundcheck.errors import ParameterError
 from boundcheck.theory import symbols as S
@@ -30,6 +29,9 @@ from boundcheck.theory.core import Condition, ConditionKind, Theorem
 from boundcheck.theory.evaluate import condition_holds, evaluate_slack, slack_function
 
 Interval = tuple[float, float]
+
+#: relative tolerance of the root finder: the smallest SciPy's ``brentq`` accepts (4 eps)
+_RTOL = 4 * float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ def _refine(
             else:
                 hi = mid
         return float(hi if want_ok_at_b else lo)
+    from scipy.optimize import brentq  # SciPy only when solving (a fast start for the CLI)
+
     try:
-        r = brentq(f, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+        r = brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
     except ValueError:  # a non-finite slack at one end: fall back to bisection
         lo, hi = a, b
         for _ in range(200):
@@ -155,20 +159,54 @@ def solve_condition(
 
 
 def _solve_equality(f, grid, s, param: str, label: str, integer: bool) -> Solution:
-    roots = []
-    for k in range(len(grid) - 1):
-        a, b = grid[k], grid[k + 1]
-        if not (np.isfinite(s[k]) and np.isfinite(s[k + 1])):
+    """Where ``f == 0``: isolated roots (sign changes, refined by Brent's method) and whole
+    intervals where the slack is exactly zero (``eta = min(a, b(L))`` holds for every small
+    ``L`` where ``a`` is the minimum)."""
+    from scipy.optimize import brentq
+
+    out: list[Interval] = []
+    zero = np.isfinite(s) & (s == 0)
+    k = 0
+    n = len(grid)
+    while k < n:
+        if zero[k]:
+            j = k
+            while j + 1 < n and zero[j + 1]:
+                j += 1
+            if j > k:  # a run of exact zeros: an interval, its ends refined by bisection
+                lo = grid[k] if k == 0 else _zero_edge(f, grid[k - 1], grid[k], integer)
+                hi = grid[j] if j == n - 1 else _zero_edge(f, grid[j + 1], grid[j], integer)
+                out.append((float(lo), float(hi)))
+            else:
+                out.append((float(grid[k]), float(grid[k])))
+            k = j + 1
             continue
-        if s[k] == 0:
-            roots.append(float(a))
-        elif s[k] * s[k + 1] < 0:
-            r = round(brentq(f, a, b)) if integer else brentq(f, a, b, rtol=4e-16)
+        if k + 1 < n and np.isfinite(s[k]) and np.isfinite(s[k + 1]) and s[k] * s[k + 1] < 0:
+            a, b = grid[k], grid[k + 1]
+            r = (
+                round(brentq(f, a, b))
+                if integer
+                else brentq(f, a, b, xtol=1e-300, rtol=_RTOL, maxiter=500)
+            )
             if abs(f(float(r))) <= 1e-9 * max(1.0, abs(r)):
-                roots.append(float(r))
-    if len(s) and s[-1] == 0:
-        roots.append(float(grid[-1]))
-    return Solution(param, tuple((r, r) for r in sorted(set(roots))), label)
+                out.append((float(r), float(r)))
+        k += 1
+    return Solution(param, tuple(sorted(set(out))), label)
+
+
+def _zero_edge(f, outside: float, inside: float, integer: bool) -> float:
+    """The last point from ``inside`` towards ``outside`` where ``f`` is exactly zero."""
+    for _ in range(200):
+        if integer and abs(inside - outside) <= 1:
+            break
+        mid = round(0.5 * (outside + inside)) if integer else 0.5 * (outside + inside)
+        if mid in (outside, inside):
+            break
+        if f(float(mid)) == 0:
+            inside = mid
+        else:
+            outside = mid
+    return float(inside)
 
 
 def intersect(solutions: list[Solution], label: str) -> Solution:
@@ -188,8 +226,11 @@ def intersect(solutions: list[Solution], label: str) -> Solution:
 
 
 def required_kinds() -> tuple[ConditionKind, ...]:
-    """Condition kinds a theorem *requires*; SIMPLIFIED forms are only sufficient alternatives."""
-    return (ConditionKind.STATED, ConditionKind.PROOF, ConditionKind.STEPSIZE)
+    """Condition kinds that decide whether a point is admissible: the stated conditions and the
+    prescribed stepsize. The paper's SIMPLIFIED forms are sufficient, not required (a point that
+    meets the stated condition is admissible even where it misses them), and PROOF conditions are
+    not hypotheses of the stated theorem: both are reported, neither decides."""
+    return (ConditionKind.STATED, ConditionKind.STEPSIZE)
 
 
 def solve(
@@ -197,9 +238,9 @@ def solve(
 ) -> tuple[list[Solution], Solution | None, Solution | None]:
     """Solve every condition of ``thm`` that involves ``param``.
 
-    Returns the per-condition solutions, the intersection over the required conditions (stated,
-    proof, prescribed stepsize) and the intersection over the simplified sufficient forms (None
-    where there are none).
+    Returns the per-condition solutions (every kind), the intersection over the required conditions
+    (stated, prescribed stepsize: :func:`required_kinds`) and the intersection over the simplified
+    sufficient forms (None where there are none).
     """
     if param not in thm.parameters():
         raise ParameterError(
@@ -214,7 +255,10 @@ def solve(
             continue
         sol = solve_condition(thm, c, param, fixed)
         per.append(sol)
-        (simp if c.kind is ConditionKind.SIMPLIFIED else req).append(sol)
+        if c.kind in required_kinds():
+            req.append(sol)
+        elif c.kind is ConditionKind.SIMPLIFIED:
+            simp.append(sol)
     both = intersect(req, "all required conditions") if req else None
     simple = intersect(simp, "all simplified conditions") if simp else None
     return per, both, simple
