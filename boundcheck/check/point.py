@@ -54,11 +54,14 @@ def _build(spec, point, force) -> Ctx:
     pparams = {k: v for k, v in spec.problem.items() if k != "family"}
     allowed_p = problems.parameters(fam)
     settings: dict[str, Any] = {k: v for k, v in spec.algorithm.items() if k != "name"}
+    from boundcheck.check.bindings import algorithm_parameters
+
+    alg_keys = algorithm_parameters(spec.algorithm["name"])
     for k, v in point.items():
         if k in allowed_p:
             pparams[k] = v
-        else:
-            settings[k] = v
+        elif k in alg_keys:
+            settings[k] = v  # else a binding's own sweep key (e.g. FedPAQ's T or k)
     problem = problems.make(fam, dtype=_torch_dtype(spec.dtype), device=spec.device, **pparams)
     for k, v in list(settings.items()):
         if isinstance(v, dict) and "name" in v:
@@ -87,8 +90,13 @@ def _resolve(ctx: Ctx, binding, after: bool) -> tuple[dict[str, float], list[dic
         elif sym.kind == "fixed":
             v, prov = float(sym.value), "exact"
         else:
-            v, prov, src = sym.fn(ctx)
-            v = float(v)
+            try:
+                v, prov, src = sym.fn(ctx)
+                v = float(v)
+            except (KeyError, TypeError, ValueError):
+                if after:
+                    raise
+                continue  # needs a value that prepare sets (a theorem stepsize)
         values[name] = v
         out.append({"name": name, "value": v, "provenance": prov, "source": src})
     return values, out
