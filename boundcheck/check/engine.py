@@ -484,10 +484,7 @@ def _order(chk: CheckResult, thm, level: float, spec: Spec) -> None:
     fit = stats.fit_slope(x, y, se, level)
     # An O(.) claim is asymptotic: over a finite range a slower decay cannot refute it (the
     # constant is free), so a slope above the claim is reported, never called "violated".
-    if fit["high"] <= claimed:
-        v = "holds"
-    else:
-        v = "inconclusive"
+    v = "holds" if fit["high"] <= claimed else "inconclusive"
     chk.order = {
         "claimed_slope": claimed,
         "fitted_slope": fit["slope"],

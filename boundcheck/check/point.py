@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from boundcheck.check.bindings import algorithm_function, get as get_binding
+from boundcheck.check.bindings import algorithm_function
+from boundcheck.check.bindings import get as get_binding
 from boundcheck.check.bindings.base import Ctx, ball_check
 from boundcheck.errors import BoundcheckError
 
-__all__ = ["encode_array", "decode_array", "run_point"]
+__all__ = ["decode_array", "encode_array", "run_point"]
 
 
 def encode_array(x: Any) -> list[Any]:

@@ -114,7 +114,7 @@ def spread(x: np.ndarray) -> dict[str, float]:
     """median, q10, q90, max and ``top_share``: the share of the sum carried by the largest 1% of
     replicas (at least one); for a sample with negative values, of the sum of absolute values."""
     x = np.asarray(x, dtype=float)
-    k = max(1, int(math.ceil(0.01 * x.size)))
+    k = max(1, math.ceil(0.01 * x.size))
     a = np.abs(x)
     tot = float(a.sum())
     top = float(np.sort(a)[-k:].sum())

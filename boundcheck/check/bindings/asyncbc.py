@@ -22,8 +22,6 @@ replicas to the sample.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from boundcheck.check.bindings.base import Binding, Ctx, Lhs, Sym, f0_value
