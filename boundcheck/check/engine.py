@@ -39,7 +39,7 @@ from boundcheck.check.results import (
 from boundcheck.check.specs import SCALES, Spec, load_spec, resolve_specs
 from boundcheck.errors import ParameterError
 
-__all__ = ["calibrate", "run_specs"]
+__all__ = ["calibrate", "calibration_specs", "default_calibration", "run_specs"]
 
 
 def run_specs(
@@ -537,10 +537,13 @@ def calibrate(
 ) -> dict[str, Any]:
     """How often the engine calls a true bound and two planted false ones violated.
 
-    Runs ``spec`` over ``seeds`` seeds three times: as published, with the bound times 0.5, and
+    Runs ``spec`` over ``seeds`` seeds: as published, with the bound moved by a factor 2 towards
+    the measured side (x 0.5 for an upper bound, x 2 for a lower one), and, for an upper bound,
     with its dominant term dropped (``[check] bound_factor`` / ``drop_term``). Returns the rates
-    per point (``false_alarm``: the true bound called violated; ``power_half`` /
-    ``power_drop``: the planted bounds called violated), for ``RunResult.calibration``."""
+    per point (``false_alarm``: the true bound called violated; ``power_half`` / ``power_drop``:
+    the planted bounds called violated), for ``RunResult.calibration`` (see
+    :func:`default_calibration`). The planted bounds are false only where the true one is tight
+    enough (ratio > 0.5 for the factor): use the calibration subjects."""
     import tempfile
     from pathlib import Path
 
@@ -554,7 +557,14 @@ def calibrate(
         "scale": scale,
     }
     with tempfile.TemporaryDirectory() as tmp:
-        variants = {"true": "", "half": "bound_factor = 0.5\n", "drop": 'drop_term = "dominant"\n'}
+        from boundcheck.theory import registry
+
+        upper = registry.get(base.theorem).direction.value == "upper"
+        # a planted false bound moves the true one towards the measured side: x 0.5 for an upper
+        # bound, x 2 for a lower bound; dropping the dominant term only falsifies an upper bound
+        variants = {"true": "", "half": f"bound_factor = {0.5 if upper else 2.0}\n"}
+        if upper:
+            variants["drop"] = 'drop_term = "dominant"\n'
         for name, extra in variants.items():
             p = Path(tmp) / f"{base.id}_{name}.toml"
             p.write_text(_with_check(text, extra))
@@ -585,3 +595,29 @@ def _with_check(text: str, extra: str) -> str:
         return text.replace("\n[check]\n", "\n[check]\n" + extra, 1)
     # a table must come after every top-level key: append at the end
     return text.rstrip("\n") + "\n\n[check]\n" + extra
+
+
+def calibration_specs() -> list[str]:
+    """The shipped calibration subjects (``problems/calibration/*.toml``): true bounds that are
+    tight enough for the planted false ones to be false."""
+    from boundcheck.check.specs import shipped_specs
+
+    d = [p.parent / "calibration" for p in shipped_specs()[:1]]
+    return sorted(str(p) for p in d[0].glob("*.toml")) if d else []
+
+
+def default_calibration(seeds: int = 50, **kw: Any) -> dict[str, Any]:
+    """:func:`calibrate` over every calibration subject; the dict ``RunResult.calibration`` holds:
+    per subject the rates, ``false_alarm`` per subject (max over points; a subject whose bound holds
+    with equality shows about alpha, one with slack 0) and ``power`` (min over subjects, points and
+    planted kinds)."""
+    subjects = [calibrate(s, seeds=seeds, **kw) for s in calibration_specs()]
+    fa = {r["spec"]: max(r["false_alarm"]) for r in subjects}
+    power = min(min(r[k]) for r in subjects for k in ("power_half", "power_drop") if k in r)
+    return {
+        "subjects": subjects,
+        "false_alarm": fa,
+        "power": power,
+        "seeds": seeds,
+        "planted": "upper bounds: x 0.5 and the dominant term dropped; lower bounds: x 2",
+    }
