@@ -373,14 +373,11 @@ def _check_setting(path: str, key: str, name: str, v: Any, kind: str) -> None:
 
 # --- shipped specs -------------------------------------------------------------------------------
 def _shipped_dir() -> Path:
-    """``boundcheck/specs`` in an installed wheel (package data mapped from ``problems/``), else
-    the source tree's ``problems/`` folder."""
-    try:
-        d = Path(str(resources.files("boundcheck.specs")))
-        if d.is_dir() and any(d.glob("*.toml")):
-            return d
-    except (ModuleNotFoundError, TypeError):
-        pass
+    """``boundcheck/specs`` in an installed wheel (copied from ``problems/`` at build time by
+    setup.py), else the source tree's ``problems/`` folder (editable installs, a checkout)."""
+    d = Path(str(resources.files("boundcheck").joinpath("specs")))
+    if d.is_dir() and any(d.glob("*.toml")):
+        return d
     return Path(__file__).resolve().parents[2] / "problems"
 
 
