@@ -162,3 +162,22 @@ def test_stated_stepsize_uses_the_batch_tau_max(ci_run):
         assert next(v for v in p.values if v.name == "tau_max").provenance == "observed"
         assert abs(evaluate_slack(thm, cond, vals)) <= 1e-12 * vals["eta"]
         assert not any("exceeds" in f for f in c.findings)
+
+
+def test_ball_certified_constants_need_every_iterate_inside(tmp_path):
+    """M2 of a least-squares problem is certified on the ball ||x - x*|| <= radius only: with a
+    radius the run leaves, the point is outside the hypotheses and the check names the ball."""
+    text = (
+        SAEF.format(eta=0.05)
+        .replace('family = "asyncbc_logistic"', 'family = "least_squares"')
+        .replace("batch_size = 4", 'oracle = "gaussian"\nnoise_var = 0.01\nradius = RADIUS')
+    )
+    far = run_specs([_spec(tmp_path, text.replace("RADIUS", "0.001"), "far.toml")], cache_dir="",
+                    progress=False)  # fmt: skip
+    c = far.checks[0]
+    assert {p.verdict for p in c.points} == {"outside hypotheses"}
+    assert any("left the ball" in f for f in c.findings)
+    near = run_specs([_spec(tmp_path, text.replace("RADIUS", "100.0"), "near.toml")], cache_dir="",
+                     progress=False)  # fmt: skip
+    assert all(p.verdict in ("holds", "inconclusive") for p in near.checks[0].points)
+    assert not any("ball" in f for f in near.checks[0].findings)
