@@ -46,7 +46,7 @@ def test_identical_clients_give_the_exact_gradient_as_virtual_momentum(tmp_path)
     """With identical f_i = ||x||^2/2 the gradient differences telescope: every task handed out
     up to t sums to grad f(x_t) - grad f(x_0), so m~_t = grad f(x_t) = x_t exactly, however
     stale the deliveries (tau_max > 0 here)."""
-    ctx, (X, xt, M, mt, m2, active) = _rebuild(tmp_path)
+    ctx, (X, _xt, M, mt, _m2, _active) = _rebuild(tmp_path)
     assert ctx.scratch["tau_max"] > 0
     assert torch.allclose(mt, X, atol=1e-12)
     assert not torch.allclose(M, X, atol=1e-6)  # the true momentum lags: the check is not vacuous
@@ -54,7 +54,7 @@ def test_identical_clients_give_the_exact_gradient_as_virtual_momentum(tmp_path)
 
 def test_synchronous_run_has_no_virtual_error(tmp_path):
     """tau_C = 1: every task is delivered at the next step, the active sets are empty."""
-    _, (X, xt, M, mt, m2, active) = _rebuild(tmp_path, family="asyncbc_least_squares", zeta=1.0,
+    _, (X, xt, M, mt, _m2, active) = _rebuild(tmp_path, family="asyncbc_least_squares", zeta=1.0,
                                              tau_C=1)  # fmt: skip
     assert torch.allclose(mt[1:], M[1:], atol=1e-12) and torch.allclose(xt, X, atol=1e-12)
     assert float(active.abs().max()) == 0.0
