@@ -223,13 +223,18 @@ def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> 
                     f"(first non-finite at steps {p.diverged_steps[:10]})"
                 )
             if p.verdict == "violated" and p.bound is not None:
-                chk.findings.append(
-                    f"[{where}] bound violated: measured {p.measured:.6g} (one-sided lower "
-                    f"confidence bound {p.ci_low:.6g}) > bound {p.bound:.6g}"
-                    if chk.direction == "upper"
-                    else f"[{where}] lower bound violated: measured {p.measured:.6g} (upper "
-                    f"confidence bound {p.ci_high:.6g}) < bound {p.bound:.6g}"
-                )
+                if c_kind_pathwise(p):
+                    chk.findings.append(f"[{where}] bound violated: {p.estimator}")
+                elif chk.direction == "upper":
+                    chk.findings.append(
+                        f"[{where}] bound violated: measured {_g(p.measured)} (one-sided lower "
+                        f"confidence bound {_g(p.ci_low)}) > bound {_g(p.bound)}"
+                    )
+                else:
+                    chk.findings.append(
+                        f"[{where}] lower bound violated: measured {_g(p.measured)} (upper "
+                        f"confidence bound {_g(p.ci_high)}) < bound {_g(p.bound)}"
+                    )
             if p.proof_conditions_failing and p.verdict == "violated":
                 chk.findings.append(
                     f"[{where}] the proof needs "
@@ -244,6 +249,15 @@ def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> 
         chk.findings.extend(seen)
         run.checks.append(chk)
     return run
+
+
+def _g(v: float | None) -> str:
+    return "-" if v is None else f"{v:.6g}"
+
+
+def c_kind_pathwise(p: PointResult) -> bool:
+    """A point of a lemma checked step by step (AsyncBC Lemmas 1 and 5): bound 1, no interval."""
+    return p.ci_low is None and p.ci_high is None and p.bound == 1.0
 
 
 def _latex(thm) -> str:
