@@ -1,13 +1,14 @@
 """Content-addressed cache of sweep-point results (issue 11, "Execution").
 
 A point's key hashes everything that determines its numbers: the spec content, the point, the
-seed, ``force`` and the package version. Values are the small summaries the tasks return (JSON).
+seed, ``force``, the package version and a digest of the package's source files. Values are the small summaries the tasks return (JSON).
 Re-rendering a report reads them instead of rerunning. Writes go through a temporary file and a
 rename, so a crash never leaves half a file.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,14 +27,26 @@ def default_cache_dir() -> Path:
     return Path(base) / "boundcheck"
 
 
-def key_of(obj: Any) -> str:
+@functools.cache
+def code_digest() -> str:
+    """The package version and a digest of every boundcheck source file: a cached result is
+    reused only by the very code that computed it (an edit between releases invalidates it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         v = version("boundcheck")
     except PackageNotFoundError:  # pragma: no cover
         v = "unknown"
-    text = json.dumps({"v": v, "obj": obj}, sort_keys=True, default=str)
+    h = hashlib.sha256(v.encode())
+    root = Path(__file__).resolve().parents[1]
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def key_of(obj: Any) -> str:
+    text = json.dumps({"code": code_digest(), "obj": obj}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
