@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "compressor": "boundcheck.cli.compressor:compressor_cmd",
     "derive": "boundcheck.cli.derive",
     "pep": "boundcheck.cli.pep",
+    "verify": "boundcheck.cli.verify",
 }
 
 
