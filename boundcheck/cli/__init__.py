@@ -16,7 +16,7 @@ from boundcheck.cli.app import app
 from boundcheck.errors import BoundcheckError
 
 # importing a command module registers its commands on ``app``
-for _name in ("theory", "compressor", "problems"):
+for _name in ("theory", "compressor", "problems", "report"):
     try:
         importlib.import_module(f"boundcheck.cli.{_name}")
     except ModuleNotFoundError as _e:  # only a missing command module may be skipped
