@@ -90,7 +90,7 @@ def report_cmd(
                 "this build has no check engine yet; re-render a saved run with --from-json FILE"
             ) from None
         run = run_specs(
-            list(specs),
+            list(specs) or None,
             scale=scale,
             seed=seed,
             executor="process" if jobs and jobs > 1 else "serial",
@@ -98,10 +98,9 @@ def report_cmd(
             force=force,
             progress=not (quiet or as_json),
         )
-        if not run.command:
-            run.command = _command_line(
-                specs, {"scale": scale, "seed": seed, "jobs": jobs, "force": force}
-            )
+        run.command = _command_line(
+            specs, {"scale": scale, "seed": seed, "jobs": jobs, "force": force}
+        )
     files = report.render(run, out)
     bad = [c for c in run.checks if c.verdict in FAILING]
     if as_json:

@@ -14,7 +14,7 @@ from typing import Any
 
 from boundcheck.check.results import CheckResult, PointResult
 
-__all__ = ["VERDICT_COLORS", "check_figure", "check_svg", "math_svg"]
+__all__ = ["VERDICT_COLORS", "check_figure", "check_svg", "for_mathtext", "math_svg"]
 
 VERDICT_COLORS = {
     "holds": "#2e7d32",
@@ -196,15 +196,22 @@ def _svg(fig: Any, text_as_paths: bool) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none"}):
+    rc = {"svg.fonttype": "path" if text_as_paths else "none", "svg.hashsalt": "boundcheck"}
+    with matplotlib.rc_context(rc):  # a fixed salt: the same run gives the same file
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return _clean_svg(buf.getvalue())
 
 
-def check_svg(check: CheckResult, *, text_as_paths: bool = False) -> str:
-    """The check's figure as SVG text (text kept as text for HTML; as paths for the PDF, so it
-    looks the same whatever fonts the PDF engine has)."""
+def check_svg(check: CheckResult, *, text_as_paths: bool = True) -> str:
+    """The check's figure as SVG text; glyphs as paths by default, so it looks the same whatever
+    fonts the browser or the PDF engine has (``text_as_paths=False``: smaller, text selectable)."""
     return _svg(check_figure(check), text_as_paths)
+
+
+def for_mathtext(latex: str) -> str:
+    """``latex`` in the dialect of matplotlib's mathtext, which knows ``\\leq``/``\\geq`` but
+    not the short forms ``\\le``/``\\ge`` that SymPy and authors write."""
+    return re.sub(r"\\(le|ge)(?![A-Za-z])", r"\\\1q", latex)
 
 
 def math_svg(latex: str, fontsize: float = 11.0) -> tuple[str, float, float]:
@@ -213,10 +220,10 @@ def math_svg(latex: str, fontsize: float = 11.0) -> tuple[str, float, float]:
     import matplotlib
     from matplotlib.figure import Figure
 
-    # mathtext knows \leq and \geq but not the short forms SymPy and authors write
-    latex = re.sub(r"\\(le|ge)(?![A-Za-z])", r"\\\1q", latex)
+    latex = for_mathtext(latex)
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "mathtext.fontset": "cm"}):
+    rc = {"svg.fonttype": "path", "mathtext.fontset": "cm", "svg.hashsalt": "boundcheck"}
+    with matplotlib.rc_context(rc):
         fig = Figure(figsize=(0.01, 0.01))
         fig.text(0, 0, f"${latex}$", fontsize=fontsize)
         # a small pad: the tight box alone clips the last glyph's side bearing

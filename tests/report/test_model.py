@@ -1,0 +1,133 @@
+"""The pieces of a report: number formatting, statement line breaking, figures' axes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+from conftest import make_run
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boundcheck.check.results import CheckResult, PointResult
+from boundcheck.report.figures import for_mathtext
+from boundcheck.report.model import build, fmt, split_latex
+from boundcheck.theory import registry
+from boundcheck.theory import symbols as S
+
+
+@pytest.mark.parametrize(
+    ("v", "s"),
+    [
+        (None, "—"),
+        (0.0, "0"),
+        (10000.0, "10000"),
+        (12345.6, "12350"),
+        (0.5, "0.5"),
+        (-0.25, "−0.25"),
+        (1.23456e-7, "1.235e−7"),
+        (2.5e9, "2.5e9"),
+        (math.inf, "∞"),
+        (math.nan, "NaN"),
+        (7, "7"),
+    ],
+)
+def test_fmt(v, s):
+    assert fmt(v) == s
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for c in s.replace(r"\{", "").replace(r"\}", ""):
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and s.count(r"\left") == s.count(r"\right")
+
+
+def _registry_statements() -> list[tuple[str, str]]:
+    names = {i.symbol: i.latex for i in S.catalogue().values()}
+    return [
+        (t.id, r"\mathbb{E} X \le " + sp.latex(t.bound, symbol_names=names))
+        for t in registry.all_theorems()
+        if t.bound is not None
+    ]
+
+
+@pytest.mark.parametrize(("tid", "latex"), _registry_statements(), ids=lambda x: x[:30])
+def test_split_latex_on_every_theorem(tid, latex):
+    """Every encoded bound breaks into lines that keep every token, balance their braces and
+    ``\\left``/``\\right``, and that both math renderers read."""
+    from latex2mathml.converter import convert
+    from matplotlib.mathtext import MathTextParser
+
+    lines = split_latex(latex, max_chars=60)
+    assert "".join(lines).replace(" ", "") == latex.replace(" ", "")
+    parser = MathTextParser("path")
+    for line in lines:
+        assert _balanced(line), line
+        parser.parse("$" + for_mathtext(line) + "$")
+        assert "<math" in convert(line)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", r"\frac{x}{y}", r"\left(b + c\right)", "{d - e}", r"\sigma^{2}"]),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.sampled_from(["+", "-"]), min_size=40, max_size=40),
+    st.integers(10, 120),
+)
+def test_split_latex_keeps_terms_whole(terms, signs, width):
+    latex = r"y \le " + " ".join(f"{t} {s}" for t, s in zip(terms, signs, strict=False)) + " z"
+    lines = split_latex(latex, max_chars=width)
+    assert "".join(lines).replace(" ", "") == latex.replace(" ", "")
+    assert all(_balanced(line) for line in lines)
+    assert all(line.strip() for line in lines)
+    if len(latex) <= width:
+        assert lines == [latex]
+    else:  # no line longer than the width unless it is a single unbreakable piece
+        assert all(len(line) <= width or split_latex(line, 1) == [line] for line in lines)
+
+
+def test_view_model_counts_and_findings():
+    run = make_run()
+    m = build(run)
+    assert m["headline"] == "6 checks: 3 holds, 1 violated, 1 inconclusive, 1 diverged"
+    rows = {s["spec_id_wrap"].replace("\u200b", ""): s for s in m["summary"]}
+    assert rows["asyncbc_thm3"]["findings"] == "1 point outside hypotheses"
+    assert rows["fedpaq_thm1"]["points"] == "1 holds, 1 violated, 1 inconclusive"
+    assert "order: holds" in rows["qafel_prop3_5_order"]["findings"]
+    syms = {s["name"]: s for s in m["checks"][0]["symbols"]}
+    assert syms["L"]["value"] == "1" and syms["L"]["provenance"] == "certified"
+    assert syms["tau_max"]["value"] == "6 / 7 / 8 (per point)"
+    assert m["checks"][2]["points"][0]["measured"] == "—"  # a missing value stays visible
+
+
+def test_figure_axes():
+    from boundcheck.report.figures import check_figure
+
+    run = make_run()
+    fig = check_figure(run.checks[0])
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(fig.axes) == 2  # the per-step curves panel
+    neg = CheckResult(
+        spec_id="n", theorem_id="t", source="s", paper="p", statement_latex="x", lhs_text="x",
+        direction="upper", problem={}, algorithm={}, x_axis="zeta",
+        points=[
+            PointResult(point={"zeta": z}, measured=m, bound=1.0, verdict="holds")
+            for z, m in ((0.0, -0.5), (1.0, 0.2), (2.0, 0.3))
+        ],
+    )  # fmt: skip
+    fig = check_figure(neg)
+    assert fig.axes[0].get_xscale() == "linear" and fig.axes[0].get_yscale() == "linear"
+    empty = CheckResult(
+        spec_id="e", theorem_id="t", source="s", paper="p", statement_latex="", lhs_text="",
+        direction="upper", problem={}, algorithm={}, x_axis="T",
+        points=[PointResult(point={"T": 10.0}, verdict="error")],
+    )  # fmt: skip
+    texts = [t.get_text() for t in check_figure(empty).axes[0].texts]
+    assert texts == ["no finite measurement to plot"]
