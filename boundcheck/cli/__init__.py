@@ -1,7 +1,8 @@
 """The ``boundcheck`` command line: thin wrappers that parse, call the library, format, exit.
 
 One module per command group keeps each small: :mod:`.theory` (``list``, ``show``, ``stepsize``,
-``dims``, ``findings``), :mod:`.compressor` (``compressor``), :mod:`.problems` (``problem``). A command returns its exit code: 0 all good, 1 a bound
+``dims``, ``findings``), :mod:`.compressor` (``compressor``), :mod:`.problems` (``problem``),
+:mod:`.verify` (``verify``). A command returns its exit code: 0 all good, 1 a bound
 or condition fails, 2 bad input (one line on stderr, no traceback).
 """
 
@@ -16,7 +17,7 @@ from boundcheck.cli.app import app
 from boundcheck.errors import BoundcheckError
 
 # importing a command module registers its commands on ``app``
-for _name in ("theory", "compressor", "problems", "report"):
+for _name in ("theory", "compressor", "problems", "verify", "report"):
     try:
         importlib.import_module(f"boundcheck.cli.{_name}")
     except ModuleNotFoundError as _e:  # only a missing command module may be skipped

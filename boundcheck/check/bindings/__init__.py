@@ -1,0 +1,48 @@
+"""Per-theorem bindings (one module per paper): theory symbol -> value source, measured lhs.
+
+See :mod:`boundcheck.check.bindings.base` for the data types; :func:`get` returns a theorem's
+binding or ``None`` where the theorem has no empirical check.
+"""
+
+from __future__ import annotations
+
+from boundcheck.check.bindings.base import (
+    ALGORITHMS,
+    Binding,
+    Ctx,
+    Lhs,
+    Sym,
+    algorithm_function,
+    algorithm_parameters,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "Binding",
+    "Ctx",
+    "Lhs",
+    "Sym",
+    "algorithm_function",
+    "algorithm_parameters",
+    "get",
+    "ids",
+]
+
+_REG: dict[str, Binding] | None = None
+
+
+def _load() -> dict[str, Binding]:
+    global _REG
+    if _REG is None:
+        from boundcheck.check.bindings import asyncbc, fedpaq, qafel, saef
+
+        _REG = {b.theorem: b for m in (qafel, fedpaq, saef, asyncbc) for b in m.BINDINGS}
+    return _REG
+
+
+def get(theorem_id: str) -> Binding | None:
+    return _load().get(theorem_id)
+
+
+def ids() -> list[str]:
+    return list(_load())
