@@ -51,7 +51,7 @@ def check_figure(check: CheckResult) -> Any:
     curves = [
         (x, p) for x, p in _plottable(check) if p.curve and p.curve.get("t") and p.curve.get("mean")
     ]
-    fig = Figure(figsize=(7.4, 3.1) if curves else (6.2, 3.1), layout="constrained")
+    fig = Figure(figsize=(7.4, 2.9) if curves else (7.4, 2.5), layout="constrained")
     axes = fig.subplots(1, 2, width_ratios=(1.15, 1)) if curves else [fig.subplots()]
     ax = axes[0]
     data = _plottable(check)
@@ -129,13 +129,15 @@ def check_figure(check: CheckResult) -> Any:
             ax.set_xscale("log")
         if all(y > 0 for y in ys_all):
             ax.set_yscale("log")
+        where = "outside lower center" if curves else "outside right upper"
         fig.legend(
-            handles=handles, fontsize=6.5, loc="outside lower center", ncol=min(5, len(handles)),
+            handles=handles, fontsize=6.5, loc=where, ncol=min(5, len(handles)) if curves else 1,
             frameon=False, handlelength=1.6,
         )  # fmt: skip
     ax.set_xlabel(check.x_axis or "point")
     ax.set_ylabel("value")
-    ax.set_title("bound versus measured", fontsize=9, loc="left")
+    if curves:
+        ax.set_title("bound versus measured", fontsize=9, loc="left")
     ax.grid(True, which="major", color="#e4e4e4", lw=0.6)
     if curves:
         _curves_panel(axes[1], curves, check.x_axis)

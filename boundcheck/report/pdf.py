@@ -27,7 +27,7 @@ def _write_math(root: Path, name: str, latex: str) -> dict[str, Any]:
     from boundcheck.report.figures import math_svg
 
     try:
-        svg, w, _h = math_svg(latex, fontsize=11.0)
+        svg, w, _h = math_svg(latex, fontsize=12.5)
     except ValueError:  # mathtext cannot parse it: show the source, marked as such
         return {"path": None, "latex": latex, "w": 0.0}
     (root / name).write_text(svg)

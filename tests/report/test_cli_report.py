@@ -136,3 +136,29 @@ def test_output_says_where_the_files_are(tmp_path, capsys, small_json):
             "tightness": 0.56,
         }
     ]
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_readme_main_job_is_report_and_its_examples_parse():
+    """The fresh-machine command runs ``boundcheck report``; every ``boundcheck report`` line the
+    README shows parses (options exist, values allowed) without running anything."""
+    import re
+    import shlex
+
+    from boundcheck.cli import app
+
+    fresh = re.search(r"## Two commands for a fresh machine.*?```bash\n(.*?)```", README, re.S)
+    assert fresh is not None and fresh.group(1).strip().endswith("&& boundcheck report")
+    lines = [
+        line.split("#", 1)[0].strip()
+        for line in README.splitlines()
+        if line.startswith("boundcheck report ")
+    ]
+    assert len(lines) >= 2
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        ctx = app.make_context("boundcheck", argv, resilient_parsing=False)
+        sub = app.get_command(ctx, argv[0])
+        sub.make_context("report", argv[1:])  # raises on an unknown option or a bad value
