@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from boundcheck.cli.app import app
-from boundcheck.errors import BoundcheckError, ParameterError
+from boundcheck.errors import ParameterError
 
 FAILING = ("violated", "diverged")
 
@@ -38,6 +38,15 @@ def _command_line(specs: tuple[str, ...], opts: dict[str, object]) -> str:
 @click.option("--jobs", type=int, default=None, help="Run sweep points in this many processes.")
 @click.option("--force", is_flag=True, help="Also run points outside the theorems' hypotheses.")
 @click.option(
+    "--calibrate", "calibrate_spec", default=None, metavar="SPEC",
+    help="Also measure how often a true and two planted false bounds of SPEC are called violated "
+    "(3 x --calibration-seeds runs) and show the rates in the report.",
+)  # fmt: skip
+@click.option(
+    "--calibration-seeds", type=int, default=50, show_default=True,
+    help="Seeds per variant for --calibrate.",
+)  # fmt: skip
+@click.option(
     "--from-json", "from_json", type=click.Path(path_type=Path), default=None,
     help="Re-render a saved results.json instead of running anything.",
 )  # fmt: skip
@@ -50,6 +59,8 @@ def report_cmd(
     seed: int | None,
     jobs: int | None,
     force: bool,
+    calibrate_spec: str | None,
+    calibration_seeds: int,
     from_json: Path | None,
     quiet: bool,
     as_json: bool,
@@ -70,37 +81,48 @@ def report_cmd(
     from boundcheck import report
 
     if from_json is not None:
-        if specs or seed is not None or jobs is not None or force or scale != "default":
+        if (
+            specs
+            or seed is not None
+            or jobs is not None
+            or force
+            or calibrate_spec
+            or (scale != "default")
+        ):
             raise ParameterError(
-                "--from-json re-renders a saved run; it takes no SPEC, --scale, --seed, --jobs "
-                "or --force"
+                "--from-json re-renders a saved run; it takes no SPEC, --scale, --seed, --jobs, "
+                "--force or --calibrate"
             )
         report.check_out_dir(out)
         run = report.load_results(from_json)
     else:
         if jobs is not None and jobs < 1:
             raise ParameterError(f"--jobs {jobs} is not allowed; allowed: an integer >= 1")
+        if calibration_seeds < 1:
+            raise ParameterError(
+                f"--calibration-seeds {calibration_seeds} is not allowed; allowed: an integer >= 1"
+            )
         report.check_out_dir(out)
-        try:
-            from boundcheck.check.engine import run_specs
-        except ModuleNotFoundError as err:
-            if err.name != "boundcheck.check.engine":
-                raise
-            raise BoundcheckError(
-                "this build has no check engine yet; re-render a saved run with --from-json FILE"
-            ) from None
+        from boundcheck.check.engine import calibrate, run_specs
+
+        executor = "process" if jobs and jobs > 1 else "serial"
         run = run_specs(
             list(specs) or None,
             scale=scale,
             seed=seed,
-            executor="process" if jobs and jobs > 1 else "serial",
+            executor=executor,
             jobs=jobs,
             force=force,
             progress=not (quiet or as_json),
         )
-        run.command = _command_line(
-            specs, {"scale": scale, "seed": seed, "jobs": jobs, "force": force}
-        )
+        if calibrate_spec:
+            run.calibration = calibrate(
+                calibrate_spec, seeds=calibration_seeds, scale=scale, executor=executor, jobs=jobs
+            )
+        opts: dict[str, object] = {"scale": scale, "seed": seed, "jobs": jobs, "force": force}
+        if calibrate_spec:
+            opts |= {"calibrate": calibrate_spec, "calibration-seeds": calibration_seeds}
+        run.command = _command_line(specs, opts)
     files = report.render(run, out)
     bad = [c for c in run.checks if c.verdict in FAILING]
     if as_json:

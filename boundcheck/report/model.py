@@ -282,14 +282,42 @@ def _kv(d: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
+_RATE_LABELS = {
+    "false_alarm": "true bound called violated (false alarm; nominal at most alpha)",
+    "power_half": "planted: bound x 0.5 called violated (power; wanted at least 95%)",
+    "power_drop": "planted: dominant term dropped called violated (power; wanted at least 95%)",
+}
+
+
+def _is_numbers(v: Any) -> bool:
+    return (
+        isinstance(v, list) and bool(v) and all(isinstance(x, (int, float)) or x is None for x in v)
+    )
+
+
 def _calibration(cal: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Planted-bound rates: a table from a list of row dicts (any key named ``rows``, ``bounds``
-    or ``planted``), every other entry as key/value."""
+    """Planted-bound rates (:func:`boundcheck.check.engine.calibrate`): the per-point rate lists
+    (``false_alarm``, ``power_half``, ``power_drop``, or any list of numbers) as a table with one
+    row per rate and one column per sweep point; a list of row dicts as a table of its own; every
+    other entry as key/value."""
     if not cal:
         return None
+    rates = {k: v for k, v in cal.items() if _is_numbers(v)}
     table = None
+    if rates:
+        n = max(len(v) for v in rates.values())
+        table = {
+            "columns": ["rate", *(f"point {i + 1}" for i in range(n))],
+            "rows": [
+                [_RATE_LABELS.get(k, k.replace("_", " "))]
+                + ["—" if i >= len(v) or v[i] is None else f"{100 * v[i]:.0f}%" for i in range(n)]
+                for k, v in rates.items()
+            ],
+        }
     rest = {}
     for k, v in cal.items():
+        if k in rates:
+            continue
         if table is None and isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
             cols = list(dict.fromkeys(c for r in v for c in r))
             table = {

@@ -204,12 +204,14 @@ def make_run() -> RunResult:
         command="boundcheck report --scale default --seed 0",
         wall_s=95.2,
         calibration={
+            "spec": "fedpaq_thm1",
+            "theorem": "fedpaq.thm1",
+            "seeds": 50,
             "alpha": 0.05,
-            "rows": [
-                {"planted": "true bound", "seeds": 50, "called_violated": 0.0},
-                {"planted": "true bound x 0.5", "seeds": 50, "called_violated": 0.98},
-                {"planted": "dominant term dropped", "seeds": 50, "called_violated": 1.0},
-            ],
+            "scale": "ci",
+            "false_alarm": [0.0, 0.02, 0.0],
+            "power_half": [0.96, 1.0, 1.0],
+            "power_drop": [1.0, 1.0, 0.98],
         },
     )
 

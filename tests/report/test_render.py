@@ -145,7 +145,12 @@ def test_html_shows_findings_and_calibration(rendered):
     assert "the proof needs eq. (31)" in text
     assert "Diverged at T = 1000: 7 of 256 replicas, at steps 412, 415, 530, 531" in text
     assert "Lemma F.9 drops a factor K" in text
-    assert "Calibration" in text and "true bound x 0.5" in text and "0.98" in text
+    assert "Calibration" in text and "bound x 0.5 called violated" in text
+    doc = _Doc()
+    doc.feed(text)
+    cal = next(t for t in doc.tables if t["class"] == "calibration")["rows"]
+    assert cal[0] == ["rate", "point 1", "point 2", "point 3"]
+    assert cal[1][1:] == ["0%", "2%", "0%"] and cal[2][1:] == ["96%", "100%", "100%"]
     for c in run.checks:
         assert c.command in text
     assert "2.13.0" in text  # environment: torch version
