@@ -86,7 +86,8 @@ def check_figure(check: CheckResult) -> Any:
                 ax.vlines(xs, lo, hi, color=_MEAN, alpha=0.6, lw=3)
             handles.append(_patch(fig, _MEAN, 0.32, "confidence band"))
         (lb,) = ax.plot(xs, bound, color=_BOUND, lw=2.0, marker="s", ms=3.5, label="bound")
-        handles.insert(0, lb)
+        if any(math.isfinite(b) for b in bound):  # order claims have no bound to draw
+            handles.insert(0, lb)
         ax.plot(xs, mean, color=_MEAN, lw=1.2, zorder=3)
         ax.plot(xs, med, ls="none", marker="_", ms=9, mew=1.4, color=_MEAN, zorder=4)
         ax.plot(xs, mx, ls="none", marker="^", ms=4, mfc="none", color=_MEAN, mew=0.9, zorder=4)

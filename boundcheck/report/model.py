@@ -226,7 +226,9 @@ def _point_findings(check: CheckResult) -> list[str]:
     out = []
     for p in check.points:
         where = _point_label(p, check.x_axis)
-        if p.failing_conditions:
+        # the engine may already state it as a finding of the check: say it once
+        said = any(all(c in f for c in p.failing_conditions) for f in check.findings)
+        if p.failing_conditions and not said:
             out.append(
                 f"Outside hypotheses at {where}: stated condition fails: "
                 + "; ".join(p.failing_conditions)
@@ -295,19 +297,26 @@ def _is_numbers(v: Any) -> bool:
     )
 
 
-def _calibration(cal: dict[str, Any] | None) -> dict[str, Any] | None:
+def _calibration(
+    cal: dict[str, Any] | None, checks: list[CheckResult] = ()
+) -> dict[str, Any] | None:
     """Planted-bound rates (:func:`boundcheck.check.engine.calibrate`): the per-point rate lists
     (``false_alarm``, ``power_half``, ``power_drop``, or any list of numbers) as a table with one
     row per rate and one column per sweep point; a list of row dicts as a table of its own; every
-    other entry as key/value."""
+    other entry as key/value. The columns are named by the sweep points of the run's check of the
+    same spec when there is one."""
     if not cal:
         return None
     rates = {k: v for k, v in cal.items() if _is_numbers(v)}
     table = None
     if rates:
         n = max(len(v) for v in rates.values())
+        names = [f"point {i + 1}" for i in range(n)]
+        same = [c for c in checks if c.spec_id == cal.get("spec") and len(c.points) == n]
+        if same:
+            names = [_point_label(p, same[0].x_axis) for p in same[0].points]
         table = {
-            "columns": ["rate", *(f"point {i + 1}" for i in range(n))],
+            "columns": ["rate", *names],
             "rows": [
                 [_RATE_LABELS.get(k, k.replace("_", " "))]
                 + ["—" if i >= len(v) or v[i] is None else f"{100 * v[i]:.0f}%" for i in range(n)]
@@ -422,6 +431,6 @@ def build(run: RunResult) -> dict[str, Any]:
         "summary": summary,
         "checks": checks,
         "environment": _kv(env),
-        "calibration": _calibration(run.calibration),
+        "calibration": _calibration(run.calibration, run.checks),
         "verdict_help": list(VERDICT_HELP.items()),
     }

@@ -131,3 +131,16 @@ def test_figure_axes():
     )  # fmt: skip
     texts = [t.get_text() for t in check_figure(empty).axes[0].texts]
     assert texts == ["no finite measurement to plot"]
+
+
+def test_outside_hypotheses_said_once():
+    """A failing condition is listed from the point's fields unless the engine's findings of the
+    check already state it."""
+    run = make_run()
+    check = run.checks[3]  # asyncbc_thm3, one point outside the hypotheses
+    lines = build(run)["checks"][3]["findings"]
+    assert sum("stated condition fails" in f for f in lines) == 1
+    check.findings = [f"[T=1000] outside hypotheses: {check.points[1].failing_conditions[0]}"]
+    lines = build(run)["checks"][3]["findings"]
+    assert sum("eta <= 1/(2 L tau_max)" in f for f in lines) == 1
+    assert lines[0] == check.findings[0]
