@@ -10,7 +10,7 @@ from typing import Any
 
 from boundcheck.check.results import RunResult
 
-__all__ = ["latex_to_mathml", "render_html"]
+__all__ = ["latex_to_mathml", "render_html", "scope_ids"]
 
 
 def latex_to_mathml(latex: str) -> str:
@@ -23,6 +23,17 @@ def latex_to_mathml(latex: str) -> str:
         return convert(latex, display="block")
     except Exception:  # latex2mathml raises assorted exception types on unknown input
         return f"<code>{escape(latex)}</code>"
+
+
+def scope_ids(svg: str, prefix: str) -> str:
+    """``svg`` with every ``id`` and every reference to one (``href="#..."``, ``url(#...)``)
+    prefixed, so several inline SVGs in one page never share an id (matplotlib names glyphs and
+    clip paths the same way in every figure)."""
+    import re
+
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{prefix}{m.group(2)}"', svg)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
 
 
 def _env() -> Any:
@@ -45,10 +56,10 @@ def render_html(run: RunResult, model: dict[str, Any], svgs: list[str]) -> str:
     from boundcheck import __version__
 
     checks = []
-    for c, svg in zip(model["checks"], svgs, strict=True):
+    for i, (c, svg) in enumerate(zip(model["checks"], svgs, strict=True)):
         c = dict(c)
         c["mathml"] = [Markup(latex_to_mathml(line)) for line in c["statement_lines"]]
-        c["svg"] = Markup(svg)
+        c["svg"] = Markup(scope_ids(svg, f"f{i}-"))
         checks.append(c)
     return (
         _env()

@@ -21,6 +21,7 @@ class _Doc(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.ids: list[str] = []
         self.tags: dict[str, int] = {}
         self.figures: list[dict[str, int]] = []
         self.tables: list[dict] = []
@@ -34,6 +35,8 @@ class _Doc(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tags[tag] = self.tags.get(tag, 0) + 1
         a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(a["id"])
         for k in ("src", "href", "xlink:href", "data", "action", "poster"):
             if a.get(k):
                 self.urls.append(a[k])
@@ -126,6 +129,9 @@ def test_html_is_offline(rendered):
     external = [u for u in doc.urls if re.match(r"(?i)\s*(https?:)?//", u)]
     assert external == []
     assert all(u.startswith("#") for u in doc.urls)  # only links inside the page
+    assert len(doc.ids) == len(set(doc.ids))  # figures do not share glyph or clip-path ids
+    assert {u[1:] for u in doc.urls} <= set(doc.ids)  # and every reference finds its target
+    assert all(ref in doc.ids for ref in re.findall(r"url\(#([^)]+)\)", text))
     assert "script" not in doc.tags and "link" not in doc.tags and "img" not in doc.tags
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", "".join(doc.styles))
     assert "@import" not in "".join(doc.styles)
