@@ -123,6 +123,9 @@ def report_cmd(
         if calibrate_spec:
             opts |= {"calibrate": calibrate_spec, "calibration-seeds": calibration_seeds}
         run.command = _command_line(specs, opts)
+        from boundcheck.report.findings import attach_theory_findings
+
+        attach_theory_findings(run)
     files = report.render(run, out)
     bad = [c for c in run.checks if c.verdict in FAILING]
     if as_json:

@@ -144,3 +144,25 @@ def test_outside_hypotheses_said_once():
     lines = build(run)["checks"][3]["findings"]
     assert sum("eta <= 1/(2 L tau_max)" in f for f in lines) == 1
     assert lines[0] == check.findings[0]
+
+
+def test_theory_findings_attached_per_theorem():
+    from boundcheck.report.findings import attach_theory_findings
+
+    run = make_run()
+    fedpaq, saef_l1 = run.checks[1], run.checks[2]
+    fedpaq.dimension_findings, fedpaq.derivation_findings = [], []
+    saef_l1.theorem_id = "user.my_theorem"  # not in the registry: left alone
+    kept = list(run.checks[0].derivation_findings)
+    attach_theory_findings(run)
+    assert any(
+        f.startswith("bound: terms of a sum mix dimensions")
+        and "C2*(tau - 1)**2/(k*tau + 1) ~ [F]^2 [X]^-2" in f
+        for f in fedpaq.dimension_findings
+    )
+    assert any(
+        "Appendix A.6 claims that (13) implies (67)" in f for f in fedpaq.derivation_findings
+    )
+    assert saef_l1.dimension_findings == [] and saef_l1.derivation_findings == []
+    assert run.checks[0].derivation_findings == kept  # the engine's own are not replaced
+    assert not any(f.startswith("cannot ") for c in run.checks for f in c.dimension_findings)
