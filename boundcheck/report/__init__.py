@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from boundcheck.check.results import RunResult
 from boundcheck.errors import ParameterError
@@ -80,6 +81,24 @@ def check_out_dir(out_dir: str | Path) -> None:
 _NUMBERS = ("measured", "ci_low", "ci_high", "median", "q10", "q90", "max", "top_share", "bound")
 
 
+def _restore_nonfinite(obj: Any) -> Any:
+    """Undo :func:`boundcheck.jsonutil.to_strict`'s ``null`` + ``k_nonfinite`` for every value,
+    so a re-rendered report shows ``∞`` where the first one did."""
+    if isinstance(obj, list):
+        return [_restore_nonfinite(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {}
+    for k, v in obj.items():
+        if k.endswith("_nonfinite") and k[: -len("_nonfinite")] in obj:
+            continue
+        name = obj.get(k + "_nonfinite")
+        out[k] = (
+            float(name) if v is None and name in ("inf", "-inf", "nan") else _restore_nonfinite(v)
+        )
+    return out
+
+
 def load_results(path: str | Path) -> RunResult:
     """A :class:`RunResult` read back from a ``results.json`` that :func:`render` wrote;
     ``ParameterError`` naming the file and the problem when it is missing or not such a file."""
@@ -99,6 +118,7 @@ def load_results(path: str | Path) -> RunResult:
         raise ParameterError(f"{where}: not JSON (line {err.lineno}: {err.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise ParameterError(f"{where}: not a boundcheck results file (no 'checks' list)")
+    data = _restore_nonfinite(data)
     try:
         run = RunResult.from_dict(data)
     except (TypeError, AttributeError, ValueError) as err:

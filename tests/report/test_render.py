@@ -203,3 +203,18 @@ def test_from_json_re_renders_the_same_report(tmp_path, which):
     assert (out / "results.json").read_text() == first["json"].read_text()
     assert (out / "report.html").read_text() == first["html"].read_text()
     assert _pdf_text(out / "report.pdf") == _pdf_text(first["pdf"])
+
+
+def test_non_finite_values_survive_results_json(tmp_path):
+    import math
+
+    from boundcheck.jsonutil import dumps
+
+    run = make_run()
+    p = run.checks[0].points[0]
+    p.bound, p.ratio, p.max = math.inf, 0.0, math.nan
+    path = tmp_path / "r.json"
+    path.write_text(dumps(run.to_dict()))
+    back = load_results(path).checks[0].points[0]
+    assert back.bound == math.inf and math.isnan(back.max) and back.ratio == 0.0
+    assert load_results(path).checks[1] == run.checks[1]
