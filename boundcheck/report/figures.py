@@ -51,7 +51,7 @@ def check_figure(check: CheckResult) -> Any:
     curves = [
         (x, p) for x, p in _plottable(check) if p.curve and p.curve.get("t") and p.curve.get("mean")
     ]
-    fig = Figure(figsize=(7.4, 2.9) if curves else (7.4, 2.5), layout="constrained")
+    fig = Figure(figsize=(7.4, 2.7) if curves else (7.4, 2.4), layout="constrained")
     axes = fig.subplots(1, 2, width_ratios=(1.15, 1)) if curves else [fig.subplots()]
     ax = axes[0]
     data = _plottable(check)
@@ -158,25 +158,36 @@ def _patch(fig: Any, color: str, alpha: float, label: str) -> Any:
 
 
 def _curves_panel(ax: Any, curves: list[tuple[float, PointResult]], x_axis: str) -> None:
+    """Per-step mean (solid) and bound (dashed) of each point; log-log when every value at t > 0
+    is positive (the step t = 0 is then left out, as a log axis cannot show it)."""
     from matplotlib import colormaps
 
     cmap = colormaps["viridis"]
-    pos = True
-    for i, (x, p) in enumerate(curves):
+    series = []
+    for x, p in curves:
         assert p.curve is not None
         t = [float(v) if _finite(v) else math.nan for v in p.curve["t"]]
         m = [float(v) if _finite(v) else math.nan for v in p.curve["mean"]]
-        c = cmap(0.1 + 0.8 * i / max(1, len(curves) - 1))
+        b = [float(v) if _finite(v) else math.nan for v in p.curve.get("bound") or []]
+        series.append((x, t, m, b))
+    pos = all(
+        v > 0
+        for _, t, m, b in series
+        for i, ti in enumerate(t)
+        if ti > 0
+        for v in (m[i], b[i] if i < len(b) else 1.0)
+        if math.isfinite(v)
+    )
+    for i, (x, t, m, b) in enumerate(series):
+        keep = [j for j, tj in enumerate(t) if tj > 0 or not pos]
+        c = cmap(0.1 + 0.8 * i / max(1, len(series) - 1))
         xv = f"{int(x)}" if float(x).is_integer() else f"{x:.3g}"
-        ax.plot(t, m, color=c, lw=1.1, label=f"{x_axis} = {xv}")
-        b = p.curve.get("bound")
-        if b:
-            bv = [float(v) if _finite(v) else math.nan for v in b]
-            ax.plot(t, bv, color=c, lw=1.0, ls="--")
-            pos &= all(v > 0 for v in bv if math.isfinite(v))
-        pos &= all(v > 0 for v in m if math.isfinite(v)) and all(
-            v > 0 for v in t if math.isfinite(v)
+        ax.plot(
+            [t[j] for j in keep], [m[j] for j in keep], color=c, lw=1.1, label=f"{x_axis} = {xv}"
         )
+        if b:
+            kb = [j for j in keep if j < len(b)]
+            ax.plot([t[j] for j in kb], [b[j] for j in kb], color=c, lw=1.0, ls="--")
     if pos:
         ax.set_xscale("log")
         ax.set_yscale("log")

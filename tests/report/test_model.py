@@ -166,3 +166,21 @@ def test_theory_findings_attached_per_theorem():
     assert saef_l1.dimension_findings == [] and saef_l1.derivation_findings == []
     assert run.checks[0].derivation_findings == kept  # the engine's own are not replaced
     assert not any(f.startswith("cannot ") for c in run.checks for f in c.dimension_findings)
+
+
+def test_curves_panel_log_log_from_step_one():
+    """Curves that start at t = 0 still get log-log axes when every value at t > 0 is positive."""
+    from boundcheck.report.figures import check_figure
+
+    run = make_run()
+    c = run.checks[0]
+    for p in c.points:
+        assert p.curve is not None
+        p.curve = {k: [v[0], *v] for k, v in p.curve.items()}
+        p.curve["t"][0] = 0.0
+    ax = check_figure(c).axes[1]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert min(min(line.get_xdata()) for line in ax.get_lines()) > 0
+    c.points[0].curve["mean"][3] = -1.0  # a negative value: linear axes, every step shown
+    ax = check_figure(c).axes[1]
+    assert ax.get_xscale() == "linear" and min(ax.get_lines()[0].get_xdata()) == 0.0
