@@ -29,7 +29,13 @@ from boundcheck.check import stats
 from boundcheck.check.cache import Cache, key_of
 from boundcheck.check.executor import make_executor
 from boundcheck.check.point import decode_array, run_point
-from boundcheck.check.results import CheckResult, PointResult, RunResult, SymbolValue, aggregate_verdict
+from boundcheck.check.results import (
+    CheckResult,
+    PointResult,
+    RunResult,
+    SymbolValue,
+    aggregate_verdict,
+)
 from boundcheck.check.specs import SCALES, Spec, load_spec, resolve_specs
 from boundcheck.errors import ParameterError
 
@@ -64,12 +70,14 @@ def run_specs(
         raise ParameterError(f"replicas={replicas!r} is not allowed: expected an integer >= 2")
     if seed is not None and (not isinstance(seed, int) or seed < 0):
         raise ParameterError(f"seed={seed!r} is not allowed: expected an integer >= 0")
-    loaded = [_override(load_spec(p, scale), seed, replicas, device, dtype)
-              for p in resolve_specs(specs)]
+    loaded = [
+        _override(load_spec(p, scale), seed, replicas, device, dtype) for p in resolve_specs(specs)
+    ]
     tasks = [{"spec": s, "point": pt, "force": force} for s in loaded for pt in s.points()]
     cache = None if cache_dir == "" else Cache(cache_dir)
-    keys = [key_of({"spec": t["spec"].content(), "point": t["point"], "force": force})
-            for t in tasks]
+    keys = [
+        key_of({"spec": t["spec"].content(), "point": t["point"], "force": force}) for t in tasks
+    ]
     results: list[Any] = [cache.get(k) if cache else None for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     ex = make_executor(executor, jobs)
@@ -82,8 +90,10 @@ def run_specs(
     run = _assemble(loaded, tasks, results, alpha, force)
     run.wall_s = time.perf_counter() - t0
     run.command = "boundcheck verify " + " ".join(
-        [*(specs or []), f"--scale {scale}"] + ([f"--seed {seed}"] if seed is not None else [])
-        + (["--force"] if force else []))
+        [*(specs or []), f"--scale {scale}"]
+        + ([f"--seed {seed}"] if seed is not None else [])
+        + (["--force"] if force else [])
+    )
     run.environment = _environment(loaded, executor)
     return run
 
@@ -133,21 +143,33 @@ class _Progress:
 
 
 def _direction(thm) -> str:
-    return {"upper": "upper", "lower": "lower", "nonconvergence": "nonconvergence",
-            "order": "order"}[thm.direction.value]
+    return {
+        "upper": "upper",
+        "lower": "lower",
+        "nonconvergence": "nonconvergence",
+        "order": "order",
+    }[thm.direction.value]
 
 
 def _tested(r: dict[str, Any], force: bool) -> bool:
-    return ("error" not in r and r.get("ran") and r.get("bound") is not None
-            and (force or not r["outside"]) and not r.get("n_diverged"))
+    return (
+        "error" not in r
+        and r.get("ran")
+        and r.get("bound") is not None
+        and (force or not r["outside"])
+        and not r.get("n_diverged")
+    )
 
 
 def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> RunResult:
     from boundcheck.theory import registry
 
     n_cmp = sum(1 for r in results if _tested(r, force))
-    n_cmp += sum(1 for s in loaded if registry.get(s.theorem).order is not None
-                 and registry.get(s.theorem).bound is None)
+    n_cmp += sum(
+        1
+        for s in loaded
+        if registry.get(s.theorem).order is not None and registry.get(s.theorem).bound is None
+    )
     n_cmp = max(n_cmp, 1)
     level = alpha / n_cmp
     run = RunResult(alpha=alpha, n_comparisons=n_cmp)
@@ -155,11 +177,22 @@ def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> 
     for s in loaded:
         thm = registry.get(s.theorem)
         chk = CheckResult(
-            spec_id=s.id, theorem_id=thm.id, source=thm.source, paper=thm.paper,
-            statement_latex=_latex(thm), lhs_text=thm.lhs.text, direction=_direction(thm),
-            problem=dict(s.problem), algorithm=dict(s.algorithm), x_axis=s.x_axis,
-            seed=s.seed, alpha=alpha, replicas=s.replicas * s.batches, device=s.device,
-            dtype=s.dtype, command=f"boundcheck verify {s.path} --scale {s.scale} --seed {s.seed}",
+            spec_id=s.id,
+            theorem_id=thm.id,
+            source=thm.source,
+            paper=thm.paper,
+            statement_latex=_latex(thm),
+            lhs_text=thm.lhs.text,
+            direction=_direction(thm),
+            problem=dict(s.problem),
+            algorithm=dict(s.algorithm),
+            x_axis=s.x_axis,
+            seed=s.seed,
+            alpha=alpha,
+            replicas=s.replicas * s.batches,
+            device=s.device,
+            dtype=s.dtype,
+            command=f"boundcheck verify {s.path} --scale {s.scale} --seed {s.seed}",
         )
         for _pt in s.points():
             t, r = tasks[i], results[i]
@@ -169,27 +202,40 @@ def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> 
         if thm.bound is None and thm.order is not None:
             _order(chk, thm, level, s)
         chk.verdict = aggregate_verdict([p.verdict for p in chk.points])
-        inside = [p.ratio for p in chk.points
-                  if p.ratio is not None and p.verdict not in ("outside hypotheses", "error")]
+        inside = [
+            p.ratio
+            for p in chk.points
+            if p.ratio is not None and p.verdict not in ("outside hypotheses", "error")
+        ]
         chk.tightness = max(inside) if inside else None
         for p in chk.points:
-            where = ", ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
-                              for k, v in p.point.items())
+            where = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                for k, v in p.point.items()
+            )
             if p.verdict == "outside hypotheses":
-                chk.findings.append(f"[{where}] outside hypotheses: " + "; ".join(p.failing_conditions))
+                chk.findings.append(
+                    f"[{where}] outside hypotheses: " + "; ".join(p.failing_conditions)
+                )
             if p.n_diverged:
-                chk.findings.append(f"[{where}] {p.n_diverged} of {p.n_replicas} replicas diverged "
-                                    f"(first non-finite at steps {p.diverged_steps[:10]})")
+                chk.findings.append(
+                    f"[{where}] {p.n_diverged} of {p.n_replicas} replicas diverged "
+                    f"(first non-finite at steps {p.diverged_steps[:10]})"
+                )
             if p.verdict == "violated" and p.bound is not None:
                 chk.findings.append(
                     f"[{where}] bound violated: measured {p.measured:.6g} (one-sided lower "
                     f"confidence bound {p.ci_low:.6g}) > bound {p.bound:.6g}"
-                    if chk.direction == "upper" else
-                    f"[{where}] lower bound violated: measured {p.measured:.6g} (upper "
-                    f"confidence bound {p.ci_high:.6g}) < bound {p.bound:.6g}")
+                    if chk.direction == "upper"
+                    else f"[{where}] lower bound violated: measured {p.measured:.6g} (upper "
+                    f"confidence bound {p.ci_high:.6g}) < bound {p.bound:.6g}"
+                )
             if p.proof_conditions_failing and p.verdict == "violated":
-                chk.findings.append(f"[{where}] the proof needs "
-                                    + "; ".join(p.proof_conditions_failing) + ", which fails here")
+                chk.findings.append(
+                    f"[{where}] the proof needs "
+                    + "; ".join(p.proof_conditions_failing)
+                    + ", which fails here"
+                )
         seen: list[str] = []
         for p in chk.points:
             for n in p.notes:
@@ -210,8 +256,9 @@ def _latex(thm) -> str:
 
 
 def _point(point, r, thm, level, force, spec) -> PointResult:
-    p = PointResult(point={k: (float(v) if isinstance(v, int | float) else v)
-                           for k, v in point.items()})
+    p = PointResult(
+        point={k: (float(v) if isinstance(v, int | float) else v) for k, v in point.items()}
+    )
     p.wall_s = r.get("wall_s")
     if "error" in r:
         p.verdict = "error"
@@ -221,8 +268,10 @@ def _point(point, r, thm, level, force, spec) -> PointResult:
     p.failing_conditions = list(r["outside"])
     p.proof_conditions_failing = list(r["cond"]["proof"])
     if r["cond"]["simplified"]:
-        p.notes.append("the paper's simplified sufficient form fails (not required): "
-                       + "; ".join(r["cond"]["simplified"]))
+        p.notes.append(
+            "the paper's simplified sufficient form fails (not required): "
+            + "; ".join(r["cond"]["simplified"])
+        )
     p.notes += list(r.get("notes", []))
     p.notes += ["finding: " + f for f in r.get("findings", [])]
     if not r["ran"]:
@@ -235,16 +284,25 @@ def _point(point, r, thm, level, force, spec) -> PointResult:
     p.diverged_steps = list(r["diverged_steps"])
     p.estimator = r.get("estimator_text", "")
     if r.get("curve"):
-        p.curve = {"t": r["curve"]["t"],
-                   "mean": [v if isinstance(v, float) else None for v in r["curve"]["mean"]]}
+        p.curve = {
+            "t": r["curve"]["t"],
+            "mean": [v if isinstance(v, float) else None for v in r["curve"]["mean"]],
+        }
     x = decode_array(r["samples"])
     direction = _direction(thm)
     kind = r["kind"]
+    if kind in ("pathwise", "step_mean"):
+        return _pathwise_point(p, r, x, level)
     fin = x[np.isfinite(x)]
     if fin.size:
         sp_ = stats.spread(fin)
-        p.median, p.q10, p.q90, p.max, p.top_share = (sp_["median"], sp_["q10"], sp_["q90"],
-                                                      sp_["max"], sp_["top_share"])
+        p.median, p.q10, p.q90, p.max, p.top_share = (
+            sp_["median"],
+            sp_["q10"],
+            sp_["q90"],
+            sp_["max"],
+            sp_["top_share"],
+        )
     if kind == "mean":
         b = stats.mean_bounds(x, level)
     else:
@@ -265,25 +323,86 @@ def _point(point, r, thm, level, force, spec) -> PointResult:
         return p
     dominated = p.top_share is not None and p.top_share > stats.DOMINANCE and p.n_replicas >= 2
     if dominated:
-        p.notes.append(f"the largest 1% of replicas carry {p.top_share:.0%} of the sum: "
-                       "a few replicas dominate the mean")
+        p.notes.append(
+            f"the largest 1% of replicas carry {p.top_share:.0%} of the sum: "
+            "a few replicas dominate the mean"
+        )
     lin = r.get("linear")
     if lin is not None:
         S = decode_array(lin["samples"])
         d = stats.mean_bounds(x - lin["coef"] * S, level)
         p.verdict = stats.verdict(d, lin["base"], direction, dominated)
-        p.notes.append(f"{lin['symbol']} is measured per replica and enters the bound linearly "
-                       f"(coefficient {lin['coef']:.4g}): tested E[lhs - c {lin['symbol']}] "
-                       f"against the rest of the bound, {lin['base']:.6g}; confidence bounds of "
-                       f"the difference: [{d.low:.6g}, {d.high:.6g}]")
+        p.notes.append(
+            f"{lin['symbol']} is measured per replica and enters the bound linearly "
+            f"(coefficient {lin['coef']:.4g}): tested E[lhs - c {lin['symbol']}] "
+            f"against the rest of the bound, {lin['base']:.6g}; confidence bounds of "
+            f"the difference: [{d.low:.6g}, {d.high:.6g}]"
+        )
     else:
         p.verdict = stats.verdict(b, p.bound, direction, dominated)
     if p.bound and p.measured is not None and math.isfinite(p.bound):
-        p.ratio = (p.measured / p.bound) if direction == "upper" else (
-            p.bound / p.measured if p.measured else None)
+        p.ratio = (
+            (p.measured / p.bound)
+            if direction == "upper"
+            else (p.bound / p.measured if p.measured else None)
+        )
     if p.proof_conditions_failing:
-        p.notes.append("the proof needs " + "; ".join(p.proof_conditions_failing)
-                       + ", which fails here (reported only)")
+        p.notes.append(
+            "the proof needs "
+            + "; ".join(p.proof_conditions_failing)
+            + ", which fails here (reported only)"
+        )
+    return p
+
+
+def _pathwise_point(p: PointResult, r: dict[str, Any], x: np.ndarray, level: float) -> PointResult:
+    """AsyncBC Lemmas 1 and 5: measured is the largest lhs_t / bound_t (bound 1)."""
+    p.bound = 1.0
+    if r["kind"] == "pathwise":
+        pw = r["pathwise"]
+        p.measured = p.ratio = pw["max_ratio"]
+        p.estimator = (
+            f"{p.estimator}; checked on every replica and step ({pw['n_checked']} "
+            "comparisons, no statistics: a pathwise statement); measured = max over "
+            "replicas and steps of lhs_t / bound_t"
+        )
+        fin = x[np.isfinite(x)]
+        if fin.size:
+            sp_ = stats.spread(fin)
+            p.median, p.q10, p.q90, p.max = sp_["median"], sp_["q10"], sp_["q90"], sp_["max"]
+        if p.n_diverged:
+            p.verdict = "diverged"
+        elif p.failing_conditions and not p.notes.count(
+            "run with --force although outside the hypotheses"
+        ):
+            p.verdict = "outside hypotheses"
+        elif pw["n_violations"]:
+            p.verdict = "violated"
+            p.notes.append(
+                f"finding: {pw['n_violations']} of {pw['n_checked']} (step, replica) "
+                f"pairs exceed the bound; first at row/replica {pw['first']}"
+            )
+        else:
+            p.verdict = "holds"
+        return p
+    rows = r["rows"]
+    m, sd = decode_array(rows["mean"]), decode_array(rows["sd"])
+    b = _rows_bounds(m, sd, rows["R"], level, "max_t")
+    p.measured = p.ratio = r["step_ratio"]
+    p.ci_low, p.ci_high = None, None
+    p.estimator = (
+        f"{p.estimator}; measured = max_t E[lhs_t] / E[bound_t]; tested "
+        f"max_t E[lhs_t - bound_t] <= 0: {b.method}; bounds on the difference "
+        f"[{b.low:.4g}, {b.high:.4g}]"
+    )
+    if p.n_diverged:
+        p.verdict = "diverged"
+    elif p.failing_conditions and not p.notes.count(
+        "run with --force although outside the hypotheses"
+    ):
+        p.verdict = "outside hypotheses"
+    else:
+        p.verdict = stats.verdict(b, 0.0, "upper", False)
     return p
 
 
@@ -295,17 +414,25 @@ def _rows_bounds(m, sd, R, level, kind) -> stats.Bounds:
     with np.errstate(invalid="ignore"):
         if kind == "min_t":
             i = int(np.nanargmin(m))
-            return stats.Bounds(float(m[i]), float(np.nanmin(m - q1 * sd)),
-                                float(np.nanmin(m + qT * sd)),
-                                f"min over {T} rows of the replica mean; lower bound min_t LCB_t "
-                                f"(level alpha), upper bound min_t UCB_t with Bonferroni over the "
-                                f"{T} rows (one-sided t)", i)
+            return stats.Bounds(
+                float(m[i]),
+                float(np.nanmin(m - q1 * sd)),
+                float(np.nanmin(m + qT * sd)),
+                f"min over {T} rows of the replica mean; lower bound min_t LCB_t "
+                f"(level alpha), upper bound min_t UCB_t with Bonferroni over the "
+                f"{T} rows (one-sided t)",
+                i,
+            )
         i = int(np.nanargmax(m))
-        return stats.Bounds(float(m[i]), float(np.nanmax(m - qT * sd)),
-                            float(np.nanmax(m + q1 * sd)),
-                            f"max over {T} rows of the replica mean; upper bound max_t UCB_t "
-                            f"(level alpha), lower bound max_t LCB_t with Bonferroni over the "
-                            f"{T} rows (one-sided t)", i)
+        return stats.Bounds(
+            float(m[i]),
+            float(np.nanmax(m - qT * sd)),
+            float(np.nanmax(m + q1 * sd)),
+            f"max over {T} rows of the replica mean; upper bound max_t UCB_t "
+            f"(level alpha), lower bound max_t LCB_t with Bonferroni over the "
+            f"{T} rows (one-sided t)",
+            i,
+        )
 
 
 def claimed_slope(thm) -> float:
@@ -329,44 +456,64 @@ def _order(chk: CheckResult, thm, level: float, spec: Spec) -> None:
     """Order claim: the fitted log-log slope of the measured mean against the claimed slope."""
     claimed = spec.check.get("claimed_slope")
     claimed = float(claimed) if claimed is not None else claimed_slope(thm)
-    pts = [p for p in chk.points if p.verdict not in ("outside hypotheses", "error", "diverged")
-           and p.measured is not None and p.measured > 0]
+    pts = [
+        p
+        for p in chk.points
+        if p.verdict not in ("outside hypotheses", "error", "diverged")
+        and p.measured is not None
+        and p.measured > 0
+    ]
     if len(pts) < 2:
-        chk.order = {"claimed_slope": claimed, "fitted_slope": None, "ci": None,
-                     "verdict": "inconclusive", "note": "fewer than two usable points"}
+        chk.order = {
+            "claimed_slope": claimed,
+            "fitted_slope": None,
+            "ci": None,
+            "verdict": "inconclusive",
+            "note": "fewer than two usable points",
+        }
         return
     x = [p.point[chk.x_axis] for p in pts]
     y = [p.measured for p in pts]
-    se = [max((p.ci_high - p.measured), 1e-300) / max(stats.t_quantile(level, max(p.n_replicas - 1, 1)), 1e-12)
-          if p.ci_high is not None and math.isfinite(p.ci_high) else p.measured for p in pts]
+    se = [
+        max((p.ci_high - p.measured), 1e-300)
+        / max(stats.t_quantile(level, max(p.n_replicas - 1, 1)), 1e-12)
+        if p.ci_high is not None and math.isfinite(p.ci_high)
+        else p.measured
+        for p in pts
+    ]
     fit = stats.fit_slope(x, y, se, level)
     # An O(.) claim is asymptotic: over a finite range a slower decay cannot refute it (the
     # constant is free), so a slope above the claim is reported, never called "violated".
-    if fit["high"] <= claimed:
-        v = "holds"
-    else:
-        v = "inconclusive"
-    chk.order = {"claimed_slope": claimed, "fitted_slope": fit["slope"],
-                 "ci": [fit["low"], fit["high"]], "verdict": v,
-                 "method": "weighted least squares of log(mean) on log(" + chk.x_axis + "), "
-                           "delta-method standard errors, one-sided normal bounds at the run's "
-                           "corrected level; holds when the upper bound on the slope is at most "
-                           "the claimed slope, inconclusive otherwise"}
+    v = "holds" if fit["high"] <= claimed else "inconclusive"
+    chk.order = {
+        "claimed_slope": claimed,
+        "fitted_slope": fit["slope"],
+        "ci": [fit["low"], fit["high"]],
+        "verdict": v,
+        "method": "weighted least squares of log(mean) on log(" + chk.x_axis + "), "
+        "delta-method standard errors, one-sided normal bounds at the run's "
+        "corrected level; holds when the upper bound on the slope is at most "
+        "the claimed slope, inconclusive otherwise",
+    }
     for p in pts:
         p.verdict = v
     if fit["low"] > claimed:
         chk.order["note"] = (
             f"over {chk.x_axis} in [{min(x):g}, {max(x):g}] the measured mean decays slower than "
             f"the claimed rate (slope {fit['slope']:.3f}, lower bound {fit['low']:.3f} > "
-            f"{claimed:g}); an asymptotic O(.) claim is not refuted by a finite range")
+            f"{claimed:g}); an asymptotic O(.) claim is not refuted by a finite range"
+        )
 
 
 def _environment(loaded: list[Spec], executor: str) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
-                           "executor": executor,
-                           "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "executor": executor,
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
     for pkg in ("boundcheck", "torch", "numpy", "scipy", "sympy"):
         try:
             env[pkg] = version(pkg)
@@ -399,8 +546,13 @@ def calibrate(
 
     base = load_spec(resolve_specs([spec])[0], scale)
     text = Path(base.path).read_text()
-    rates: dict[str, Any] = {"spec": base.id, "theorem": base.theorem, "seeds": seeds,
-                             "alpha": alpha, "scale": scale}
+    rates: dict[str, Any] = {
+        "spec": base.id,
+        "theorem": base.theorem,
+        "seeds": seeds,
+        "alpha": alpha,
+        "scale": scale,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         variants = {"true": "", "half": "bound_factor = 0.5\n", "drop": 'drop_term = "dominant"\n'}
         for name, extra in variants.items():
@@ -408,12 +560,21 @@ def calibrate(
             p.write_text(_with_check(text, extra))
             calls = []
             for sd in range(seeds):
-                rr = run_specs([str(p)], scale=scale, seed=sd, alpha=alpha, cache_dir=cache_dir,
-                               progress=False, executor=executor, jobs=jobs)
+                rr = run_specs(
+                    [str(p)],
+                    scale=scale,
+                    seed=sd,
+                    alpha=alpha,
+                    cache_dir=cache_dir,
+                    progress=False,
+                    executor=executor,
+                    jobs=jobs,
+                )
                 calls.append([pt.verdict for pt in rr.checks[0].points])
             viol = np.mean([[v == "violated" for v in c] for c in calls], axis=0)
-            rates[{"true": "false_alarm", "half": "power_half", "drop": "power_drop"}[name]] = (
-                [float(v) for v in viol])
+            rates[{"true": "false_alarm", "half": "power_half", "drop": "power_drop"}[name]] = [
+                float(v) for v in viol
+            ]
     return rates
 
 

@@ -64,8 +64,9 @@ class ProcessExecutor(Executor):
             return []
         out: list[Any] = [None] * len(tasks)
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(min(self.jobs, len(tasks)), mp_context=ctx,
-                                 initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(
+            min(self.jobs, len(tasks)), mp_context=ctx, initializer=_init_worker
+        ) as pool:
             futs = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futs):
                 i = futs[f]

@@ -15,18 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from boundcheck.check.bindings import algorithm_function, get as get_binding
+from boundcheck.check.bindings import algorithm_function
+from boundcheck.check.bindings import get as get_binding
 from boundcheck.check.bindings.base import Ctx, ball_check
 from boundcheck.errors import BoundcheckError
 
-__all__ = ["encode_array", "decode_array", "run_point"]
+__all__ = ["decode_array", "encode_array", "run_point"]
 
 
 def encode_array(x: Any) -> list[Any]:
     """A float array as a strict-JSON list (non-finite values as the strings nan / inf / -inf)."""
     out: list[Any] = []
     for v in np.asarray(x, dtype=float).ravel().tolist():
-        out.append(v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")))
+        out.append(
+            v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+        )
     return out
 
 
@@ -113,15 +116,21 @@ def _scalings(ctx: Ctx, thm, values: dict[str, float]) -> None:
     for k, v in ctx.settings.items():
         if v == "scaling":
             raise BoundcheckError(
-                f"{ctx.spec.path}: key 'algorithm.{k}': \"scaling\" but {thm.id} has no scaling for {k}")
+                f"{ctx.spec.path}: key 'algorithm.{k}': \"scaling\" but {thm.id} has no scaling for {k}"
+            )
 
 
 def _conditions(thm, values: dict[str, float], which: set[str]) -> dict[str, list[str]]:
     """Evaluate every condition whose symbols are all known; names by kind."""
     from boundcheck.theory.evaluate import evaluate_slack, slack_function
 
-    res: dict[str, list[str]] = {"stated": [], "proof": [], "simplified": [], "stepsize": [],
-                                 "checked": []}
+    res: dict[str, list[str]] = {
+        "stated": [],
+        "proof": [],
+        "simplified": [],
+        "stepsize": [],
+        "checked": [],
+    }
     for c in thm.conditions:
         names = slack_function(thm, c)[1]
         if c.id in which or not all(n in values for n in names):
@@ -156,8 +165,10 @@ def bound_value(thm, values: dict[str, float], check: dict[str, Any]) -> float:
         terms = sp.Add.make_args(sp.expand(e)) if check["drop_term"] == "dominant" else ()
         vals = []
         for term in terms:
-            subs = {S.info(s.name).symbol: sympy_number(s.name, values[s.name])
-                    for s in term.free_symbols}
+            subs = {
+                S.info(s.name).symbol: sympy_number(s.name, values[s.name])
+                for s in term.free_symbols
+            }
             vals.append(float(term.subs(subs).evalf()))
         b = sum(vals) - max(vals)
     else:
@@ -206,10 +217,18 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
             outside.append(f"assumption {aid}: {why}")
     for v in vals_out:
         if not math.isfinite(v["value"]):
-            outside.append(f"{v['name']} = {v['value']} ({v['source']}): the theorem's constant "
-                           "does not exist for this instance")
-    summary: dict[str, Any] = {"outside": outside, "cond": cond, "values": vals_out,
-                               "notes": ctx.notes, "findings": ctx.findings, "ran": False}
+            outside.append(
+                f"{v['name']} = {v['value']} ({v['source']}): the theorem's constant "
+                "does not exist for this instance"
+            )
+    summary: dict[str, Any] = {
+        "outside": outside,
+        "cond": cond,
+        "values": vals_out,
+        "notes": ctx.notes,
+        "findings": ctx.findings,
+        "ran": False,
+    }
     if outside and not force:
         return summary
     # --- run ------------------------------------------------------------------------------------
@@ -218,8 +237,16 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
     if ctx.settings.get("x0") is not None:
         kw["x0"] = torch.full((ctx.problem.d,), float(ctx.settings["x0"]), dtype=ctx.problem.dtype)
     for bkw in ctx.batch_kwargs:
-        ctx.traces.append(fn(ctx.problem, R=spec.replicas, dtype=_torch_dtype(spec.dtype),
-                             record_x=binding.record_x, **kw, **bkw))
+        ctx.traces.append(
+            fn(
+                ctx.problem,
+                R=spec.replicas,
+                dtype=_torch_dtype(spec.dtype),
+                record_x=binding.record_x,
+                **kw,
+                **bkw,
+            )
+        )
     summary["ran"] = True
     values, vals_out = _resolve(ctx, binding, after=True)
     summary["values"] = vals_out
@@ -233,7 +260,9 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
         outside.append(why)
         ctx.findings.append(why)
     for v in vals_out:
-        if not math.isfinite(v["value"]) and not any(o.startswith(v["name"] + " =") for o in outside):
+        if not math.isfinite(v["value"]) and not any(
+            o.startswith(v["name"] + " =") for o in outside
+        ):
             outside.append(f"{v['name']} = {v['value']} ({v['source']})")
     # divergence
     div = np.concatenate([tr.diverged_at.detach().cpu().numpy().ravel() for tr in ctx.traces])
@@ -241,16 +270,19 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
     summary["n_diverged"] = int((div >= 0).sum())
     summary["n_replicas"] = int(div.size)
     # lhs
-    lhs = np.asarray(binding.lhs.fn(ctx), dtype=float)
+    ctx.scratch["values"] = values
     summary["kind"] = binding.lhs.kind
     summary["estimator_text"] = binding.lhs.text
+    if binding.lhs.kind in ("pathwise", "step_mean"):
+        return _pathwise_summary(summary, binding.lhs.fn(ctx), ctx)
+    lhs = np.asarray(binding.lhs.fn(ctx), dtype=float)
     measured = {n: s for n, s in binding.symbols.items() if s.kind == "measured"}
     if thm.direction is Direction.ORDER or thm.bound is None:
         summary["bound"] = None
     else:
         if measured:
             # the bound is linear in a measured symbol: lhs - c * S per replica vs the rest
-            (mname, msym), = measured.items()
+            ((mname, msym),) = measured.items()
             S = np.asarray(msym.fn(ctx), dtype=float)
             b0 = bound_value(thm, {**values, mname: 0.0}, spec.check)
             b1 = bound_value(thm, {**values, mname: 1.0}, spec.check)
@@ -258,12 +290,16 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
             c = b1 - b0
             if not math.isclose(b2 - b0, 2 * c, rel_tol=1e-9, abs_tol=1e-300):
                 raise BoundcheckError(f"{thm.id}: the bound is not linear in {mname}")
-            summary["linear"] = {"symbol": mname, "coef": c, "base": b0,
-                                 "samples": encode_array(S)}
+            summary["linear"] = {"symbol": mname, "coef": c, "base": b0, "samples": encode_array(S)}
             summary["bound"] = b0 + c * float(np.nanmean(S))
-            summary["values"].append({"name": mname, "value": float(np.nanmean(S)),
-                                      "provenance": "observed",
-                                      "source": msym.describe() + " (replica mean shown)"})
+            summary["values"].append(
+                {
+                    "name": mname,
+                    "value": float(np.nanmean(S)),
+                    "provenance": "observed",
+                    "source": msym.describe() + " (replica mean shown)",
+                }
+            )
         else:
             summary["bound"] = bound_value(thm, values, spec.check)
     if lhs.ndim == 1:
@@ -277,8 +313,41 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
         i = int(np.argmin(finite) if binding.lhs.kind == "min_t" else np.argmax(finite))
         summary["samples"] = encode_array(lhs[i])
         step = max(1, len(m) // 200)
-        summary["curve"] = {"t": [float(t) for t in range(0, len(m), step)],
-                            "mean": encode_array(m[::step])}
+        summary["curve"] = {
+            "t": [float(t) for t in range(0, len(m), step)],
+            "mean": encode_array(m[::step]),
+        }
+    summary["notes"] = ctx.notes
+    summary["findings"] = ctx.findings
+    return summary
+
+
+def _pathwise_summary(summary: dict[str, Any], res: dict[str, np.ndarray], ctx: Ctx) -> dict:
+    """Lemmas checked at every step: ``pathwise`` on every replica too (no statistics: a single
+    replica and step above the bound, beyond rounding, is a violation); ``step_mean`` as
+    ``max_t E[lhs_t - bound_t] <= 0`` over the replica means."""
+    lhs, bnd, tol = res["lhs"], res["bound"], res["tol"]
+    diff = lhs - bnd
+    with np.errstate(all="ignore"):
+        ratio = np.where(bnd > 0, lhs / bnd, np.where(lhs > 0, np.inf, 0.0))
+    summary["bound"] = 1.0
+    if summary["kind"] == "pathwise":
+        bad = diff > tol
+        summary["pathwise"] = {
+            "n_checked": int(diff.size),
+            "n_violations": int(bad.sum()),
+            "first": ([int(i) for i in np.argwhere(bad)[0]] if bad.any() else None),
+            "max_ratio": float(np.nanmax(ratio)) if ratio.size else 0.0,
+        }
+        summary["samples"] = encode_array(np.nanmax(ratio, axis=0))  # per replica, max over t
+    else:
+        with np.errstate(all="ignore"):
+            m = diff.mean(axis=1)
+            sd = diff.std(axis=1, ddof=1) if diff.shape[1] > 1 else np.zeros_like(m)
+            rr = lhs.mean(axis=1) / bnd.mean(axis=1)
+        summary["rows"] = {"mean": encode_array(m), "sd": encode_array(sd), "R": int(diff.shape[1])}
+        summary["samples"] = encode_array(diff[int(np.nanargmax(m))])
+        summary["step_ratio"] = float(np.nanmax(rr))
     summary["notes"] = ctx.notes
     summary["findings"] = ctx.findings
     return summary

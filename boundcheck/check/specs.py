@@ -75,8 +75,14 @@ _TOP = {
     "check": dict,
 }
 _REQUIRED = ("theorem", "replicas", "seed", "problem", "algorithm", "sweep")
-_SCALE_KEYS = {"replicas": int, "seed": int, "batches": int, "sweep": dict, "algorithm": dict,
-               "problem": dict}
+_SCALE_KEYS = {
+    "replicas": int,
+    "seed": int,
+    "batches": int,
+    "sweep": dict,
+    "algorithm": dict,
+    "problem": dict,
+}
 #: [check] options: planted bounds for calibration and the order test
 _CHECK_KEYS = {
     "bound_factor": (int, float),
@@ -141,12 +147,20 @@ def _err(path: str, key: str, reason: str) -> SpecError:
 def _type_name(t: Any) -> str:
     if isinstance(t, tuple):
         return " or ".join(_type_name(x) for x in t)
-    return {str: "a string", int: "an integer", float: "a number", dict: "a table",
-            list: "an array", bool: "a boolean"}.get(t, str(t))
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        dict: "a table",
+        list: "an array",
+        bool: "a boolean",
+    }.get(t, str(t))
 
 
 def _check_type(path: str, key: str, value: Any, typ: Any) -> None:
-    ok = isinstance(value, typ) and not (isinstance(value, bool) and typ in (int, float, (int, float)))
+    ok = isinstance(value, typ) and not (
+        isinstance(value, bool) and typ in (int, float, (int, float))
+    )
     if not ok:
         raise _err(path, key, f"expected {_type_name(typ)}, got {value!r}")
 
@@ -176,7 +190,9 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SpecError(f"{name}: no such spec file (shipped ids: `boundcheck verify --list`)") from None
+        raise SpecError(
+            f"{name}: no such spec file (shipped ids: `boundcheck verify --list`)"
+        ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"{name}: cannot read: {e}") from None
     except tomllib.TOMLDecodeError as e:
@@ -213,12 +229,16 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         raise _err(name, "theorem", str(e)) from None
     binding = bindings.get(thm_id)
     if binding is None:
-        raise _err(name, "theorem", f"{thm_id} has no binding (no empirical check); bound: "
-                   + ", ".join(bindings.ids()))
+        raise _err(
+            name,
+            "theorem",
+            f"{thm_id} has no binding (no empirical check); bound: " + ", ".join(bindings.ids()),
+        )
     for k in ("replicas", "seed", "batches"):
         if k in d and (d[k] < (0 if k == "seed" else 1)):
-            raise _err(name, k, f"{d[k]} is not allowed: expected an integer >= "
-                       f"{0 if k == 'seed' else 1}")
+            raise _err(
+                name, k, f"{d[k]} is not allowed: expected an integer >= {0 if k == 'seed' else 1}"
+            )
     dtype = d.get("dtype", "float64")
     if dtype not in DTYPES:
         raise _err(name, "dtype", f"{dtype!r} is not allowed; allowed: {', '.join(DTYPES)}")
@@ -229,8 +249,9 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         raise _err(name, "problem.family", "missing")
     _check_type(name, "problem.family", fam, str)
     if fam not in problems.names():
-        raise _err(name, "problem.family", f"unknown family {fam!r}; known: "
-                   + ", ".join(problems.names()))
+        raise _err(
+            name, "problem.family", f"unknown family {fam!r}; known: " + ", ".join(problems.names())
+        )
     allowed_p = [k for k in problems.parameters(fam) if k not in ("dtype", "device")]
     for k, v in prob.items():
         if k == "family":
@@ -246,8 +267,11 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         raise _err(name, "algorithm.name", "missing")
     _check_type(name, "algorithm.name", an, str)
     if an not in binding.algorithms:
-        raise _err(name, "algorithm.name", f"{an!r} is not allowed for {thm_id}; allowed: "
-                   + ", ".join(binding.algorithms))
+        raise _err(
+            name,
+            "algorithm.name",
+            f"{an!r} is not allowed for {thm_id}; allowed: " + ", ".join(binding.algorithms),
+        )
     sig = bindings.algorithm_parameters(an)
     for k, v in alg.items():
         if k == "name":
@@ -278,8 +302,9 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         _check_type(name, f"check.{k}", v, _CHECK_KEYS[k])
     x_axis = d.get("x_axis", next(iter(sweep)))
     if x_axis not in sweep:
-        raise _err(name, "x_axis", f"{x_axis!r} is not a sweep key; sweep keys: "
-                   + ", ".join(sweep))
+        raise _err(
+            name, "x_axis", f"{x_axis!r} is not a sweep key; sweep keys: " + ", ".join(sweep)
+        )
     return Spec(
         path=name,
         id=sid,
@@ -335,7 +360,7 @@ def _check_setting(path: str, key: str, name: str, v: Any, kind: str) -> None:
     elif kind == "float":
         if isinstance(v, str):
             if v not in _WORDS:
-                raise _err(path, key, f"expected a number, \"theorem\" or \"scaling\", got {v!r}")
+                raise _err(path, key, f'expected a number, "theorem" or "scaling", got {v!r}')
         else:
             _check_type(path, key, v, (int, float))
     elif kind == "bool":

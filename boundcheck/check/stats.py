@@ -71,8 +71,9 @@ def mean_bounds(x: np.ndarray, alpha: float) -> Bounds:
     """Replica mean of ``x`` (R,) with one-sided t bounds, each at level ``alpha``."""
     x = np.asarray(x, dtype=float)
     m, lo, hi = _row_bounds(x[None, :], alpha)
-    return Bounds(float(m[0]), float(lo[0]), float(hi[0]),
-                  f"replica mean, one-sided Student t (R = {x.size})")
+    return Bounds(
+        float(m[0]), float(lo[0]), float(hi[0]), f"replica mean, one-sided Student t (R = {x.size})"
+    )
 
 
 def min_of_means(X: np.ndarray, alpha: float) -> Bounds:
@@ -82,9 +83,14 @@ def min_of_means(X: np.ndarray, alpha: float) -> Bounds:
     m, lo, _ = _row_bounds(X, alpha)
     _, _, hi = _row_bounds(X, alpha / T)
     i = int(np.argmin(m))
-    return Bounds(float(m[i]), float(lo.min()), float(hi.min()),
-                  f"min over {T} rows of the replica mean; lower bound min_t LCB_t (level alpha), "
-                  f"upper bound min_t UCB_t with Bonferroni over the {T} rows (t intervals)", i)
+    return Bounds(
+        float(m[i]),
+        float(lo.min()),
+        float(hi.min()),
+        f"min over {T} rows of the replica mean; lower bound min_t LCB_t (level alpha), "
+        f"upper bound min_t UCB_t with Bonferroni over the {T} rows (t intervals)",
+        i,
+    )
 
 
 def max_of_means(X: np.ndarray, alpha: float) -> Bounds:
@@ -94,16 +100,21 @@ def max_of_means(X: np.ndarray, alpha: float) -> Bounds:
     m, _, hi = _row_bounds(X, alpha)
     _, lo, _ = _row_bounds(X, alpha / T)
     i = int(np.argmax(m))
-    return Bounds(float(m[i]), float(lo.max()), float(hi.max()),
-                  f"max over {T} rows of the replica mean; upper bound max_t UCB_t (level alpha), "
-                  f"lower bound max_t LCB_t with Bonferroni over the {T} rows (t intervals)", i)
+    return Bounds(
+        float(m[i]),
+        float(lo.max()),
+        float(hi.max()),
+        f"max over {T} rows of the replica mean; upper bound max_t UCB_t (level alpha), "
+        f"lower bound max_t LCB_t with Bonferroni over the {T} rows (t intervals)",
+        i,
+    )
 
 
 def spread(x: np.ndarray) -> dict[str, float]:
     """median, q10, q90, max and ``top_share``: the share of the sum carried by the largest 1% of
     replicas (at least one); for a sample with negative values, of the sum of absolute values."""
     x = np.asarray(x, dtype=float)
-    k = max(1, int(math.ceil(0.01 * x.size)))
+    k = max(1, math.ceil(0.01 * x.size))
     a = np.abs(x)
     tot = float(a.sum())
     top = float(np.sort(a)[-k:].sum())

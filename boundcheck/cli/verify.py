@@ -25,14 +25,20 @@ _SHORT = {"outside hypotheses": "outside", "inconclusive": "inconcl."}
 
 
 def _point_label(point: dict) -> str:
-    return ",".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
-                    for k, v in point.items())
+    return ",".join(
+        f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in point.items()
+    )
 
 
 @app.command("verify")
 @click.argument("specs", nargs=-1)
-@click.option("--scale", type=click.Choice(["ci", "default", "full"]), default="default",
-              show_default=True, help="Sweep size and replicas of every spec.")
+@click.option(
+    "--scale",
+    type=click.Choice(["ci", "default", "full"]),
+    default="default",
+    show_default=True,
+    help="Sweep size and replicas of every spec.",
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Override every spec's seed.")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON (the RunResult) on stdout.")
 @click.option("--force", is_flag=True, help="Also run points outside the theorem's hypotheses.")
@@ -40,8 +46,17 @@ def _point_label(point: dict) -> str:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--list", "list_specs", is_flag=True, help="List the shipped spec ids and exit.")
 @click.option("--no-cache", is_flag=True, help="Rerun instead of reading cached points.")
-def verify_cmd(specs: tuple[str, ...], scale: str, seed: int | None, as_json: bool, force: bool,
-               jobs: int | None, quiet: bool, list_specs: bool, no_cache: bool) -> int:
+def verify_cmd(
+    specs: tuple[str, ...],
+    scale: str,
+    seed: int | None,
+    as_json: bool,
+    force: bool,
+    jobs: int | None,
+    quiet: bool,
+    list_specs: bool,
+    no_cache: bool,
+) -> int:
     """Run experiment specs (files or shipped ids; none = every shipped spec) and print the
     verdict per sweep point: measured, bound, ratio, verdict.
 
@@ -60,9 +75,16 @@ def verify_cmd(specs: tuple[str, ...], scale: str, seed: int | None, as_json: bo
     from boundcheck.check.engine import run_specs
     from boundcheck.jsonutil import dumps
 
-    run = run_specs(list(specs) or None, scale=scale, seed=seed, force=force,
-                    executor="process" if jobs and jobs > 1 else "serial", jobs=jobs,
-                    progress=not quiet and not as_json, cache_dir="" if no_cache else None)
+    run = run_specs(
+        list(specs) or None,
+        scale=scale,
+        seed=seed,
+        force=force,
+        executor="process" if jobs and jobs > 1 else "serial",
+        jobs=jobs,
+        progress=not quiet and not as_json,
+        cache_dir="" if no_cache else None,
+    )
     if as_json:
         click.echo(dumps(run.to_dict()))
     else:
@@ -78,24 +100,43 @@ def _table(run) -> None:
 
     console = Console(highlight=False, width=80)
     t = Table(box=None, pad_edge=False, show_edge=False)
-    for col, just in (("check", "left"), ("point", "left"), ("measured", "right"),
-                      ("bound", "right"), ("ratio", "right"), ("verdict", "left")):
+    for col, just in (
+        ("check", "left"),
+        ("point", "left"),
+        ("measured", "right"),
+        ("bound", "right"),
+        ("ratio", "right"),
+        ("verdict", "left"),
+    ):
         t.add_column(col, justify=just, overflow="fold")
     for c in run.checks:
         for i, p in enumerate(c.points):
-            t.add_row(escape(c.spec_id if i == 0 else ""), escape(_point_label(p.point)),
-                      _num(p.measured), _num(p.bound), _num(p.ratio),
-                      _SHORT.get(p.verdict, p.verdict))
+            t.add_row(
+                escape(c.spec_id if i == 0 else ""),
+                escape(_point_label(p.point)),
+                _num(p.measured),
+                _num(p.bound),
+                _num(p.ratio),
+                _SHORT.get(p.verdict, p.verdict),
+            )
         if c.order:
             o = c.order
             fitted = o.get("fitted_slope")
-            t.add_row("", "slope", _num(fitted), _num(o.get("claimed_slope")), "",
-                      _SHORT.get(o["verdict"], o["verdict"]))
+            t.add_row(
+                "",
+                "slope",
+                _num(fitted),
+                _num(o.get("claimed_slope")),
+                "",
+                _SHORT.get(o["verdict"], o["verdict"]),
+            )
     console.print(t)
     for c in run.checks:
         for f in c.findings:
             console.print(escape(f"{c.spec_id}: {f}"), soft_wrap=True)
     n_viol = sum(p.verdict == "violated" for c in run.checks for p in c.points)
-    console.print(f"{len(run.checks)} checks, {sum(len(c.points) for c in run.checks)} points, "
-                  f"{n_viol} violated; one-sided tests at alpha = {run.alpha:g} / "
-                  f"{run.n_comparisons} comparisons (Bonferroni); {run.wall_s:.1f} s")
+    console.print(
+        f"{len(run.checks)} checks, {sum(len(c.points) for c in run.checks)} points, "
+        f"{n_viol} violated; one-sided tests at alpha = {run.alpha:g} / "
+        f"{run.n_comparisons} comparisons (Bonferroni); {run.wall_s:.1f} s"
+    )

@@ -22,8 +22,6 @@ replicas to the sample.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from boundcheck.check.bindings.base import Binding, Ctx, Lhs, Sym, f0_value
@@ -32,9 +30,14 @@ ASYNC = ("asyncbc_gd", "asyncbc_sgd")
 
 
 def _tau_max(ctx: Ctx):
-    return float(ctx.scratch["tau_max"]), "observed", (
-        "tau_max of the batch: max over the batches' schedules of the applied and in-flight "
-        "staleness, measured before the run")
+    return (
+        float(ctx.scratch["tau_max"]),
+        "observed",
+        (
+            "tau_max of the batch: max over the batches' schedules of the applied and in-flight "
+            "staleness, measured before the run"
+        ),
+    )
 
 
 def _prepare(ctx: Ctx) -> None:
@@ -47,8 +50,12 @@ def _prepare(ctx: Ctx) -> None:
     taus = []
     for b, kw in enumerate(ctx.batch_kwargs):
         sched = asyncbc_schedule(
-            n=ctx.problem.n, T=T, tau_C=tau_C, tau=float(ctx.settings.get("tau", 10.0)),
-            seed=int(kw["seed"]) + 7919 * (b + 1), busy=ctx.settings.get("busy", "queue"),
+            n=ctx.problem.n,
+            T=T,
+            tau_C=tau_C,
+            tau=float(ctx.settings.get("tau", 10.0)),
+            seed=int(kw["seed"]) + 7919 * (b + 1),
+            busy=ctx.settings.get("busy", "queue"),
         )
         st = sched.staleness[:steps]
         in_flight = A._in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
@@ -64,8 +71,11 @@ def _stated_eta(ctx: Ctx) -> float:
     from boundcheck.theory.core import ConditionKind
     from boundcheck.theory.evaluate import evaluate_slack
 
-    thm = registry.get(ctx.spec.theorem if not ctx.spec.theorem.endswith("_order")
-                       else ctx.spec.theorem[: -len("_order")])
+    thm = registry.get(
+        ctx.spec.theorem
+        if not ctx.spec.theorem.endswith("_order")
+        else ctx.spec.theorem[: -len("_order")]
+    )
     cond = next(c for c in thm.conditions if c.kind is ConditionKind.STEPSIZE)
     vals = dict(ctx.scratch["pre_values"])
     vals["tau_max"] = float(ctx.scratch["tau_max"])
@@ -78,7 +88,8 @@ def _post_check(ctx: Ctx) -> None:
     if measured > ctx.scratch["tau_max"]:
         ctx.findings.append(
             f"tau_max measured by the run ({measured:g}) exceeds the one the stepsize used "
-            f"({ctx.scratch['tau_max']:g})")
+            f"({ctx.scratch['tau_max']:g})"
+        )
 
 
 def _lhs_avg(ctx: Ctx):
@@ -88,9 +99,9 @@ def _lhs_avg(ctx: Ctx):
 
 
 def _xT_sq(ctx: Ctx):
-    return np.concatenate([
-        (tr.meta["x_final"].detach().cpu().numpy() ** 2).sum(axis=1) for tr in ctx.traces
-    ])
+    return np.concatenate(
+        [(tr.meta["x_final"].detach().cpu().numpy() ** 2).sum(axis=1) for tr in ctx.traces]
+    )
 
 
 def _one(ctx: Ctx):
@@ -98,7 +109,10 @@ def _one(ctx: Ctx):
 
 
 def _sgd_shared(ctx: Ctx) -> str | None:
-    if ctx.settings.get("sampling", "shared") != "shared" and ctx.spec.algorithm["name"] != "asyncbc_gd":
+    if (
+        ctx.settings.get("sampling", "shared") != "shared"
+        and ctx.spec.algorithm["name"] != "asyncbc_gd"
+    ):
         return "independent samples at both points: Assumption 5's shared randomness fails"
     return None
 
@@ -106,7 +120,7 @@ def _sgd_shared(ctx: Ctx) -> str | None:
 COMMON = {
     "T": Sym("setting", "T"),
     "tau_C": Sym("setting", "tau_C"),
-    "eta": Sym("setting", "eta", text="setting eta (the stated stepsize with eta = \"theorem\")"),
+    "eta": Sym("setting", "eta", text='setting eta (the stated stepsize with eta = "theorem")'),
     "tau_max": Sym("schedule", fn=_tau_max, text="tau_max of the batch (pre-generated schedules)"),
     "L": Sym("constant", "L"),
     "F0": Sym("derived", fn=f0_value, text="f(x_0) - certified lower bound of f*"),
@@ -126,9 +140,211 @@ BINDINGS = [
     Binding("asyncbc.thm1", ("asyncbc_gd",), THM1, AVG, prepare=_prepare, sweep_keys=()),
     Binding("asyncbc.thm1_eta", ("asyncbc_gd",), THM1, AVG, prepare=_prepare),
     Binding("asyncbc.thm1_order", ("asyncbc_gd",), THM1, AVG, prepare=_prepare),
-    Binding("asyncbc.thm2", ("asyncbc_sgd",), THM2, AVG, {"asyncbc.A5": _sgd_shared}, prepare=_prepare),
-    Binding("asyncbc.thm2_eta", ("asyncbc_sgd",), THM2, AVG, {"asyncbc.A5": _sgd_shared}, prepare=_prepare),
-    Binding("asyncbc.thm2_order", ("asyncbc_sgd",), THM2, AVG, {"asyncbc.A5": _sgd_shared}, prepare=_prepare),
+    Binding(
+        "asyncbc.thm2", ("asyncbc_sgd",), THM2, AVG, {"asyncbc.A5": _sgd_shared}, prepare=_prepare
+    ),
+    Binding(
+        "asyncbc.thm2_eta",
+        ("asyncbc_sgd",),
+        THM2,
+        AVG,
+        {"asyncbc.A5": _sgd_shared},
+        prepare=_prepare,
+    ),
+    Binding(
+        "asyncbc.thm2_order",
+        ("asyncbc_sgd",),
+        THM2,
+        AVG,
+        {"asyncbc.A5": _sgd_shared},
+        prepare=_prepare,
+    ),
     Binding("asyncbc.thm3", ("sarah",), THM3, XT),
     Binding("asyncbc.thm3_var", ("sarah",), THM3, XT),
+]
+
+
+# --- Lemmas 1 and 5: the virtual iterates, rebuilt from the recorded run and its schedule ---------
+def _prepare_lemma(ctx: Ctx) -> None:
+    """As :func:`_prepare`, with schedules long enough that every task handed out during the run
+    (versions ``<= T - 1``) appears with its client, so the virtual momentum can be rebuilt."""
+    from boundcheck.algorithms import asyncbc as A
+    from boundcheck.algorithms.async_sim import asyncbc_schedule
+
+    T = int(ctx.settings["T"])
+    tau_C = int(ctx.settings["tau_C"])
+    steps = T - 1
+    taus = []
+    for b, kw in enumerate(ctx.batch_kwargs):
+        extra = 4 * T + 50 * tau_C
+        while True:
+            sched = asyncbc_schedule(
+                n=ctx.problem.n,
+                T=T + extra,
+                tau_C=tau_C,
+                tau=float(ctx.settings.get("tau", 10.0)),
+                seed=int(kw["seed"]) + 7919 * (b + 1),
+                busy=ctx.settings.get("busy", "queue"),
+            )
+            rv = sched.read_version
+            if int((rv == 1).sum()) == tau_C and set(range(2, T)) <= set(rv.tolist()):
+                break
+            extra *= 2
+        st = sched.staleness[:steps]
+        in_flight = A._in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
+        taus.append(max(int(st.max()) if steps else 0, in_flight))
+        kw["schedule"] = sched
+    ctx.scratch["tau_max"] = max(taus)
+    if ctx.settings.get("eta") == "theorem":
+        raise ValueError("Lemmas 1 and 5 take a chosen eta")
+
+
+def _virtual(ctx: Ctx, b: int):
+    """``x_t``, ``x~_t``, ``m_t``, ``m~_t`` (t = 0..T-1) and the per-row sums over the active set
+    ``C_t`` of ``||m_{i-1}||^2`` for batch ``b`` (AsyncBC Lemma 2: ``m_t - m~_t = -sum_{C_t} g``,
+    ``x~_{t+1} = x~_t - eta m~_t``, ``x~_1 = x_1``).
+
+    A task reading version ``v`` by client ``k`` computes ``g = grad f_k(x_v) - grad f_k(x_{v-1})``
+    (divided by tau_C for the initial tasks, v = 1); with the shared-sample Gaussian oracle the noise
+    cancels in the difference, so the exact difference is the one the run used."""
+    import torch
+
+    tr = ctx.traces[b]
+    sched = ctx.batch_kwargs[b]["schedule"]
+    X = tr.series["x"]  # (T, R, d)
+    M = tr.series["m"]
+    T = X.shape[0]
+    tau_C = int(ctx.settings["tau_C"])
+    eta = float(ctx.settings["eta"])
+    rv = np.asarray(sched.read_version)
+    ap = np.asarray(sched.applied_step)
+    cl = np.asarray(sched.client)
+    keep = rv <= T - 1
+    rv, ap, cl = rv[keep], ap[keep], cl[keep]
+    xv = X[torch.as_tensor(rv)].permute(1, 0, 2)  # (R, E, d)
+    xp = X[torch.as_tensor(rv - 1)].permute(1, 0, 2)
+    clients = torch.as_tensor(cl, dtype=torch.long)
+    g = ctx.problem.grad_i(xv, clients) - ctx.problem.grad_i(xp, clients)
+    g = torch.where(torch.as_tensor(rv == 1)[None, :, None], g / tau_C, g)
+    # active at t: v <= t < applied step (received at step ap)
+    R, d = X.shape[1], X.shape[2]
+    D = torch.zeros(T + 1, R, d, dtype=X.dtype)
+    D.index_add_(0, torch.as_tensor(rv), g.permute(1, 0, 2))
+    apc = np.minimum(ap, T)
+    D.index_add_(0, torch.as_tensor(apc), -g.permute(1, 0, 2))
+    act = torch.cumsum(D, 0)[:T]  # sum of g over C_t
+    mt = M + act  # m~_t = m_t + sum_{C_t} g
+    mt[0] = M[0]
+    xt = torch.empty_like(X)
+    xt[0], xt[1] = X[0], X[1]
+    for t in range(1, T - 1):
+        xt[t + 1] = xt[t] - eta * mt[t]
+    m2 = (M * M).sum(-1)  # (T, R)
+    S = torch.zeros(T + 1, R, dtype=X.dtype)
+    w = m2[torch.as_tensor(rv - 1)].T  # ||m_{i-1}||^2 per task (R, E)
+    S.index_add_(0, torch.as_tensor(rv), w.T)
+    S.index_add_(0, torch.as_tensor(apc), -w.T)
+    active_m2 = torch.cumsum(S, 0)[:T]
+    return X, xt, M, mt, m2, active_m2
+
+
+def _lemma_rows(ctx: Ctx, which: str):
+    """Per row t and replica: (lhs_t, bound_t) of the lemma's line ``which`` ("x" or "m")."""
+    from boundcheck.theory import registry
+    from boundcheck.theory.evaluate import evaluate_bound
+
+    thm = registry.get(ctx.spec.theorem)
+    vals = dict(ctx.scratch["values"])
+    L_, R_ = [], []
+    for b in range(len(ctx.traces)):
+        X, xt, M, mt, m2, active = _virtual(ctx, b)
+        T = X.shape[0]
+        m2n = m2.numpy()
+        if which == "x":
+            lhs = ((X - xt) ** 2).sum(-1).numpy()[2:]  # t = 2..T-1
+            t = np.arange(2, T, dtype=float)[:, None]
+            past = np.cumsum(m2n, axis=0)[: T - 2]  # sum_{i=1}^{t-1} ||m_{i-1}||^2
+            bnd = evaluate_bound(thm, {**vals, "t_idx": t, "sum_m2_past": past})
+            scale = (X * X).sum(-1).numpy()[2:]
+        else:
+            lhs = ((M - mt) ** 2).sum(-1).numpy()[1:]
+            bnd = evaluate_bound(thm, {**vals, "sum_m2_active": active.numpy()[1:]})
+            scale = m2n[1:]
+        L_.append(lhs)
+        R_.append(np.broadcast_to(bnd, lhs.shape) + 0.0)
+        ctx.scratch.setdefault("scale", []).append(scale)
+    return np.concatenate(L_, axis=1), np.concatenate(R_, axis=1)
+
+
+def _pathwise(which: str):
+    def fn(ctx: Ctx):
+        lhs, bnd = _lemma_rows(ctx, which)
+        scale = np.concatenate(ctx.scratch["scale"], axis=1)
+        # rounding: the rebuild subtracts nearly equal vectors; allow 1e-10 relative to ||x||^2
+        return {"lhs": lhs, "bound": bnd, "tol": 1e-9 * bnd + 1e-10 * scale}
+
+    return fn
+
+
+def _oracle_ok(ctx: Ctx) -> str | None:
+    name = getattr(getattr(ctx.problem, "oracle", None), "name", "exact")
+    if name not in ("exact", "gaussian"):
+        return (
+            f"the {name} oracle's samples are not recorded: the virtual iterates can be rebuilt "
+            "only for the exact or the shared-sample Gaussian oracle"
+        )
+    return None
+
+
+LEMMA_SYMS = {
+    "tau_C": Sym("setting", "tau_C"),
+    "eta": Sym("setting", "eta"),
+    "tau_max": Sym("schedule", fn=_tau_max, text="tau_max of the batch (pre-generated schedules)"),
+    "L": Sym("constant", "L"),
+    "delta_H": Sym("constant", "delta_H"),
+    "ell": Sym("constant", "ell"),
+}
+BINDINGS += [
+    Binding(
+        "asyncbc.lemma1",
+        ("asyncbc_gd",),
+        {k: v for k, v in LEMMA_SYMS.items() if k != "ell"},
+        Lhs("pathwise", _pathwise("x"), "||x_t - x~_t||^2 on every replica and step t >= 2"),
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+    Binding(
+        "asyncbc.lemma1_m",
+        ("asyncbc_gd",),
+        {k: v for k, v in LEMMA_SYMS.items() if k != "ell"},
+        Lhs("pathwise", _pathwise("m"), "||m_t - m~_t||^2 on every replica and step t >= 1"),
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+    Binding(
+        "asyncbc.lemma5",
+        ("asyncbc_sgd",),
+        {k: v for k, v in LEMMA_SYMS.items() if k != "delta_H"},
+        Lhs(
+            "step_mean",
+            _pathwise("x"),
+            "E||x_t - x~_t||^2 - bound_t at every step t >= 2 (replica mean)",
+        ),
+        {"oracle": _oracle_ok},
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+    Binding(
+        "asyncbc.lemma5_m",
+        ("asyncbc_sgd",),
+        {k: v for k, v in LEMMA_SYMS.items() if k != "delta_H"},
+        Lhs(
+            "step_mean",
+            _pathwise("m"),
+            "E||m_t - m~_t||^2 - bound_t at every step t >= 1 (replica mean)",
+        ),
+        {"oracle": _oracle_ok},
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
 ]

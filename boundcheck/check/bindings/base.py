@@ -233,8 +233,10 @@ def ball_check(ctx: Ctx, used: list[str]) -> str | None:
     mu = p.constants.get("mu")
     fs = p.constants.get("f_star")
     if radius is None or mu is None or mu.value <= 0 or fs is None or fs.provenance != "exact":
-        return (f"constants {', '.join(ball)} are certified on a ball but membership cannot be "
-                "certified for this family (needs an exact f* and mu > 0)")
+        return (
+            f"constants {', '.join(ball)} are certified on a ball but membership cannot be "
+            "certified for this family (needs an exact f* and mu > 0)"
+        )
     worst = 0.0
     for tr in ctx.traces:
         for name in ("f_gap", "f_gap_tilde", "f_gap_bar"):
@@ -252,10 +254,14 @@ def ball_check(ctx: Ctx, used: list[str]) -> str | None:
                 worst = max(worst, float(d.max()))
     ctx.scratch["ball_radius_needed"] = worst
     if worst > radius:
-        return (f"an iterate left the ball ||x - x*|| <= {radius:g} on which "
-                f"{', '.join(ball)} {'is' if len(ball) == 1 else 'are'} certified (certified "
-                f"distance up to {worst:.4g}): the constants do not apply")
+        return (
+            f"an iterate left the ball ||x - x*|| <= {radius:g} on which "
+            f"{', '.join(ball)} {'is' if len(ball) == 1 else 'are'} certified (certified "
+            f"distance up to {worst:.4g}): the constants do not apply"
+        )
     if ctx.scratch.get("local_iterates_unchecked"):
-        ctx.notes.append("ball membership certified for the server iterates (and hidden states), "
-                         "not for the clients' local iterates")
+        ctx.notes.append(
+            "ball membership certified for the server iterates (and hidden states), "
+            "not for the clients' local iterates"
+        )
     return None

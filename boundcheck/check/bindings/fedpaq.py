@@ -54,8 +54,14 @@ def _k0(ctx: Ctx):
     q = _q(ctx)[0]
     if not math.isfinite(q):
         return math.nan, "derived", "k0 undefined: q undefined"
-    k0 = k0_smallest(p.constant("L").value, p.constant("mu").value, q, p.n,
-                     ctx.settings["r"], ctx.settings["tau"])
+    k0 = k0_smallest(
+        p.constant("L").value,
+        p.constant("mu").value,
+        q,
+        p.n,
+        ctx.settings["r"],
+        ctx.settings["tau"],
+    )
     ctx.scratch["k0"] = k0
     return float(k0), "derived", "k0_smallest(L, mu, q, n, r, tau): smallest integer with (13)"
 
@@ -68,7 +74,7 @@ def _eta1(ctx: Ctx):
 
 def _eta2(ctx: Ctx):
     v = ctx.settings["eta"]
-    return float(v), "chosen", "setting eta (1/(L sqrt(T)) with eta = \"theorem\")"
+    return float(v), "chosen", 'setting eta (1/(L sqrt(T)) with eta = "theorem")'
 
 
 def _dk0(ctx: Ctx):
@@ -144,8 +150,12 @@ THM1 = Binding(
         "k": Sym("derived", fn=_k, text="sweep point k (periods run)"),
         "k0": Sym("derived", fn=_k0, text="smallest integer satisfying (13)"),
         "eta": Sym("derived", fn=_eta1, text="eta_k = 4/(mu (k tau + 1))"),
-        "D_k0": Sym("measured", fn=_dk0, after_run=True,
-                    text="per replica ||x_{k0} - x*||^2 (dist_sq[k0]), moved to the lhs"),
+        "D_k0": Sym(
+            "measured",
+            fn=_dk0,
+            after_run=True,
+            text="per replica ||x_{k0} - x*||^2 (dist_sq[k0]), moved to the lhs",
+        ),
     },
     Lhs("mean", _lhs1, "per replica ||x_k - x*||^2 (dist_sq row k)"),
     ASSUME,
@@ -159,13 +169,23 @@ THM2_SYMBOLS = {
     "eta": Sym("derived", fn=_eta2, text="setting eta"),
     "F0": Sym("derived", fn=f0_value, text="f(x_0) - certified lower bound of f*"),
 }
-THM2_LHS = Lhs("mean", _lhs2, "per replica 1/T sum_{k,t} ||grad f(xbar_{k,t})||^2 (grad_norm_sq rows 0..T-1)")
+THM2_LHS = Lhs(
+    "mean", _lhs2, "per replica 1/T sum_{k,t} ||grad f(xbar_{k,t})||^2 (grad_norm_sq rows 0..T-1)"
+)
 
 BINDINGS = [
     THM1,
     *[
-        Binding(tid, ("fedpaq",), THM2_SYMBOLS, THM2_LHS, ASSUME, prepare=_prepare2,
-                settings_from_point=_settings_T, sweep_keys=("T",))
+        Binding(
+            tid,
+            ("fedpaq",),
+            THM2_SYMBOLS,
+            THM2_LHS,
+            ASSUME,
+            prepare=_prepare2,
+            settings_from_point=_settings_T,
+            sweep_keys=("T",),
+        )
         for tid in ("fedpaq.thm2", "fedpaq.remark3", "fedpaq.remark4")
     ],
 ]

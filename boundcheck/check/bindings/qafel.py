@@ -79,14 +79,20 @@ SYMBOLS = {
     "T": Sym("setting", "T"),
     "delta_c": Sym("derived", fn=_delta("client_compressor"), text="client_compressor.delta(d)"),
     "delta_s": Sym("derived", fn=_delta("server_compressor"), text="server_compressor.delta(d)"),
-    "tau_max": Sym("schedule", fn=_tau_max, after_run=True,
-                   text="measured tau_max,K of the batch (meta['schedule']['tau_max_used'])"),
+    "tau_max": Sym(
+        "schedule",
+        fn=_tau_max,
+        after_run=True,
+        text="measured tau_max,K of the batch (meta['schedule']['tau_max_used'])",
+    ),
     "L": Sym("constant", "L_i", text="problem constant L_i (each F_n is L-smooth)"),
     "sigma_l": Sym("constant", "sigma2", sqrt=True, text="sqrt of problem constant sigma2"),
     "G": Sym("constant", "G", text="problem constant G (bound on ||grad F_n||^2)"),
     "F0": Sym("derived", fn=f0_value, text="f(x^0) - certified lower bound of f*"),
 }
-LHS = Lhs("mean", _lhs, "per replica: 1/T sum_{t=0}^{T-1} ||grad f(x^t)||^2 (grad_norm_sq rows 0..T-1)")
+LHS = Lhs(
+    "mean", _lhs, "per replica: 1/T sum_{t=0}^{T-1} ||grad f(x^t)||^2 (grad_norm_sq rows 0..T-1)"
+)
 
 
 def _assumptions(server: str) -> dict:

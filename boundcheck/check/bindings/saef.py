@@ -92,9 +92,14 @@ def _b(tid: str, lhs: Lhs) -> Binding:
     return Binding(tid, ALGS, SYMS, lhs, ASSUME)
 
 
-X = Lhs("min_t", _rows("grad_norm_sq"), "min over t=0..T-1 of the replica mean of ||grad F(x_t)||^2")
-XT = Lhs("min_t", _rows("grad_norm_sq_tilde"),
-         "min over t=0..T-1 of the replica mean of ||grad F(tilde x_t)||^2")
+X = Lhs(
+    "min_t", _rows("grad_norm_sq"), "min over t=0..T-1 of the replica mean of ||grad F(x_t)||^2"
+)
+XT = Lhs(
+    "min_t",
+    _rows("grad_norm_sq_tilde"),
+    "min over t=0..T-1 of the replica mean of ||grad F(tilde x_t)||^2",
+)
 BINDINGS = [
     _b("saef.thm1", XT),
     _b("saef.thm2", X),
@@ -102,8 +107,21 @@ BINDINGS = [
     _b("saef.thm3_xtilde", XT),
     _b("saef.cor2", X),
     _b("saef.cor3", X),
-    _b("saef.lemma1_main", Lhs("max_t", _lemma1,
-                               "max over t of the replica mean of the mismatch error (reading: "
-                               "[check] reading = supplement | printed)")),
-    _b("saef.lemma1", Lhs("max_t", _rows("m_norm_sq"), "max over t of the replica mean of 1/K sum_k ||m_{t+1}^(k)||^2")),
+    _b(
+        "saef.lemma1_main",
+        Lhs(
+            "max_t",
+            _lemma1,
+            "max over t of the replica mean of the mismatch error (reading: "
+            "[check] reading = supplement | printed)",
+        ),
+    ),
+    _b(
+        "saef.lemma1",
+        Lhs(
+            "max_t",
+            _rows("m_norm_sq"),
+            "max over t of the replica mean of 1/K sum_k ||m_{t+1}^(k)||^2",
+        ),
+    ),
 ]
