@@ -36,16 +36,28 @@ def scope_ids(svg: str, prefix: str) -> str:
     return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
 
 
+def wbr(text: str) -> Any:
+    """``text`` escaped, with ``<wbr>`` break opportunities after ``_ . / :`` so long ids wrap in
+    narrow cells and still copy as typed (no zero-width characters)."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"([_./:])", r"\1<wbr>", str(escape(text))))
+
+
 def _env() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("boundcheck.report", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["wbr"] = wbr
+    return env
 
 
 def render_html(run: RunResult, model: dict[str, Any], svgs: list[str]) -> str:

@@ -406,6 +406,8 @@ def build(run: RunResult) -> dict[str, Any]:
     summary = [
         {
             "anchor": c["anchor"],
+            "spec_id": c["spec_id"],
+            "theorem_id": c["theorem_id"],
             "spec_id_wrap": c["spec_id_wrap"],
             "theorem_id_wrap": c["theorem_id_wrap"],
             "source": c["source"],
