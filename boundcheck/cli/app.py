@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "derive": "boundcheck.cli.derive",
     "pep": "boundcheck.cli.pep",
     "verify": "boundcheck.cli.verify",
+    "report": "boundcheck.cli.report",
 }
 
 

@@ -1,0 +1,49 @@
+"""The symbolic findings a report shows beside each theorem's empirical check.
+
+For a check whose theorem is in the registry, the dimension and order-claim findings computed now
+(:func:`boundcheck.theory.checks.all_findings`, what ``boundcheck dims`` prints) and the findings on
+the paper's derivation recorded in the encoding (:func:`boundcheck.theory.checks.recorded_findings`,
+what ``boundcheck findings`` prints). A limitation of the tool ("cannot compare ...: no example
+value") is not a finding and is left out.
+"""
+
+from __future__ import annotations
+
+from boundcheck.check.results import RunResult
+from boundcheck.errors import BoundcheckError
+
+__all__ = ["attach_theory_findings"]
+
+
+def _with_parts(message: str, parts: list[dict[str, str]]) -> str:
+    """The finding with the sub-expressions that disagree and their dimensions."""
+    if not parts:
+        return message
+    return message + ": " + "; ".join(f"{p['expr']} ~ {p['dim']}" for p in parts)
+
+
+def attach_theory_findings(run: RunResult) -> RunResult:
+    """Fill each check's ``dimension_findings`` and ``derivation_findings`` from the theorem
+    registry where the engine left them empty (in place; returns ``run``). Checks of theorems the
+    registry does not know (a user's own) are left as they are."""
+    from boundcheck.theory import checks, registry
+
+    by_id = {t.id: t for t in registry.all_theorems()}
+    for c in run.checks:
+        try:
+            thm = registry.get(c.theorem_id)
+        except BoundcheckError:
+            continue
+        if not c.dimension_findings:
+            c.dimension_findings = [
+                _with_parts(f.message, f.evidence.get("parts", []))
+                for f in checks.all_findings([thm], by_id)
+                if not f.message.startswith("cannot ")
+            ]
+        if not c.derivation_findings:
+            c.derivation_findings = [
+                f"{f.message} [{f.kind}; {f.evidence.get('source', thm.source)}; "
+                f"asserted by {f.evidence.get('verified_by') or 'the encoding'}]"
+                for f in checks.recorded_findings([thm])
+            ]
+    return run
