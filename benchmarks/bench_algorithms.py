@@ -1,129 +1,332 @@
-"""Throughput of the batched QAFeL and FedPAQ implementations against a plain per-replica loop.
+"""Throughput of the asynchronous methods (AsyncBC-GD, QAFeL) before and after the per-replica,
+lean implementation (issues 8 and 9), against the machine's own limits measured in the same run.
 
-Issue 5: R = 1024 replicas, n = 100 clients, d = 1000. A *client-step* is one local SGD step of one
-client in one replica. The batched figure runs all R replicas in one call; the per-replica loop
-runs the same function with R = 1, ``--loop-replicas`` times (default 8), and its rate is
-extrapolated to R replicas (the loop's cost is linear in R: every replica is a separate run of the
-same size). Both are timed in the same process; the ratio is batched / loop (target >= 100x on CPU).
+A *client-step* is one local SGD step of one client in one replica (QAFeL: ``T K P R`` per run) or
+one received gradient difference in one replica (AsyncBC-GD: one event, ``(T - 1) R`` per run).
+"Before" is commit ``0ae7604`` (shared schedules, per-event recording), checked out into a temporary
+``git worktree`` and measured by this same file in a subprocess (``--worker``) with that checkout
+first on ``sys.path``; "after" is the working tree. Both measure the same problem, defined here so the
+benchmark times the algorithms, not a problem family: a heterogeneous diagonal quadratic ``f_i(x) =
+1/2 sum_j a_ij (x_j - b_ij)^2`` with Gaussian gradient noise and closed-form f, grad f.
 
-The problem is a heterogeneous diagonal quadratic ``f_i(x) = 1/2 sum_j a_ij (x_j - b_ij)^2`` with
-Gaussian gradient noise and closed-form global f and grad f (recorded at every server step), defined here so the benchmark measures the algorithms, not a problem
-family. FedPAQ runs with ``virtual=False`` (only the r sampled nodes train; ``--virtual`` simulates
-all n nodes for eq. (20), n/r times the work and memory).
+Sections printed:
 
-    python benchmarks/bench_algorithms.py [--device cuda] [--R 1024] [--dtype float32]
+1. client-steps/s of AsyncBC-GD and QAFeL at R = 1, 64, 256, 1024 (n = 100, d = 100), before,
+   after and the ratio (issue 8's benchmark; issue 9's AsyncBC goal is >= 10x at R = 1 and 256);
+2. Python time per server step vs R (d = 1, so the arithmetic is negligible): flat in R means
+   Python work per step does not grow with R;
+3. the machine's limits (``benchmarks/_limits.py``), and per configuration the per-client-step
+   counts (random numbers, bytes, flops), the limit each implies and the fraction reached of the
+   binding one; QAFeL at R = 1024, n = 100, d = 1000, float32 (issue 9's goal: >= 60% of the
+   random-number limit).
+
+The machine may be shared with other work: figures are as measured; the ratios come from one run.
+
+    python benchmarks/bench_algorithms.py [--quick] [--no-before] [--device cpu]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-import torch
-
-from boundcheck.algorithms.fedpaq import fedpaq
-from boundcheck.algorithms.qafel import qafel
-from boundcheck.compressors import QSGDBits
-from boundcheck.problems.base import Problem
+BEFORE = "0ae7604"
+HERE = Path(__file__).resolve()
 
 
-@dataclass
-class DiagQuadratic(Problem):
-    a: torch.Tensor = None
-    b: torch.Tensor = None
-    noise: float = 0.1
+def _problem_class():
+    import torch
 
-    def f_i(self, x, clients=None):
-        c = self.all_clients() if clients is None else clients
-        return 0.5 * (self.a[c] * (x - self.b[c]) ** 2).sum(-1)
+    from boundcheck import rng
+    from boundcheck.problems.base import Problem
 
-    def grad_i(self, x, clients=None):
-        c = self.all_clients() if clients is None else clients
-        return self.a[c] * (x - self.b[c])
+    @dataclass
+    class DiagQuadratic(Problem):
+        a: torch.Tensor = None
+        b: torch.Tensor = None
+        noise: float = 0.1
 
-    def f(self, x):  # closed form of 1/n sum_i f_i, O(R d) instead of O(R n d)
-        return 0.5 * (self.a_bar * x * x - 2 * self.ab_bar * x + self.abb_bar).sum(-1)
+        def _ab(self, clients):
+            c = self.all_clients() if clients is None else clients
+            return self.a[c], self.b[c]
 
-    def grad(self, x):
-        return self.a_bar * x - self.ab_bar
+        def f_i(self, x, clients=None):
+            a, b = self._ab(clients)
+            return 0.5 * (a * (x - b) ** 2).sum(-1)
 
-    def sample(self, R, clients, generator):
-        m = self.n if clients is None else len(clients)
-        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
+        def grad_i(self, x, clients=None):
+            a, b = self._ab(clients)
+            return a * (x - b)
 
-    def stochastic_grad_i(self, x, sample, clients=None):
-        return self.grad_i(x, clients) + self.noise * sample
+        def f(self, x):  # closed form of 1/n sum_i f_i, O(R d)
+            return 0.5 * (self.a_bar * x * x - 2 * self.ab_bar * x + self.abb_bar).sum(-1)
+
+        def grad(self, x):
+            return self.a_bar * x - self.ab_bar
+
+        def sample(self, R, clients, generator):
+            m = self.n if clients is None else clients.shape[-1]
+            return rng.normal(generator, (R, m, self.d), dtype=self.dtype, device=self.device)
+
+        def stochastic_grad_i(self, x, sample, clients=None):
+            g = self.grad_i(x, clients)
+            return g if sample is None else g.add_(sample, alpha=self.noise)
+
+    return DiagQuadratic
 
 
-def make_problem(n: int, d: int, device: str, dtype: torch.dtype) -> DiagQuadratic:
+def make_problem(n: int, d: int, device: str, dtype):
+    import torch
+
     g = torch.Generator().manual_seed(0)
     a = (0.5 + torch.rand(n, d, generator=g)).to(device=device, dtype=dtype)
     b = torch.randn(n, d, generator=g).to(device=device, dtype=dtype)
-    p = DiagQuadratic(n=n, d=d, dtype=dtype, device=device, a=a, b=b)
+    p = _problem_class()(n=n, d=d, dtype=dtype, device=device, a=a, b=b)
     p.a_bar, p.ab_bar, p.abb_bar = a.mean(0), (a * b).mean(0), (a * b * b).mean(0)
     return p
 
 
+# --- one measurement (runs in this process, against whichever boundcheck is importable) ----------
 def _sync(device: str) -> None:
+    import torch
+
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def rate(run, R: int, device: str) -> tuple[float, float]:
-    """(client-steps per second, seconds) of one call ``run(R)``."""
-    _sync(device)
-    t0 = time.perf_counter()
-    tr = run(R)
-    _sync(device)
-    dt = time.perf_counter() - t0
-    return tr.meta["client_steps"] / dt, dt
+def _calls(f) -> int:
+    """Python-level function calls (Python and C functions, as cProfile counts them) of ``f()``."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    f()
+    prof.disable()
+    return pstats.Stats(prof).total_calls
 
 
-def bench(name: str, run, R: int, loop_replicas: int, device: str) -> None:
-    run(2)  # warm-up (allocator, kernels)
-    batched, tb = rate(run, R, device)
-    tl = 0.0
-    for _ in range(loop_replicas):
-        _, dt = rate(run, 1, device)
-        tl += dt
-    steps_one = run(1).meta["client_steps"]
-    loop = steps_one * loop_replicas / tl
-    print(
-        f"{name:8s} {device:5s} batched R={R}: {batched:12.0f} client-steps/s ({tb:6.2f} s) | "
-        f"per-replica loop (R=1 x {loop_replicas}, extrapolated): {loop:10.0f} client-steps/s "
-        f"(~{tl / loop_replicas * R:7.1f} s for R={R}) | ratio {batched / loop:7.1f}x"
-    )
+def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: str,
+            count_calls: bool = False) -> dict:  # fmt: skip
+    """Seconds and client-steps of a call with ``T`` and one with ``2 T`` server steps (after a
+    small warm-up call): their difference is the marginal cost of ``T`` steps, without the fixed
+    set-up (per-replica generators, schedules, plans)."""
+    import torch
+
+    from boundcheck.algorithms.asyncbc import asyncbc_gd
+    from boundcheck.algorithms.qafel import qafel
+    from boundcheck.compressors import QSGDBits
+
+    dtype = getattr(torch, dtype_name)
+    p = make_problem(n, d, device, dtype)
+    q4 = QSGDBits(4)
+    K, P = 10, 5
+
+    def call(R_: int, T_: int):
+        if algo == "qafel":
+            return qafel(p, T=T_, R=R_, seed=0, eta_l=0.01, eta_g=1.0, K=K, P=P, concurrency=20,
+                         client_compressor=q4, server_compressor=q4, dtype=dtype)  # fmt: skip
+        return asyncbc_gd(p, T=T_, R=R_, seed=0, eta=0.01, tau_C=min(10, n), dtype=dtype)
+
+    call(min(R, 2), 3)
+    times = []
+    for T_ in (T, 2 * T):
+        _sync(device)
+        t0 = time.perf_counter()
+        call(R, T_)
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    steps = T if algo == "qafel" else T - 1  # server steps (AsyncBC: events) of the T call
+    per = R * (K * P if algo == "qafel" else 1)
+    marginal = max(times[1] - times[0], 1e-9)
+    calls = None
+    if count_calls:  # marginal calls per server step: (calls(2T) - calls(T)) / T
+        calls = (_calls(lambda: call(R, 2 * T)) - _calls(lambda: call(R, T))) / T
+    return {"seconds": times[0], "client_steps": steps * per, "server_steps": steps,
+            "marginal_seconds": marginal, "marginal_steps": T, "marginal_client_steps": T * per,
+            "setup_seconds": max(times[0] - marginal * steps / T, 0.0),
+            "calls_per_step": calls}  # fmt: skip
+
+
+def worker(args: argparse.Namespace) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import boundcheck
+
+    out = [run_one(*cfg) for cfg in json.loads(args.worker)]
+    for o in out:
+        o["boundcheck"] = boundcheck.__file__
+    print(json.dumps(out))
+
+
+def measure(configs: list[tuple], root: Path | None, threads: int) -> list[dict]:
+    """Run ``configs`` in a subprocess with ``root`` (a checkout) first on ``sys.path``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(root if root is not None else HERE.parent.parent)
+    cmd = [sys.executable, str(HERE), "--worker", json.dumps(configs), "--threads", str(threads)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"worker failed ({root}): {res.stderr.strip().splitlines()[-1:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def before_checkout(tmp: Path) -> Path:
+    repo = HERE.parent.parent
+    path = tmp / "before"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(path), BEFORE],
+                   check=True, capture_output=True)  # fmt: skip
+    return path
+
+
+# --- per-client-step counts and the binding limit ----------------------------------------------
+def counts(algo: str, d: int, itemsize: int, K: int = 10, P: int = 5) -> dict[str, float]:
+    """Minimal work per client-step: random numbers (normal, uniform), bytes moved, flops.
+
+    QAFeL: one local step draws ``d`` normals (oracle noise) and reads and writes the local iterate
+    (``2 d`` numbers); per message (every ``P`` steps) the client qsgd draws ``d`` uniforms, per server
+    step (every ``K P`` client steps) the server qsgd ``d``; about ``5 d`` flops (gradient, axpy).
+    AsyncBC-GD: one event reads the received difference and updates ``m`` and ``x`` in place (about
+    ``6 d`` numbers moved) and computes one difference of diagonal gradients (about ``6 d`` flops);
+    no random numbers beyond the schedule.
+    """
+    if algo == "qafel":
+        return {"normal": d, "uniform": d / P + d / (K * P), "bytes": 2 * d * itemsize,
+                "flops": 5 * d}  # fmt: skip
+    return {"normal": 0.0, "uniform": 0.0, "bytes": 6 * d * itemsize, "flops": 6 * d}
+
+
+def limit_rates(c: dict[str, float], lim: dict[str, float], tag: str) -> dict[str, float]:
+    """Client-steps/s each limit allows (inf where the step needs none of it)."""
+    inf = float("inf")
+    # the faster of the serial (one 2^22 buffer) and the per-replica (cache-sized blocks) rates
+    normal = max(lim[f"rng_normal_{tag}"], lim[f"replica_rng_normal_{tag}"])
+    rng_t = c["normal"] / normal + c["uniform"] / lim[f"rng_uniform_{tag}"]
+    return {
+        "RNG": 1 / rng_t if rng_t > 0 else inf,
+        "bandwidth": lim["copy_GBps"] * 1e9 / c["bytes"],
+        "FLOPs": lim[f"matmul_{tag}_flops"] / c["flops"],
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--R", type=int, default=1024)
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--d", type=int, default=1000)
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--loop-replicas", type=int, default=8)
-    ap.add_argument("--virtual", action="store_true", help="FedPAQ simulates all n nodes")
+    ap.add_argument("--no-before", action="store_true", help="skip the 'before' measurement")
+    ap.add_argument("--quick", action="store_true", help="shorter runs (noisier figures)")
     args = ap.parse_args()
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
+    if args.worker:
+        worker(args)
+        return
+    sys.path.insert(0, str(HERE.parent))
+    import torch
+    from _limits import limits
+
+    torch.set_num_threads(args.threads)
+    dev = args.device
+    if dev.startswith("cuda") and not torch.cuda.is_available():
         print("CUDA is not available on this machine: no GPU figures.")
         return
-    dtype = getattr(torch, args.dtype)
-    p = make_problem(args.n, args.d, args.device, dtype)
-    q4 = QSGDBits(4)
+    q = 0.5 if args.quick else 1.0
+    Rs = (1, 64, 256, 1024)
+    # (algo, R, n, d, T, dtype, device); T chosen so each run takes a fraction of a second or more
+    cfgs = [("asyncbc", R, 100, 100, max(50, int(q * {1: 3000, 64: 1500, 256: 800, 1024: 300}[R])),
+             "float64", dev) for R in Rs]  # fmt: skip
+    cfgs += [("qafel", R, 100, 100, max(3, int(q * {1: 40, 64: 20, 256: 10, 1024: 6}[R])),
+              "float64", dev) for R in Rs]  # fmt: skip
+    flat = [("asyncbc", R, 100, 1, max(50, int(q * 1000)), "float64", dev, True) for R in Rs]
+    flat += [("qafel", R, 100, 1, max(3, int(q * 20)), "float64", dev, True) for R in Rs]
+    goal = [("qafel", 1024, 100, 1000, 5, "float32", dev)]
 
-    def run_qafel(R: int):
-        return qafel(p, T=5, R=R, seed=0, eta_l=0.01, eta_g=1.0, K=10, P=5, concurrency=20,
-                     client_compressor=q4, server_compressor=q4, dtype=dtype)  # fmt: skip
+    print(f"device={dev} torch threads={args.threads} (machine may be shared: figures as measured)")
+    lim = limits(dev)
+    print("machine limits (this run):")
+    for k, v in lim.items():
+        print(f"  {k:26s} {v:12.4g}")
 
-    def run_fedpaq(R: int):
-        return fedpaq(p, K=3, tau=5, r=10, R=R, seed=0, eta=0.01, quantizer=q4,
-                      virtual=args.virtual, dtype=dtype)  # fmt: skip
+    after = measure(cfgs + flat + goal, None, args.threads)
+    before = None
+    if not args.no_before:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = before_checkout(Path(tmp))
+            try:
+                before = measure(cfgs + flat + goal, root, args.threads)
+            finally:
+                subprocess.run(["git", "-C", str(HERE.parent.parent), "worktree", "remove",
+                                "--force", str(root)], check=False, capture_output=True)  # fmt: skip
 
-    print(f"n={args.n} d={args.d} dtype={args.dtype} torch threads={torch.get_num_threads()}")
-    bench("QAFeL", run_qafel, args.R, args.loop_replicas, args.device)
-    bench("FedPAQ", run_fedpaq, args.R, args.loop_replicas, args.device)
+    def rate(r: dict | None, marginal: bool) -> float:
+        if r is None:
+            return float("nan")
+        if marginal:
+            return r["marginal_client_steps"] / r["marginal_seconds"]
+        return r["client_steps"] / r["seconds"]
+
+    print(
+        "\n1. client-steps/s, n = 100, d = 100, float64 (AsyncBC-GD: one event = one client-step)"
+    )
+    print("   whole call (set-up included) | marginal (extra T steps, set-up excluded)")
+    print(f"   {'algo':8s} {'R':>5s} {'before':>10s} {'after':>10s} {'ratio':>7s} | "
+          f"{'before':>10s} {'after':>10s} {'ratio':>7s} | after set-up s")  # fmt: skip
+    for i, c in enumerate(cfgs):
+        rb = before[i] if before else None
+        w = [rate(rb, False), rate(after[i], False), rate(rb, True), rate(after[i], True)]
+        print(f"   {c[0]:8s} {c[1]:5d} {w[0]:10.4g} {w[1]:10.4g} {w[1] / w[0]:6.2f}x | "
+              f"{w[2]:10.4g} {w[3]:10.4g} {w[3] / w[2]:6.2f}x | "
+              f"{after[i]['setup_seconds']:.3f}")  # fmt: skip
+
+    print(
+        "\n2. marginal wall time per server step vs R at d = 1 (arithmetic negligible: the Python"
+    )
+    print("   and per-call work per step; flat = independent of R)")
+    off = len(cfgs)
+    for algo in ("asyncbc", "qafel"):
+        row_a, row_b = [], []
+        for j, c in enumerate(flat):
+            if c[0] != algo:
+                continue
+            r_a = after[off + j]
+            row_a.append(
+                f"R={c[1]}: {1e6 * r_a['marginal_seconds'] / r_a['marginal_steps']:8.1f} us, "
+                f"{r_a['calls_per_step']:7.1f} calls"
+            )
+            if before:
+                r_b = before[off + j]
+                row_b.append(
+                    f"R={c[1]}: {1e6 * r_b['marginal_seconds'] / r_b['marginal_steps']:8.1f} us, "
+                    f"{r_b['calls_per_step']:7.1f} calls"
+                )
+        print(f"   {algo:8s} after : " + " | ".join(row_a))
+        if before:
+            print(f"   {algo:8s} before: " + " | ".join(row_b))
+
+    print(
+        "\n3. fraction of the binding limit, marginal rates (minimal per-client-step counts, counts())"
+    )
+    rows = [(c, after[i], before[i] if before else None) for i, c in enumerate(cfgs)]
+    g0 = off + len(flat)
+    rows += [(goal[0], after[g0], before[g0] if before else None)]
+    for c, ra, rb in rows:
+        algo, R, _n, d, _, dt, _ = c
+        tag = "f32" if dt == "float32" else "f64"
+        cnt = counts(algo, d, 4 if dt == "float32" else 8)
+        lr = limit_rates(cnt, lim, tag)
+        bind = min(lr, key=lr.get)
+        a = rate(ra, True)
+        fb = f" (before {rate(rb, True) / lr[bind]:6.1%})" if rb else ""
+        print(f"   {algo:8s} R={R:5d} d={d:5d} {dt:8s} per step: {cnt['normal']:.0f} normals, "
+              f"{cnt['uniform']:.0f} uniforms, {cnt['bytes']:.0f} B, {cnt['flops']:.0f} flops; "
+              f"binding {bind} limit {lr[bind]:.4g}/s; reached {a:.4g}/s = {a / lr[bind]:6.1%}"
+              f"{fb}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ def _check_d(d: object) -> int:
     return _check_int("d", d, 1)
 
 
-def _check_x(x: object, who: str) -> torch.Tensor:
+def _check_x(x: object, who: str, finite: bool = True) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise ParameterError(f"{who}: input must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
@@ -132,6 +132,8 @@ def _check_x(x: object, who: str) -> torch.Tensor:
         raise ParameterError(
             f"{who}: input shape {tuple(x.shape)} is not allowed; expected (..., d) with d >= 1"
         )
+    if not finite:  # the caller checks the entries itself (see _checked_norm)
+        return x
     if bool(torch.isfinite(x.sum())):  # one read, no allocation: a NaN/inf entry always propagates
         return x
     finite = torch.isfinite(x)  # the sum may also overflow: look at the entries
@@ -142,6 +144,36 @@ def _check_x(x: object, who: str) -> torch.Tensor:
             " only finite entries are allowed"
         )
     return x
+
+
+def _checked_norm(x: torch.Tensor, who: str, ord: float = 2.0) -> torch.Tensor:
+    """:func:`safe_norm` of an input whose type and shape :func:`_check_x` has passed (called with
+    ``finite=False``), refusing non-finite entries as :func:`_check_x` does; in the common case
+    (every row's norm finite and normal) it reads ``x`` once, the norm doubling as the check."""
+    nrm = torch.linalg.vector_norm(x, ord=ord, dim=-1, keepdim=True)
+    lo = math.sqrt(torch.finfo(x.dtype).tiny) * 2.0**30
+    if bool((torch.isfinite(nrm) & (nrm >= lo)).all()):
+        return nrm  # what safe_norm returns for such rows
+    _check_x(x, who)  # a non-finite entry: the one-line refusal
+    return safe_norm(x, ord)
+
+
+def _workspace(
+    owner: object, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device, count: int
+) -> tuple[torch.Tensor, ...]:
+    """``count`` contiguous scratch tensors of ``shape``, kept on ``owner`` (a few shapes at once:
+    one compressor may serve both uploads and broadcasts) and reused: a fresh large allocation
+    costs about as much as a copy (page faults)."""
+    key = (tuple(shape), dtype, device, count)
+    cache = owner.__dict__.setdefault("_ws", {})
+    ws = cache.get(key)
+    if ws is None:
+        if len(cache) >= 4:
+            cache.clear()
+        ws = cache[key] = tuple(
+            torch.empty(shape, dtype=dtype, device=device) for _ in range(count)
+        )
+    return ws
 
 
 def _need_generator(g: Gen | None, who: str) -> Gen:
@@ -360,21 +392,28 @@ class RandK(_KSparse):
         self.biased = not self.unbiased
         self.name = "randk_unbiased" if self.unbiased else "randk"
 
+    def keep_index(self, x: torch.Tensor, generator: Gen | None) -> torch.Tensor:
+        """The random kept set ``S`` as indices, ``k`` per row: the ``k`` largest of ``d`` i.i.d.
+        float32 uniform keys (uniform over ``k``-subsets), keys drawn into a reused buffer."""
+        g = _need_generator(generator, self.name)
+        k = self.k(x.shape[-1])
+        (keys,) = _workspace(self, tuple(x.shape), torch.float32, x.device, 1)
+        rng.fill_uniform_(g, keys)
+        return keys.topk(k, dim=-1, sorted=False).indices
+
     def keep_mask(self, x: torch.Tensor, generator: Gen | None) -> torch.Tensor:
         """The random kept set ``S`` as a boolean mask (``k`` per row, uniform over subsets)."""
-        g = _need_generator(generator, self.name)
-        d = x.shape[-1]
-        k = self.k(d)
-        r = rng.uniform(g, x.shape, device=x.device, dtype=torch.float32)
-        idx = r.topk(k, dim=-1, sorted=False).indices
+        idx = self.keep_index(x, generator)
         return torch.zeros(x.shape, dtype=torch.bool, device=x.device).scatter_(-1, idx, True)
 
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         x = _check_x(x, self.name)
         d = x.shape[-1]
-        mask = self.keep_mask(x, generator)
-        out = torch.where(mask, x, torch.zeros_like(x))
-        return out.mul_(d / self.k(d)) if self.unbiased else out
+        idx = self.keep_index(x, generator)
+        vals = x.gather(-1, idx)  # only the k kept entries are read and scaled
+        if self.unbiased:
+            vals.mul_(d / self.k(d))
+        return torch.zeros_like(x).scatter_(-1, idx, vals)
 
     def _c(self, d: int) -> float:
         return d / self.k(d) if self.unbiased else 1.0
@@ -478,7 +517,7 @@ class QSGD(Compressor):
         return (l * step).copysign(x), ((l + 1) * step).copysign(x), p
 
     def _u(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        nrm = safe_norm(x)
+        nrm = _checked_norm(x, self.name)
         nrm_safe = torch.where(nrm > 0, nrm, torch.ones_like(nrm))
         inv = self.s / nrm_safe
         u = x.abs()
@@ -488,27 +527,16 @@ class QSGD(Compressor):
             u.div_(nrm_safe).mul_(self.s)
         return nrm, u.clamp_(max=self.s)  # rounding never pushes a level above s
 
-    def _workspace(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # two scratch buffers reused across calls of the same shape: a fresh large allocation
-        # costs about as much as a copy (page faults), which would halve the throughput
-        key = (tuple(x.shape), x.dtype, x.device)
-        ws = getattr(self, "_ws", None)
-        if ws is None or ws[0] != key:
-            ws = (key, torch.empty_like(x), torch.empty_like(x))
-            self._ws = ws
-        return ws[1], ws[2]
-
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
-        x = _check_x(x, self.name)
+        # passes over x: one norm (doubling as the finiteness check), |x| s/||x|| (2), clamp,
+        # frac, floor, the uniforms (drawn in place), compare, add, scale, sign
+        x = _check_x(x, self.name, finite=False)
         g = _need_generator(generator, self.name)
         nrm, out = self._u(x)  # out = u = s|x|/||x|| in [0, s]
-        p, r = self._workspace(x)
+        p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 2)  # reused: no page faults
         torch.frac(out, out=p)  # exact for non-negative floats
         out.sub_(p)  # l = floor(u), exact
-        if isinstance(g, rng.ReplicaGenerator):  # per-replica streams (axis 0 is the replica)
-            r.copy_(rng.uniform(g, r.shape, dtype=r.dtype))
-        else:
-            r.uniform_(generator=g)
+        rng.fill_uniform_(g, r)  # per replica (axis 0) for a ReplicaGenerator
         r.lt_(p)  # 1 with probability p (r on the dtype's uniform grid), else 0
         return out.add_(r).mul_(nrm / self.s).copysign_(x)
 

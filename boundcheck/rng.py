@@ -37,6 +37,8 @@ import torch
 __all__ = [
     "STREAMS",
     "ReplicaGenerator",
+    "fill_normal_",
+    "fill_uniform_",
     "integers",
     "normal",
     "numpy_generators",
@@ -143,7 +145,24 @@ class ReplicaGenerator:
                 f"{self.R} first"
             )
         m = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
-        return self._take(kind, m, dtype).reshape(shape).clone()
+        out = self._take(kind, m, dtype).reshape(shape)
+        return out if m > self.block else out.clone()  # a fresh tensor needs no second copy
+
+    def fill_(self, kind: str, out: torch.Tensor) -> torch.Tensor:
+        """Fill ``out`` (contiguous, replica axis first) in place with the numbers
+        ``draw(kind, out.shape, out.dtype)`` would return (same numbers, no allocation)."""
+        if out.dim() == 0 or out.shape[0] != self.R or not out.is_contiguous():
+            raise ValueError(
+                f"out of shape {tuple(out.shape)} is not allowed: a per-replica fill needs a "
+                f"contiguous tensor with the replica axis R = {self.R} first"
+            )
+        flat = out.view(self.R, -1)
+        m = flat.shape[1]
+        if m > self.block:
+            self._fill(kind, flat)
+        else:
+            flat.copy_(self._take(kind, m, out.dtype))
+        return out
 
     def select(self, rows: torch.Tensor | Sequence[int]) -> ReplicaGenerator:
         """A generator over a subset of the replicas (sharing their generators' states)."""
@@ -175,6 +194,21 @@ def normal(
     if isinstance(gen, ReplicaGenerator):
         return gen.draw("normal", shape, dtype)
     return torch.randn(tuple(shape), generator=gen, dtype=dtype, device=device or gen.device)
+
+
+def fill_uniform_(gen: Gen, out: torch.Tensor) -> torch.Tensor:
+    """``out`` filled in place with U[0, 1): the numbers :func:`uniform` would return for
+    ``out.shape`` (per replica along axis 0 for a :class:`ReplicaGenerator`)."""
+    if isinstance(gen, ReplicaGenerator):
+        return gen.fill_("uniform", out)
+    return out.uniform_(generator=gen)
+
+
+def fill_normal_(gen: Gen, out: torch.Tensor) -> torch.Tensor:
+    """``out`` filled in place with standard normals (as :func:`normal` would return them)."""
+    if isinstance(gen, ReplicaGenerator):
+        return gen.fill_("normal", out)
+    return out.normal_(generator=gen)
 
 
 def integers(

@@ -516,3 +516,66 @@ def test_cuda_same_contract(name, p):
     e = c.expected_sq_error(x)
     if e is not None and c.delta(10) is not None:
         assert torch.all(e <= (1 - c.delta(10)) * (x**2).sum(-1) * (1 + 1e-9))
+
+
+# --- per-replica streams and the in-place fast paths (issues 8, 9) --------------------------------
+@pytest.mark.parametrize(
+    "name, kw", [("qsgd", {"s": 3}), ("randk", {"k": 4}), ("randk_unbiased", {"k": 4})]
+)
+def test_row_r_of_a_replica_batch_equals_a_single_row_call(name, kw):
+    # a ReplicaGenerator over R rows: row r is the call on row r alone with row r's stream
+    from boundcheck.rng import ReplicaGenerator
+
+    x = torch.randn(5, 3, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    seeds = [11, 12, 13, 14, 15]
+    c = C.get(name, **kw)
+    batch = c(x, ReplicaGenerator(seeds))
+    for r in range(5):
+        assert torch.equal(batch[r], c(x[r : r + 1], ReplicaGenerator([seeds[r]]))[0])
+
+
+@pytest.mark.parametrize("unbiased", [False, True])
+def test_randk_gather_scatter_is_the_masked_formula(unbiased):
+    # the fast path (gather and scatter the k kept entries) returns exactly x * 1_S (* d/k)
+    x = torch.randn(6, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    c = C.RandK(k=7, unbiased=unbiased)
+    out = c(x, torch.Generator().manual_seed(3))
+    mask = c.keep_mask(x, torch.Generator().manual_seed(3))
+    ref = torch.where(mask, x, torch.zeros_like(x)) * (50 / 7 if unbiased else 1.0)
+    assert torch.equal(out, ref)
+    assert (mask.sum(-1) == 7).all()
+
+
+def test_qsgd_fast_path_keeps_its_refusals_and_edge_rows():
+    q = C.QSGD(2)
+    g = torch.Generator().manual_seed(0)
+    bad = torch.tensor([[1.0, float("inf"), 2.0]])
+    with pytest.raises(ParameterError, match="non-finite entry"):
+        q(bad, g)
+    # zero rows and subnormal rows take the careful norm: zero stays zero, tiny rows stay finite
+    x = torch.tensor(
+        [[0.0, 0.0, 0.0], [1e-310, 0.0, -1e-310], [3.0, -4.0, 0.0]], dtype=torch.float64
+    )
+    out = q(x, g)
+    assert torch.equal(out[0], torch.zeros(3, dtype=torch.float64))
+    assert torch.isfinite(out).all()
+    norms = C.safe_norm(x)  # overflow/underflow-free reference norm
+    levels = out[1:] / (norms[1:] / 2)  # xi_i in {0, 1, 2} times sign(x_i)
+    assert torch.equal(levels, levels.round()) and float(levels.abs().max()) <= 2
+
+
+def test_fill_helpers_draw_the_same_numbers_as_the_allocating_draws():
+    from boundcheck import rng
+    from boundcheck.rng import ReplicaGenerator
+
+    for shape in [(3, 7), (3, 2000, 3)]:  # pooled (<= block) and direct (> block) draws
+        for fill, draw in ((rng.fill_uniform_, rng.uniform), (rng.fill_normal_, rng.normal)):
+            a, b = ReplicaGenerator([1, 2, 3]), ReplicaGenerator([1, 2, 3])
+            for _ in range(3):
+                out = torch.empty(shape, dtype=torch.float32)
+                assert torch.equal(fill(a, out), draw(b, shape, dtype=torch.float32))
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    out = torch.empty(4, 9, dtype=torch.float64)
+    assert torch.equal(rng.fill_uniform_(g1, out), rng.uniform(g2, (4, 9)))
+    with pytest.raises(ValueError, match="replica axis"):
+        rng.fill_uniform_(ReplicaGenerator([1, 2]), torch.empty(3, 4))

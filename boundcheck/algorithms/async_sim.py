@@ -1,4 +1,4 @@
-"""Deterministic, seedable event schedules for the asynchronous methods (issue 5).
+"""Seedable event schedules for the asynchronous methods, batched over replicas (issues 5 and 8).
 
 A :class:`Schedule` lists the client updates a server applies, in arrival order. For each update
 ``e`` it records the client, the **server version it read** (``read_version[e]``: the index ``v`` of
@@ -13,34 +13,50 @@ training and when its updates are applied to the global model") and AsyncBC Assu
 received at step ``t`` was computed at state ``t - tau_t``). ``tau_max`` is the maximum over the
 applied updates; it is *measured*, and handed to the bounds.
 
-Two generators and one manual constructor:
+A :class:`ScheduleBatch` holds one schedule **per replica** (arrays ``(R, E)``, ``E = T K``); every
+step holds exactly ``K`` arrivals in every replica, so ``applied_step`` is one ``(E,)`` array. The
+random choices of the timing model -- which client is sampled, how long it trains, hence the
+staleness -- are what QAFeL's and AsyncBC's expectations average over (QAFeL Alg. 1 line 3 "sample
+available clients"; AsyncBC Alg. 1 line 8 "k_{t+1} u.a.r.", Lemmas 4 and 6 average over it), so the
+generators draw them **per replica** from that replica's own streams (:mod:`boundcheck.rng`): client
+choices from ``"sampling"``, durations from ``"delays"``. Replica ``r`` of a batch equals the
+single-replica schedule with ``first_replica = r`` (number for number). The simulation advances all
+replicas in lockstep with NumPy arrays over the replica axis (``(R, n)`` times at which each client is
+free; ``(R, tau_C)`` finish times of the tasks in flight); each replica's random numbers are drawn in
+blocks, one call per replica and block. The bound-relevant staleness is the **batch maximum**
+``ScheduleBatch.tau_max`` (the verification engine hands it to the bounds); per replica it is
+``tau_max_per_replica``.
 
-* :func:`fedbuff_schedule` -- QAFeL Appendix D / FedBuff (Nguyen et al., 2022, App. C): clients start
+**Pinning.** ``ScheduleBatch.pin(schedule, R)`` shares one :class:`Schedule` across all replicas: the
+documented way to estimate the conditional expectation given one delay pattern, or to run an
+adversarial fixed pattern; ``ScheduleBatch.stack([...])`` is a per-replica batch of hand-made
+schedules. The algorithms accept ``schedule=None`` (generated per replica), a :class:`Schedule`
+(pinned) or a :class:`ScheduleBatch`.
+
+Generators:
+
+* :func:`fedbuff_schedules` -- QAFeL Appendix D / FedBuff (Nguyen et al., 2022, App. C): clients start
   at a constant rate (one start every ``1/rate`` time units), each trains for a half-normal duration
   ``|X|``, ``X ~ N(0, sigma^2)``; the server applies a step each time its buffer holds ``K`` arrivals.
   **Concurrency** is the number of clients training at the same time; by Little's law its mean is
   ``rate * E|X| = rate * sigma * sqrt(2/pi)`` (QAFeL App. D: rates 125, 627, 1253 for concurrencies
   100, 500, 1000 with sigma = 1); passing ``concurrency`` sets ``rate = concurrency / (sigma *
   sqrt(2/pi))``. The measured time-averaged and maximal concurrency are in the summary.
-* :func:`asyncbc_schedule` -- AsyncBC Section 5 / Algorithms 1-2: worker ``i`` (1-based) needs ``i *
+* :func:`asyncbc_schedules` -- AsyncBC Section 5 / Algorithms 1-2: worker ``i`` (1-based) needs ``i *
   tau / n`` time units per task; ``tau_C`` tasks are in flight at all times (Definition 1); at the
   start ``tau_C`` distinct workers are chosen u.a.r. and read version 1 (Alg. 1 lines 2-3); each server
   step ``t = 1, 2, ...`` receives the earliest finished task (line 5) and hands a new task, reading
   version ``t + 1``, to a worker chosen u.a.r. from ``[n]`` (lines 8-9). With ``tau_C = 1`` every
   staleness is 0 (the synchronous method / SARAH).
+* :func:`fedbuff_schedule`, :func:`asyncbc_schedule` -- one replica (a batch of one).
 * :meth:`Schedule.from_events` and :meth:`Schedule.synchronous` -- a schedule given by hand.
-
-Randomness comes from one NumPy generator (``Streams(seed).numpy("delays")`` in the algorithms), so the
-same seed gives the same schedule on every device. All replicas of a batched run share one schedule
-(the theorems hold for every delay pattern within ``tau_max``; their expectations are over data,
-oracle and quantizer noise, which stay independent across replicas); run several batches with
-different schedule seeds to average over schedules.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,14 +64,16 @@ import numpy as np
 
 from boundcheck.algorithms.common import check_float, check_int
 from boundcheck.errors import ParameterError
+from boundcheck.rng import numpy_generators
 
-__all__ = ["Schedule", "asyncbc_schedule", "fedbuff_schedule"]
-
-
-def _rng(seed: int | np.random.Generator) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(check_int("seed", seed, 0, numpy_ok=True))
+__all__ = [
+    "Schedule",
+    "ScheduleBatch",
+    "asyncbc_schedule",
+    "asyncbc_schedules",
+    "fedbuff_schedule",
+    "fedbuff_schedules",
+]
 
 
 @dataclass
@@ -206,7 +224,6 @@ class Schedule:
             "tau_max_1": self.tau_max_1,
             "staleness_mean": float(self.staleness.mean()),
             "staleness_histogram": self.staleness_histogram(),
-            "shared_across_replicas": True,
             "params": dict(self.params),
         }
         if self.concurrency_mean is not None:
@@ -215,40 +232,277 @@ class Schedule:
         return out
 
 
-def _concurrency(start: np.ndarray, end: np.ndarray, t_end: float) -> tuple[float, int]:
-    """Time-averaged and maximal number of tasks in flight over ``[start.min(), t_end]``."""
-    t0 = float(start.min())
-    if t_end <= t0:
-        return 0.0, 0
-    s = np.minimum(start, t_end)
-    e = np.minimum(end, t_end)
-    mean = float(np.sum(np.maximum(e - s, 0.0)) / (t_end - t0))
-    times = np.concatenate([start, end])
-    delta = np.concatenate([np.ones_like(start), -np.ones_like(end)])
-    order = np.lexsort((delta, times))  # at equal times, process ends (-1) before starts (+1)
-    return mean, int(np.cumsum(delta[order]).max())
+def _stat(a: np.ndarray) -> dict[str, Any]:
+    """min / mean / max of a per-replica statistic (JSON-friendly)."""
+    return {"min": float(a.min()), "mean": float(a.mean()), "max": float(a.max())}
 
 
-def fedbuff_schedule(
+@dataclass
+class ScheduleBatch:
+    """One schedule per replica (see the module docstring); arrays have the replica axis first.
+
+    ``client``, ``read_version`` (and, when simulated, ``start_time``, ``arrival_time``,
+    ``staleness_k1``) have shape ``(R, E)`` with ``E = T K`` updates per replica in arrival order;
+    ``applied_step`` (``(E,)``) is the same for every replica: steps ``first_step, ...,
+    first_step + T - 1`` with exactly ``K`` arrivals each. ``concurrency_mean`` / ``concurrency_max``
+    are ``(R,)`` when measured. ``shared`` is true when every replica holds the same schedule
+    (:meth:`pin`).
+    """
+
+    kind: str
+    n: int
+    K: int
+    T: int
+    R: int
+    client: np.ndarray
+    read_version: np.ndarray
+    applied_step: np.ndarray
+    first_step: int = 0
+    start_time: np.ndarray | None = None
+    arrival_time: np.ndarray | None = None
+    staleness_k1: np.ndarray | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    concurrency_mean: np.ndarray | None = None
+    concurrency_max: np.ndarray | None = None
+    shared: bool = False
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def pin(cls, schedule: Schedule, R: int) -> ScheduleBatch:
+        """One :class:`Schedule` shared by all ``R`` replicas (``shared = True``).
+
+        The documented option for the expectation *conditional* on one delay pattern, or for an
+        adversarial fixed pattern: the replicas then differ only in oracle and quantizer noise.
+        """
+        if not isinstance(schedule, Schedule):
+            raise ParameterError(f"schedule={schedule!r} is not allowed: expected a Schedule")
+        R = check_int("R", R, 1, numpy_ok=True)
+
+        def rep(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.broadcast_to(a, (R, len(a)))
+
+        cm = schedule.concurrency_mean
+        return cls(
+            kind=schedule.kind, n=schedule.n, K=schedule.K, T=schedule.T, R=R,
+            client=rep(schedule.client), read_version=rep(schedule.read_version),
+            applied_step=schedule.applied_step, first_step=schedule.first_step,
+            start_time=rep(schedule.start_time), arrival_time=rep(schedule.arrival_time),
+            staleness_k1=rep(schedule.staleness_k1), params=dict(schedule.params),
+            concurrency_mean=None if cm is None else np.full(R, float(cm)),
+            concurrency_max=None if cm is None else np.full(R, int(schedule.concurrency_max)),
+            shared=True,
+        )  # fmt: skip
+
+    @classmethod
+    def stack(cls, schedules: Sequence[Schedule]) -> ScheduleBatch:
+        """A per-replica batch of schedules (replica ``r`` is ``schedules[r]``).
+
+        They must agree in ``n``, ``K``, ``T`` and ``first_step`` (then their applied steps agree).
+        """
+        scheds = list(schedules)
+        if not scheds or not all(isinstance(s, Schedule) for s in scheds):
+            raise ParameterError(
+                f"schedules={schedules!r} is not allowed: expected a nonempty list of Schedule"
+            )
+        s0 = scheds[0]
+        for i, s in enumerate(scheds):
+            if (s.n, s.K, s.T, s.first_step) != (s0.n, s0.K, s0.T, s0.first_step):
+                raise ParameterError(
+                    f"schedule {i} has n={s.n}, K={s.K}, T={s.T}, first_step={s.first_step}: "
+                    f"expected those of schedule 0 (n={s0.n}, K={s0.K}, T={s0.T}, "
+                    f"first_step={s0.first_step})"
+                )
+
+        def st(name: str) -> np.ndarray | None:
+            vals = [getattr(s, name) for s in scheds]
+            return None if any(v is None for v in vals) else np.stack(vals)
+
+        cms = [s.concurrency_mean for s in scheds]
+        have_c = all(c is not None for c in cms)
+        return cls(
+            kind=s0.kind if all(s.kind == s0.kind for s in scheds) else "mixed",
+            n=s0.n, K=s0.K, T=s0.T, R=len(scheds), client=st("client"),
+            read_version=st("read_version"), applied_step=s0.applied_step,
+            first_step=s0.first_step, start_time=st("start_time"),
+            arrival_time=st("arrival_time"), staleness_k1=st("staleness_k1"),
+            params=dict(s0.params),
+            concurrency_mean=np.asarray(cms, dtype=float) if have_c else None,
+            concurrency_max=np.asarray([s.concurrency_max for s in scheds]) if have_c else None,
+        )  # fmt: skip
+
+    def replica(self, r: int) -> Schedule:
+        """Replica ``r``'s schedule as a :class:`Schedule`."""
+        r = check_int("r", r, 0, numpy_ok=True)
+        if r >= self.R:
+            raise ParameterError(f"r={r} is not allowed: expected 0 <= r < R = {self.R}")
+
+        def row(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.array(a[r])
+
+        return Schedule(
+            kind=self.kind, n=self.n, K=self.K, T=self.T, client=row(self.client),
+            read_version=row(self.read_version), applied_step=np.array(self.applied_step),
+            first_step=self.first_step, start_time=row(self.start_time),
+            arrival_time=row(self.arrival_time), staleness_k1=row(self.staleness_k1),
+            params=dict(self.params),
+            concurrency_mean=None if self.concurrency_mean is None
+            else float(self.concurrency_mean[r]),
+            concurrency_max=None if self.concurrency_max is None
+            else int(self.concurrency_max[r]),
+        )  # fmt: skip
+
+    def select(self, rows: np.ndarray | Sequence[int]) -> ScheduleBatch:
+        """The batch of the given replicas (e.g. a chunk of a larger run)."""
+        idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+
+        def sub(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.asarray(a)[idx]
+
+        return ScheduleBatch(
+            kind=self.kind, n=self.n, K=self.K, T=self.T, R=len(idx), client=sub(self.client),
+            read_version=sub(self.read_version), applied_step=self.applied_step,
+            first_step=self.first_step, start_time=sub(self.start_time),
+            arrival_time=sub(self.arrival_time), staleness_k1=sub(self.staleness_k1),
+            params=dict(self.params), concurrency_mean=sub(self.concurrency_mean),
+            concurrency_max=sub(self.concurrency_max), shared=self.shared,
+        )  # fmt: skip
+
+    # --- measured quantities --------------------------------------------------------------------
+    @property
+    def num_events(self) -> int:
+        return int(self.applied_step.shape[0])
+
+    @property
+    def staleness(self) -> np.ndarray:
+        """``(R, E)``: ``applied_step - read_version`` per replica and applied update."""
+        return self.applied_step[None, :] - self.read_version
+
+    @property
+    def tau_max_per_replica(self) -> np.ndarray:
+        """``(R,)`` maximal staleness of each replica's applied updates."""
+        return self.staleness.max(axis=1)
+
+    @property
+    def tau_max(self) -> int:
+        """The batch maximum of the staleness: the value the bounds get (module docstring)."""
+        return int(self.staleness.max())
+
+    @property
+    def tau_max_1(self) -> int | None:
+        """Batch maximum of the staleness of the same timelines with buffer size 1, if known."""
+        return None if self.staleness_k1 is None else int(self.staleness_k1.max())
+
+    def step_indices(self, t: int) -> np.ndarray:
+        """Indices (arrival order) of the updates applied at server step ``t`` (every replica)."""
+        i0 = (t - self.first_step) * self.K
+        return np.arange(i0, i0 + self.K)
+
+    def summary(self, steps: int | None = None) -> dict[str, Any]:
+        """A JSON-friendly summary for ``Trace.meta['schedule']`` over the first ``steps`` steps
+        (default all): batch and per-replica ``tau_max``, mean staleness, concurrency."""
+        E = self.num_events if steps is None else steps * self.K
+        st = self.staleness[:, :E]
+        per_tau = st.max(axis=1) if E else np.zeros(self.R, dtype=np.int64)
+        per_mean = st.mean(axis=1) if E else np.zeros(self.R)
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "n": self.n,
+            "K": self.K,
+            "T": self.T,
+            "R": self.R,
+            "first_step": self.first_step,
+            "num_updates": E,
+            "shared_across_replicas": bool(self.shared or self.R == 1),
+            "tau_max": int(per_tau.max()),
+            "tau_max_K": int(per_tau.max()),
+            "tau_max_per_replica": per_tau.astype(int).tolist(),
+            "tau_max_stats": _stat(per_tau),
+            "staleness_mean": float(per_mean.mean()),
+            "staleness_mean_per_replica": per_mean.tolist(),
+            "staleness_histogram": np.bincount(st.reshape(-1)).tolist() if E else [],
+            "params": dict(self.params),
+        }
+        if self.staleness_k1 is not None:
+            k1 = self.staleness_k1[:, :E]
+            out["tau_max_1"] = int(k1.max()) if E else 0
+            out["tau_max_1_per_replica"] = (k1.max(axis=1) if E else per_tau * 0).tolist()
+        else:
+            out["tau_max_1"] = None
+        if self.concurrency_mean is not None:
+            out["concurrency_mean"] = float(np.mean(self.concurrency_mean))
+            out["concurrency_max"] = int(np.max(self.concurrency_max))
+            out["concurrency_mean_per_replica"] = np.asarray(self.concurrency_mean).tolist()
+            out["concurrency_max_per_replica"] = np.asarray(self.concurrency_max).tolist()
+        return out
+
+
+class _Blocks:
+    """Per-replica random numbers drawn in blocks: ``next()`` gives one ``(R,)`` number per replica.
+
+    Each refill is one call per replica producing ``block`` numbers; a NumPy generator's
+    ``random`` / ``standard_normal`` output does not depend on how it is split into calls, so replica
+    ``r``'s sequence is the same in every batch that contains it.
+    """
+
+    def __init__(self, gens: list[np.random.Generator], kind: str, block: int) -> None:
+        self.gens, self.kind, self.block = gens, kind, max(int(block), 16)
+        self.buf = np.empty((len(gens), 0))
+        self.pos = 0
+
+    def _refill(self) -> None:
+        if self.kind == "uniform":
+            self.buf = np.stack([g.random(self.block) for g in self.gens])
+        else:
+            self.buf = np.stack([g.standard_normal(self.block) for g in self.gens])
+        self.pos = 0
+
+    def next(self) -> np.ndarray:
+        if self.pos >= self.buf.shape[1]:
+            self._refill()
+        out = self.buf[:, self.pos]
+        self.pos += 1
+        return out
+
+
+def _replicas(seed: Any, R: Any, first_replica: Any) -> tuple[int, int, int]:
+    if isinstance(seed, np.random.Generator):
+        raise ParameterError(
+            "seed=<numpy Generator> is not allowed: expected an integer seed >= 0 (each replica "
+            "draws from its own stream of that seed, boundcheck.rng)"
+        )
+    return (
+        check_int("seed", seed, 0, numpy_ok=True),
+        check_int("R", R, 1, numpy_ok=True),
+        check_int("first_replica", first_replica, 0, numpy_ok=True),
+    )
+
+
+def fedbuff_schedules(
     *,
     n: int,
     T: int,
     K: int,
+    R: int = 1,
     concurrency: float | None = None,
     rate: float | None = None,
     sigma: float = 1.0,
-    seed: int | np.random.Generator = 0,
-) -> Schedule:
-    """QAFeL Appendix D timing model (FedBuff's): constant arrival rate, half-normal durations.
+    seed: int = 0,
+    first_replica: int = 0,
+) -> ScheduleBatch:
+    """QAFeL Appendix D timing model (FedBuff's) for ``R`` replicas: constant arrival rate,
+    half-normal durations.
 
     Client starts are slotted at times ``j / rate`` (j = 0, 1, ...); the client is drawn u.a.r. among
-    the clients not training at that time (QAFeL Alg. 1 line 3, "sample available clients"); if all
-    ``n`` are busy the start waits until the first one finishes. It reads the current version
-    ``floor(A / K)``, ``A`` = arrivals strictly before its start, trains for ``|X|, X ~ N(0, sigma^2)``
-    time units, and its arrival with index ``a`` (0-based, in time order) is applied at step
-    ``floor(a / K)`` (Alg. 1 lines 5-15). The schedule covers the first ``T * K`` arrivals.
-    Give exactly one of ``concurrency`` (mean number training at once) or ``rate`` (starts per unit
-    time): ``rate = concurrency / (sigma * sqrt(2/pi))``.
+    the clients not training at that time (QAFeL Alg. 1 line 3, "sample available clients": a
+    uniform ``u`` from the replica's ``"sampling"`` stream picks the ``floor(u * #idle)``-th idle
+    client); if all ``n`` are busy the start waits until the first one finishes (then the clients
+    free at that time are the idle ones). It reads the current version ``floor(A / K)``, ``A`` =
+    arrivals strictly before its start, trains for ``|sigma z|`` time units (``z`` from the
+    ``"delays"`` stream), and its arrival with index ``a`` (0-based, in time order; ties by start
+    order) is applied at step ``floor(a / K)`` (Alg. 1 lines 5-15). Each replica is simulated until
+    no later start can arrive among its first ``T K`` arrivals. Give exactly one of ``concurrency``
+    (mean number training at once) or ``rate`` (starts per unit time): ``rate = concurrency /
+    (sigma * sqrt(2/pi))``. Replica ``r`` equals ``fedbuff_schedules(..., R=1, first_replica=r)``.
     """
     n = check_int("n", n, 1, numpy_ok=True)
     T = check_int("T", T, 1, numpy_ok=True)
@@ -262,94 +516,203 @@ def fedbuff_schedule(
         concurrency = check_float("concurrency", concurrency)
         rate = concurrency / (sigma * math.sqrt(2.0 / math.pi))
     rate = check_float("rate", rate)
-    rng = _rng(seed)
-
+    seed, R, first_replica = _replicas(seed, R, first_replica)
+    reps = range(first_replica, first_replica + R)
     need = T * K
-    busy: list[tuple[float, int]] = []  # heap of (finish time, client) of clients training
-    idle = np.ones(n, dtype=bool)
-    starts: list[float] = []
-    ends: list[float] = []
-    who: list[int] = []
-    smallest: list[float] = []  # max-heap (negated) of the `need` earliest finish times so far
-    last = 0.0
+    block = min(max(2 * need + n, 256), 1 << 16)
+    pick = _Blocks(numpy_generators(seed, "sampling", reps), "uniform", block)
+    dur = _Blocks(numpy_generators(seed, "delays", reps), "normal", block)
+
+    rows = np.arange(R)
+    free_at = np.full((R, n), -np.inf)  # when each client finishes its task (-inf: none yet)
+    last = np.zeros(R)
+    stopped = np.zeros(R, dtype=bool)
+    starts, ends, who, before, valid = [], [], [], [], []
+    conc_max = np.zeros(R, dtype=np.int64)
     j = 0
-    # Simulate starts until no later start can finish before the need-th arrival.
     while True:
-        slot = max(j / rate, last)  # starts are in time order even after a wait
-        if len(smallest) == need and slot >= -smallest[0]:
+        slot = np.maximum(j / rate, last)  # starts stay in time order after a wait
+        idle = free_at <= slot[:, None]
+        n_idle = idle.sum(axis=1)
+        # arrivals at or before the slot = starts so far - tasks still running after it; once a
+        # replica has T K of them no later start can be among its first T K arrivals
+        stopped |= (j - (n - n_idle)) >= need
+        if stopped.all():
             break
-        while busy and busy[0][0] <= slot:
-            _, c = heapq.heappop(busy)
-            idle[c] = True
+        wait = n_idle == 0
         t_start = slot
-        if not idle.any():  # all clients busy: wait for the first to finish
-            t_start, c = heapq.heappop(busy)
-            idle[c] = True
-        choices = np.flatnonzero(idle)
-        c = int(choices[rng.integers(len(choices))])
-        duration = abs(float(rng.normal(0.0, sigma)))
-        idle[c] = False
-        finish = t_start + duration
-        heapq.heappush(busy, (finish, c))
-        if len(smallest) < need:
-            heapq.heappush(smallest, -finish)
-        elif finish < -smallest[0]:
-            heapq.heapreplace(smallest, -finish)
+        if wait.any():  # all clients busy: the start waits for the first to finish
+            t_start = np.where(wait, free_at.min(axis=1), slot)
+            idle = free_at <= t_start[:, None]
+            n_idle = idle.sum(axis=1)
+        k = np.minimum((pick.next() * n_idle).astype(np.int64), n_idle - 1)
+        c = np.argmax(np.cumsum(idle, axis=1) > k[:, None], axis=1)
+        # arrivals strictly before the start: after a wait the clients finishing exactly then
+        # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
+        # (probability 0) counts as before
+        a_before = np.where(wait, j - n, j - (n - n_idle))
+        finish = t_start + np.abs(sigma * dur.next())
+        live = ~stopped
+        free_at[rows[live], c[live]] = finish[live]
+        # in flight right after the start: the busy ones and the new one (ends before starts)
+        conc_max = np.where(live, np.maximum(conc_max, n - n_idle + 1), conc_max)
         starts.append(t_start)
         ends.append(finish)
         who.append(c)
-        last = t_start
+        before.append(a_before)
+        valid.append(live)
+        last = np.where(live, t_start, last)
         j += 1
 
-    start = np.asarray(starts)
-    end = np.asarray(ends)
-    clients = np.asarray(who, dtype=np.int64)
-    order = np.lexsort((np.arange(len(end)), end))  # arrival order; ties by start order
-    sorted_end = end[order]
-    arrivals_before = np.searchsorted(sorted_end, start, side="left")  # arrivals strictly before
-    keep = order[:need]
+    start = np.stack(starts, axis=1)
+    end = np.stack(ends, axis=1)
+    ok = np.stack(valid, axis=1)
+    end_key = np.where(ok, end, np.inf)
+    order = np.argsort(end_key, axis=1, kind="stable")[:, :need]  # arrival order, ties by start
+    take = np.take_along_axis
+    read_k1 = take(np.stack(before, axis=1), order, axis=1)
     a = np.arange(need)
-    read_k1 = arrivals_before[keep]
-    sched = Schedule.from_events(
-        n=n,
-        K=K,
-        clients=clients[keep],
-        read_versions=read_k1 // K,
-        applied_steps=a // K,
-        kind="fedbuff-timing",
-    )
-    sched.start_time = start[keep]
-    sched.arrival_time = end[keep]
-    sched.staleness_k1 = a - read_k1
-    sched.params = {
-        "rate": rate,
-        "sigma": sigma,
-        "concurrency_target": rate * sigma * math.sqrt(2 / math.pi),
-    }
-    t_end = float(sorted_end[need - 1])
-    sched.concurrency_mean, sched.concurrency_max = _concurrency(start, end, t_end)
-    return sched
+    t_end = take(end, order[:, -1:], axis=1)  # the T K-th arrival
+    s_c = np.minimum(np.where(ok, start, t_end), t_end)
+    e_c = np.minimum(np.where(ok, end, t_end), t_end)
+    t0 = start[:, :1]
+    span = t_end[:, 0] - t0[:, 0]
+    busy_time = np.maximum(e_c - s_c, 0.0).sum(axis=1)
+    conc_mean = np.where(span > 0, busy_time / np.where(span > 0, span, 1.0), 0.0)
+    return ScheduleBatch(
+        kind="fedbuff-timing", n=n, K=K, T=T, R=R,
+        client=take(np.stack(who, axis=1), order, axis=1).astype(np.int64),
+        read_version=read_k1 // K, applied_step=a // K, first_step=0,
+        start_time=take(start, order, axis=1), arrival_time=take(end, order, axis=1),
+        staleness_k1=a[None, :] - read_k1,
+        params={"rate": rate, "sigma": sigma,
+                "concurrency_target": rate * sigma * math.sqrt(2 / math.pi),
+                "seed": seed, "first_replica": first_replica},
+        concurrency_mean=conc_mean, concurrency_max=conc_max,
+    )  # fmt: skip
 
 
-def asyncbc_schedule(
+def fedbuff_schedule(
+    *,
+    n: int,
+    T: int,
+    K: int,
+    concurrency: float | None = None,
+    rate: float | None = None,
+    sigma: float = 1.0,
+    seed: int = 0,
+    first_replica: int = 0,
+) -> Schedule:
+    """One replica of :func:`fedbuff_schedules` (replica ``first_replica`` of seed ``seed``)."""
+    return fedbuff_schedules(
+        n=n, T=T, K=K, R=1, concurrency=concurrency, rate=rate, sigma=sigma, seed=seed,
+        first_replica=first_replica,
+    ).replica(0)  # fmt: skip
+
+
+def _asyncbc_lockstep(
+    speed: np.ndarray, first: np.ndarray, new_w: np.ndarray, T: int, busy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All replicas in lockstep: ``(R, tau_C)`` tasks in flight, ``(R, n)`` worker free times."""
+    R, tau_C = first.shape
+    n = speed.shape[0]
+    rows = np.arange(R)
+    queue = busy == "queue"
+    free_at = np.zeros((R, n))
+    # the tau_C tasks in flight: finish time, hand-out order, worker, version, start time
+    fin = np.empty((R, tau_C))
+    for s in range(tau_C):  # initial tasks in hand-out order (tau_C <= n steps, not per replica)
+        w = first[:, s]
+        begin = free_at[rows, w] if queue else np.zeros(R)
+        fin[:, s] = begin + speed[w]
+        if queue:
+            free_at[rows, w] = fin[:, s]
+    seq = np.tile(np.arange(tau_C, dtype=np.int64), (R, 1))
+    wk = first.astype(np.int64)
+    ver = np.ones((R, tau_C), dtype=np.int64)
+    st0 = np.zeros((R, tau_C))
+    clients = np.empty((R, T), dtype=np.int64)
+    versions = np.empty((R, T), dtype=np.int64)
+    starts = np.empty((R, T))
+    ends = np.empty((R, T))
+    big = np.iinfo(np.int64).max
+    for t in range(1, T + 1):
+        m = fin.min(axis=1, keepdims=True)
+        slot = np.argmin(np.where(fin == m, seq, big), axis=1)  # earliest; ties: handed out first
+        clients[:, t - 1] = wk[rows, slot]
+        versions[:, t - 1] = ver[rows, slot]
+        starts[:, t - 1] = st0[rows, slot]
+        now = m[:, 0]
+        ends[:, t - 1] = now
+        w = new_w[:, t - 1]
+        begin = np.maximum(now, free_at[rows, w]) if queue else now
+        f = begin + speed[w]
+        if queue:
+            free_at[rows, w] = f
+        fin[rows, slot] = f
+        seq[rows, slot] = tau_C + t - 1
+        wk[rows, slot] = w
+        ver[rows, slot] = t + 1
+        st0[rows, slot] = now
+    return clients, versions, starts, ends
+
+
+def _asyncbc_heap(
+    speed: np.ndarray, first: np.ndarray, new_w: np.ndarray, T: int, busy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One replica with a heap; the same events as :func:`_asyncbc_lockstep` (ties by hand-out order)."""
+    queue = busy == "queue"
+    free_at = [0.0] * speed.shape[0]
+    sp = speed.tolist()
+    heap: list[tuple[float, int, int, int, float]] = []  # (finish, seq, worker, version, start)
+    for s, w in enumerate(first.tolist()):
+        f = (free_at[w] if queue else 0.0) + sp[w]
+        if queue:
+            free_at[w] = f
+        heap.append((f, s, w, 1, 0.0))
+    heapq.heapify(heap)
+    seq = len(heap)
+    out = np.empty((4, T))
+    nw = new_w.tolist()
+    for t in range(1, T + 1):
+        now, _, w0, v, st = heapq.heappop(heap)
+        out[:, t - 1] = (w0, v, st, now)
+        w = nw[t - 1]
+        f = (max(now, free_at[w]) if queue else now) + sp[w]
+        if queue:
+            free_at[w] = f
+        heapq.heappush(heap, (f, seq, w, t + 1, now))
+        seq += 1
+    as_int = lambda a: a.astype(np.int64)[None, :]  # noqa: E731
+    return as_int(out[0]), as_int(out[1]), out[2][None, :], out[3][None, :]
+
+
+def asyncbc_schedules(
     *,
     n: int,
     T: int,
     tau_C: int,
+    R: int = 1,
     tau: float = 10.0,
-    seed: int | np.random.Generator = 0,
+    seed: int = 0,
+    first_replica: int = 0,
     busy: str = "queue",
-) -> Schedule:
-    """AsyncBC Section 5 timing (worker ``i`` takes ``i * tau / n`` per task), Algorithms 1-2 order.
+) -> ScheduleBatch:
+    """AsyncBC Section 5 timing (worker ``i`` takes ``i * tau / n`` per task), Algorithms 1-2 order,
+    for ``R`` replicas.
 
     Steps are ``t = 1, ..., T`` (``first_step = 1``, ``K = 1``). The ``tau_C`` initial tasks go to
-    distinct workers chosen u.a.r. and read version 1 (they compute at ``x_1, x_0``, Alg. 1 lines
-    2-3); the task handed out after step ``t`` reads version ``t + 1`` (computes at ``x_{t+1}, x_t``,
-    lines 8-9), so exactly ``tau_C`` tasks are in flight (Definition 1). Workers are numbered
+    distinct workers chosen u.a.r. (the ``tau_C`` smallest of ``n`` uniform keys from the replica's
+    ``"sampling"`` stream) and read version 1 (they compute at ``x_1, x_0``, Alg. 1 lines 2-3); the
+    task handed out after step ``t`` reads version ``t + 1`` (computes at ``x_{t+1}, x_t``, lines
+    8-9) and goes to worker ``floor(u n)``, ``u`` the replica's next uniform (line 8, ``k_{t+1}
+    u.a.r.``), so exactly ``tau_C`` tasks are in flight (Definition 1). Workers are numbered
     ``0..n-1`` here; worker ``w`` is the paper's ``i = w + 1``. A task handed to a busy worker waits
     for that worker's earlier tasks (``busy="queue"``, default: a worker computes one task at a
     time) or runs alongside them (``busy="parallel"``). Equal finish times are broken by the order in
-    which the tasks were handed out.
+    which the tasks were handed out. Durations are deterministic, so the ``"delays"`` stream is not
+    used; the staleness is random through the client choices. Replica ``r`` equals
+    ``asyncbc_schedules(..., R=1, first_replica=r)``.
     """
     n = check_int("n", n, 1, numpy_ok=True)
     T = check_int("T", T, 1, numpy_ok=True)
@@ -359,43 +722,37 @@ def asyncbc_schedule(
         raise ParameterError(f"tau_C={tau_C} is not allowed: expected 1 <= tau_C <= n = {n}")
     if busy not in ("queue", "parallel"):
         raise ParameterError(f"busy={busy!r} is not allowed: expected 'queue' or 'parallel'")
-    rng = _rng(seed)
+    seed, R, first_replica = _replicas(seed, R, first_replica)
+    reps = range(first_replica, first_replica + R)
+    u = np.stack([g.random(n + T) for g in numpy_generators(seed, "sampling", reps)])
     speed = (np.arange(1, n + 1) * tau) / n
-    free_at = np.zeros(n)  # when each worker finishes its queued tasks
-    heap: list[tuple[float, int, int, int, float]] = []  # (finish, seq, worker, version, start)
-    seq = 0
+    first = np.argsort(u[:, :n], axis=1, kind="stable")[:, :tau_C]
+    new_w = np.minimum((u[:, n:] * n).astype(np.int64), n - 1)
+    if R == 1:  # one replica: the same event order with a heap (no per-step array calls)
+        clients, versions, starts, ends = _asyncbc_heap(speed, first[0], new_w[0], T, busy)
+    else:
+        clients, versions, starts, ends = _asyncbc_lockstep(speed, first, new_w, T, busy)
+    return ScheduleBatch(
+        kind="asyncbc-speeds", n=n, K=1, T=T, R=R, client=clients, read_version=versions,
+        applied_step=np.arange(1, T + 1), first_step=1, start_time=starts, arrival_time=ends,
+        staleness_k1=np.arange(1, T + 1)[None, :] - versions,
+        params={"tau": tau, "tau_C": tau_C, "busy": busy, "seed": seed,
+                "first_replica": first_replica},
+        concurrency_mean=np.full(R, float(tau_C)), concurrency_max=np.full(R, tau_C),
+    )  # fmt: skip
 
-    def hand_out(worker: int, version: int, now: float) -> None:
-        nonlocal seq
-        begin = max(now, free_at[worker]) if busy == "queue" else now
-        finish = begin + speed[worker]
-        if busy == "queue":
-            free_at[worker] = finish
-        heapq.heappush(heap, (finish, seq, worker, version, now))
-        seq += 1
 
-    for w in rng.choice(n, size=tau_C, replace=False):
-        hand_out(int(w), 1, 0.0)
-    clients, versions, starts, ends = [], [], [], []
-    for t in range(1, T + 1):
-        finish, _, w, v, st = heapq.heappop(heap)
-        clients.append(w)
-        versions.append(v)
-        starts.append(st)
-        ends.append(finish)
-        hand_out(int(rng.integers(n)), t + 1, finish)
-    sched = Schedule.from_events(
-        n=n,
-        K=1,
-        clients=clients,
-        read_versions=versions,
-        applied_steps=np.arange(1, T + 1),
-        first_step=1,
-        kind="asyncbc-speeds",
-    )
-    sched.start_time = np.asarray(starts)
-    sched.arrival_time = np.asarray(ends)
-    sched.staleness_k1 = sched.staleness.copy()
-    sched.params = {"tau": tau, "tau_C": tau_C, "busy": busy}
-    sched.concurrency_mean, sched.concurrency_max = float(tau_C), tau_C
-    return sched
+def asyncbc_schedule(
+    *,
+    n: int,
+    T: int,
+    tau_C: int,
+    tau: float = 10.0,
+    seed: int = 0,
+    first_replica: int = 0,
+    busy: str = "queue",
+) -> Schedule:
+    """One replica of :func:`asyncbc_schedules` (replica ``first_replica`` of seed ``seed``)."""
+    return asyncbc_schedules(
+        n=n, T=T, tau_C=tau_C, R=1, tau=tau, seed=seed, first_replica=first_replica, busy=busy
+    ).replica(0)

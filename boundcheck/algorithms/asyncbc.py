@@ -1,73 +1,96 @@
 """Async-GD/-SGD, AsyncBC-GD/-SGD and SARAH: AsyncBC paper (Gao, Takezawa & Stich, TMLR).
 
-All ``R`` replicas advance together and **share one schedule** (the event order of
-:func:`boundcheck.algorithms.async_sim.asyncbc_schedule`: worker ``i`` needs ``i * tau / n`` time units
-per task, ``tau_C`` tasks in flight, a new worker drawn u.a.r. from ``[n]`` after every server step;
-AsyncBC Section 5 and Algorithms 1-2). Loops run over server steps (events), never over replicas.
+**Independent replicas (issue 8).** Every replica has its **own schedule** (default:
+:func:`boundcheck.algorithms.async_sim.asyncbc_schedules`: worker ``i`` needs ``i * tau / n`` time units
+per task, ``tau_C`` tasks in flight, the initial active set and every new worker ``k_{t+1}`` drawn
+u.a.r. from ``[n]`` from the replica's own ``sampling`` stream; AsyncBC Section 5 and Algorithms
+1-2) and its own oracle noise (``noise`` stream). The expectation in Theorems 1-2 is over the oracle
+noise *and over the uniform choice of the clients* ``k_{t+1}`` (Lemma 4 / Lemma 6 average over
+``k_t``), so the replica mean estimates exactly the theorems' ``E`` -- for AsyncBC-GD too, whose only
+randomness is the client sampling. Replica ``r`` of a batch equals the single-replica run with
+``first_replica = r``. ``schedule=`` may be one :class:`~boundcheck.algorithms.async_sim.Schedule`,
+pinned across the replicas (the expectation *conditional* on one client sequence, or an adversarial
+fixed pattern; ``meta['shared_across_replicas']`` is then true) or a per-replica
+:class:`~boundcheck.algorithms.async_sim.ScheduleBatch`.
 
-**What the replica mean estimates.** The expectation in Theorems 1-2 is over the oracle noise *and
-over the uniform choice of the clients* ``k_{t+1}`` (Lemma 4 / Lemma 6 average over ``k_t``); the
-schedule fixes those choices for the whole batch. So a batch's replica mean is the expectation
-*conditional on one client sequence*: for AsyncBC-GD/Async-GD with one ``x0`` all replicas are
-identical copies (the replica axis then only serves stepsize grids). Estimating the theorems' ``E``
-takes several batches with different seeds (different schedules), each a single draw.
+**Lean event loop (issue 9).** Each task is evaluated when it is handed out (its inputs ``x_v``,
+``x_{v-1}`` are known then; the same arithmetic as evaluating it on arrival) with one oracle call
+for all replicas, and kept in an ``(R, tau_C, d)`` buffer of the tasks in flight: the task handed
+out after step ``t`` takes the slot freed by the message received at step ``t``, so each step is one
+gather (the received messages of all replicas), one in-place momentum update, one axpy and one
+oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
+go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
+rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
+event. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
+``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so).
 
-**Staleness.** ``meta['tau_max']`` is the smallest ``tau_max`` that Assumption 3 allows for the run:
-the maximal staleness of the applied updates *and* of the tasks still in flight after the last step
-(a task reading version ``v`` that has not arrived by step ``s`` has staleness ``>= s + 1 - v``; the
-proofs count it in the active sets ``C_v..C_s``, Lemma 2). The applied-only maximum is
-``meta['schedule']['tau_max_measured']``, the in-flight one ``meta['schedule']['tau_max_in_flight']``.
+**Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
+allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
+after the last step (a task reading version ``v`` that has not arrived by step ``s`` has staleness
+``>= s + 1 - v``; the proofs count it in the active sets ``C_v..C_s``, Lemma 2); per replica in
+``meta['tau_max_per_replica']``. The applied-only maximum is ``meta['schedule']['tau_max_measured']``,
+the in-flight one ``meta['schedule']['tau_max_in_flight']``. **tau_C = 1** gives ``tau_max = 0``
+(every message is fresh; Algorithm 1 is SARAH), where Theorems 1-2's stated stepsizes are ``1/0``
+and their bounds 0; the theory module reads ``tau_max >= 1`` (``boundcheck.theory.asyncbc``,
+"Reading: tau_max >= 1"), so ``meta['tau_max_theory'] = max(meta['tau_max'], 1)`` is the value to
+hand to the theorems (never a division by zero).
+
+**dtype.** float64 by default: the checks compare averages of ``||grad f(x_t)||^2`` that reach
+``1e-6`` of their start (Figure 1) and AsyncBC's bias-correction invariance is exact only up to
+rounding; float32 is allowed where a report says so (``meta['dtype']``).
 
 **Names: theory module** (:mod:`boundcheck.theory.asyncbc`) **-> this trace / the problem.**
 ``T`` -> keyword ``T`` (rows ``x_0..x_{T-1}``; ``T - 1`` messages received, ``x_T`` =
-``meta['x_final']``); ``eta``, ``tau_C`` -> keywords; ``tau_max`` -> ``meta['tau_max']``; ``F0`` ->
-``f_gap[0]``; ``L`` -> ``problem.constant('L')``; ``delta_H`` -> ``constant('delta_H')``; ``ell`` ->
-``constant('ell')`` (oracle-dependent; ``inf`` for the independent-noise oracle); ``L_max`` ->
-``constant('L_i')``; ``sigma`` (Theorem 3, ``sigma^2 = E||xi_t||^2``) -> ``sqrt(constant('sigma2'))``
-(``= sqrt(d * noise_var)``); ``zeta`` (Section 3 form) -> ``sqrt(constant('zeta2'))``; ``G_bg``
-(Table 1, a norm bound) -> ``sqrt(constant('G'))``; ``D0`` -> ``||x_0 - x*||^2``. Quantities:
-``asyncbc.avg_grad_sq`` -> ``grad_norm_sq.mean(0)``; ``asyncbc.xT_sq`` -> ``||meta['x_final']||^2``;
-``sum_m2_past`` at ``t`` -> ``m_norm_sq[:t-1].sum(0)``; the virtual iterates of Lemmas 1 and 5 are not
-recorded (``record_x`` gives ``x`` and ``m`` to rebuild them with the schedule).
-
-Each client task is evaluated when it is handed out (its inputs ``x_{v}``, ``x_{v-1}`` are known
-then) and held until the schedule delivers it; this is the same arithmetic as evaluating it on
-arrival, and keeps only the ``tau_C`` tasks in flight in memory instead of the iterate history.
+``meta['x_final']``); ``eta``, ``tau_C`` -> keywords; ``tau_max`` -> ``meta['tau_max_theory']``;
+``F0`` -> ``f_gap[0]`` (``meta['f_star_used']`` says which ``f*``); ``L`` -> ``problem.constant('L')``;
+``delta_H`` -> ``constant('delta_H')``; ``ell`` -> ``constant('ell')`` (oracle-dependent; ``inf`` for
+the independent-noise oracle); ``L_max`` -> ``constant('L_i')``; ``sigma`` (Theorem 3, ``sigma^2 =
+E||xi_t||^2``) -> ``sqrt(constant('sigma2'))`` (``= sqrt(d * noise_var)``); ``zeta`` (Section 3 form)
+-> ``sqrt(constant('zeta2'))``; ``G_bg`` (Table 1, a norm bound) -> ``sqrt(constant('G'))``; ``D0`` ->
+``||x_0 - x*||^2``. Quantities: ``asyncbc.avg_grad_sq`` -> ``grad_norm_sq.mean(0)``;
+``asyncbc.xT_sq`` -> ``||meta['x_final']||^2``; ``sum_m2_past`` at ``t`` -> ``m_norm_sq[:t-1].sum(0)``;
+the virtual iterates of Lemmas 1 and 5 are not recorded (``record_x`` gives ``x`` and ``m`` to
+rebuild them with the schedule).
 
 Rows of every trace: row ``t = 0..T-1`` is the iterate ``x_t``; ``grad_norm_sq[t] = ||grad f(x_t)||^2``
 so that ``grad_norm_sq.mean(0)`` is the left-hand side ``1/T sum_{t=0}^{T-1} ||grad f(x_t)||^2`` of
-AsyncBC Theorems 1-2 (one draw; the expectation is over replicas).
+AsyncBC Theorems 1-2 (one draw per replica; the expectation is over replicas).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from boundcheck.algorithms.async_sim import Schedule, asyncbc_schedule
+from boundcheck.algorithms.async_sim import Schedule, ScheduleBatch, asyncbc_schedules
 from boundcheck.algorithms.common import (
+    ClientCalls,
     Streams,
     check_float,
     check_int,
     f_gap,
+    f_star_meta,
     initial_point,
     new_divergence,
     resolve_device,
-    sq_norm,
     update_divergence,
 )
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Identity
 from boundcheck.errors import ParameterError
 from boundcheck.problems.base import Problem
+from boundcheck.rng import numpy_generators
 
 Sampling = Literal["shared", "independent"]
 _FULL = Identity()  # 32 bits per entry of an uncompressed vector
-#: The scalar series of AsyncBC and SARAH (rows x_0..x_{T-1}).
-_BC_SERIES = ("grad_norm_sq", "f_gap", "m_norm_sq", "bits_up", "bits_down")
+_TAU0 = (
+    "tau_max_theory = max(tau_max, 1): the theory module reads tau_max >= 1 (with tau_C = 1 every "
+    "message is fresh, tau_max = 0, and Theorems 1-2's stepsize would be 1/0)"
+)
 
 
 # --- validation and small helpers --------------------------------------------------------------
@@ -93,179 +116,391 @@ def _eta_param(eta: float | torch.Tensor) -> float | list[float]:
     return eta if isinstance(eta, float) else eta.squeeze(1).tolist()
 
 
+def _descend(
+    x: torch.Tensor, eta: float | torch.Tensor, m: torch.Tensor, out: torch.Tensor
+) -> None:
+    """``out = x - eta m`` (``eta`` a number or ``(R, 1)``), into a preallocated row.
+
+    Rounded as written (``eta m`` first, then the difference; no fused multiply-add), so that exact
+    identities such as Lemma 2 with ``tau_max = 0`` hold to the last bit.
+    """
+    torch.mul(m, eta, out=out)
+    torch.sub(x, out, out=out)
+
+
 def _checked(
     problem: Problem, T: Any, R: Any, eta: Any, tau_C: Any, tau: Any, device: Any,
-    dtype: torch.dtype,
-) -> tuple[int, int, float | torch.Tensor, int, float, torch.device]:  # fmt: skip
-    """``T >= 2``, ``R``, ``eta``, ``1 <= tau_C <= n``, ``tau > 0`` and the device, checked in the
-    order the event-driven methods (AsyncBC, Async-GD) have always checked them."""
+    dtype: torch.dtype, seed: Any, first_replica: Any,
+) -> tuple[int, int, float | torch.Tensor, int, float, torch.device, int, int]:  # fmt: skip
+    """``T >= 2``, ``R``, ``eta``, ``1 <= tau_C <= n``, ``tau > 0``, the device, seed and
+    first replica, checked in the order the event-driven methods have always checked them."""
     T, R = check_int("T", T, 2, numpy_ok=True), check_int("R", R, 1, numpy_ok=True)
     tau_C = check_int("tau_C", tau_C, 1, numpy_ok=True)
     if tau_C > problem.n:
         raise ParameterError(f"tau_C={tau_C} must satisfy 1 <= tau_C <= n = {problem.n}")
     tau = check_float("tau", tau)
     dev = resolve_device(problem, device)
-    return T, R, _stepsize(eta, R, dev, dtype), tau_C, tau, dev
+    seed = check_int("seed", seed, 0, numpy_ok=True)
+    first_replica = check_int("first_replica", first_replica, 0, numpy_ok=True)
+    return T, R, _stepsize(eta, R, dev, dtype), tau_C, tau, dev, seed, first_replica
 
 
-def _meta(name: str, source: str, params: dict[str, Any], seed: int, dev: torch.device,
-          dtype: torch.dtype, problem: Problem, **rest: Any) -> dict[str, Any]:  # fmt: skip
+def _meta(name: str, source: str, params: dict[str, Any], seed: int, first_replica: int,
+          dev: torch.device, dtype: torch.dtype, problem: Problem,
+          **rest: Any) -> dict[str, Any]:  # fmt: skip
     """The meta every AsyncBC-paper trace starts with, followed by ``rest``."""
     return {"algorithm": name, "source": source, "params": params, "seed": seed,
-            "device": str(dev), "dtype": str(dtype), "problem": problem.describe(), **rest}  # fmt: skip
+            "first_replica": first_replica, "device": str(dev), "dtype": str(dtype),
+            "problem": problem.describe(), "f_star_used": f_star_meta(problem), **rest}  # fmt: skip
 
 
 def _schedule(
     problem: Problem,
-    schedule: Schedule | None,
+    schedule: Schedule | ScheduleBatch | None,
     T: int,
     steps: int,
     tau_C: int,
     tau: float,
     busy: str,
-    streams: Streams,
-) -> Schedule:
-    """The given schedule (checked; ``steps`` of it are used) or AsyncBC Section 5's for ``T`` steps."""
+    R: int,
+    seed: int,
+    first_replica: int,
+) -> ScheduleBatch:
+    """The given schedule(s) (checked; ``steps`` of them are used) or AsyncBC Section 5's per-replica
+    schedules for ``T`` steps."""
     if schedule is None:
-        return asyncbc_schedule(
-            n=problem.n, T=T, tau_C=tau_C, tau=tau, seed=streams.numpy("delays"), busy=busy
-        )
-    if not isinstance(schedule, Schedule):
-        raise ParameterError(f"schedule must be an async_sim.Schedule or None, got {schedule!r}")
-    if schedule.n != problem.n or schedule.K != 1 or schedule.first_step != 1:
+        return asyncbc_schedules(n=problem.n, T=T, tau_C=tau_C, R=R, tau=tau, seed=seed,
+                                 first_replica=first_replica, busy=busy)  # fmt: skip
+    if isinstance(schedule, Schedule):
+        batch = ScheduleBatch.pin(schedule, R)
+    elif isinstance(schedule, ScheduleBatch):
+        batch = schedule
+    else:
         raise ParameterError(
-            f"schedule has n={schedule.n}, K={schedule.K}, first_step={schedule.first_step}; "
+            f"schedule must be an async_sim.Schedule (pinned), a ScheduleBatch or None, got "
+            f"{schedule!r}"
+        )
+    if batch.n != problem.n or batch.K != 1 or batch.first_step != 1:
+        raise ParameterError(
+            f"schedule has n={batch.n}, K={batch.K}, first_step={batch.first_step}; "
             f"AsyncBC needs n={problem.n}, K=1, first_step=1 (steps t = 1, 2, ...)"
         )
-    if steps > schedule.T:
-        raise ParameterError(f"schedule has {schedule.T} steps; this run needs {steps}")
-    made_for = schedule.params.get("tau_C")
+    if batch.R != R:
+        raise ParameterError(f"schedule batch has R={batch.R} replicas; this run has R={R}")
+    if steps > batch.T:
+        raise ParameterError(f"schedule has {batch.T} steps; this run needs {steps}")
+    made_for = batch.params.get("tau_C")
     if made_for is not None and int(made_for) != tau_C:
         raise ParameterError(
             f"schedule was generated with tau_C={made_for} tasks in flight but this run has "
             f"tau_C={tau_C}: the initial reweighting 1/tau_C (line 3) needs the same tau_C"
         )
-    rv = schedule.read_version[:steps]
-    initial = int((rv == 1).sum())
+    rv = batch.read_version[:, :steps]
+    initial = int((rv == 1).sum(axis=1).max())
     if initial > tau_C:
         raise ParameterError(
             f"schedule delivers {initial} initial tasks (read version 1) but tau_C={tau_C}: "
             "Algorithm 1 line 2 hands out exactly tau_C initial tasks"
         )
-    counts = np.bincount(rv[rv >= 2])
-    if counts.size and counts.max() > 1:
-        v = int(np.argmax(counts))
+    srt = np.sort(rv, axis=1)
+    dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= 2)
+    if dup.any():
+        v = int(srt[:, 1:][dup].min())
+        k = int(max((rv[r] == v).sum() for r in np.nonzero(dup.any(axis=1))[0]))
         raise ParameterError(
-            f"schedule has {int(counts[v])} tasks reading version {v}; after each step the server "
+            f"schedule has {k} tasks reading version {v}; after each step the server "
             "hands out exactly one task (Algorithm 1 line 8), so each version >= 2 is read once"
         )
-    return schedule
+    return batch
 
 
-def _tasks_by_version(sched: Schedule, steps: int) -> dict[int, np.ndarray]:
-    """Version ``v`` -> indices of the used updates (steps ``1..steps``) that read it."""
-    out: dict[int, np.ndarray] = {}
-    for v, idx in sched.read_at().items():
-        idx = idx[idx < steps]
-        if idx.size:
-            out[v] = idx
-    return out
+@dataclass
+class _Plan:
+    """Where each task lives in the ``(R, tau_C, d)`` buffer of tasks in flight (torch, on device).
+
+    ``init_client[r, k]``: the client of the initial task in slot ``k`` (the ``k``-th initial task to
+    arrive; slots of initial tasks that never arrive get client 0: their value is never used);
+    ``hand_client[r, v]`` / ``hand_slot[r, v]``: client and slot of the task reading version ``v``
+    (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
+    ``arrive_slot[r, t - 1]``: the slot of the message received at step ``t``; ``need[t - 1]``: the
+    largest version any replica receives at step ``t``.
+    """
+
+    init_client: torch.Tensor
+    hand_client: torch.Tensor
+    hand_slot: torch.Tensor
+    arrive_slot: torch.Tensor
+    need: list[int]
 
 
-def _in_flight_tau(sched: Schedule, steps: int, tau_C: int, last_version: int) -> int:
-    """Staleness charged to the tasks still in flight after step ``steps`` (0 if none).
+def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _Plan:
+    R = batch.R
+    rows = np.arange(R)
+    rv = np.asarray(batch.read_version[:, :steps])
+    cl = np.asarray(batch.client[:, :steps])
+    is1 = rv == 1
+    rank = np.cumsum(is1, axis=1) - 1
+    init_client = np.zeros((R, tau_C), dtype=np.int64)
+    rr, ee = np.nonzero(is1)
+    init_client[rr, rank[rr, ee]] = cl[rr, ee]
+    hand_client = np.zeros((R, steps + 2), dtype=np.int64)
+    rr, ee = np.nonzero(~is1)
+    hand_client[rr, rv[rr, ee]] = cl[rr, ee]
+    hand_slot = np.zeros((R, steps + 2), dtype=np.int64)
+    arrive = np.empty((R, steps), dtype=np.int64)
+    for t in range(1, steps + 1):  # one NumPy pass over the steps, vectorised over replicas
+        v = rv[:, t - 1]
+        slot = np.where(v == 1, rank[:, t - 1], hand_slot[rows, v])
+        arrive[:, t - 1] = slot
+        hand_slot[:, t + 1] = slot
+    as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
+    need = rv.max(axis=0).tolist() if steps else []
+    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot), as_t(arrive), need)
+
+
+def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
+    """Per replica, the staleness charged to the tasks still in flight after step ``steps``.
 
     The run hands out ``tau_C`` tasks reading version 1 and one task reading each version
     ``2..last_version``; those not received by step ``steps`` arrive at step ``steps + 1`` or later,
     so Assumption 3 needs ``tau_max >= steps + 1 - v`` for each of them. In the proofs (AsyncBC App.
     A) such a task of version ``v`` sits in the active sets ``C_v, ..., C_steps`` and is counted
-    ``steps + 1 - v`` times in ``tau_i^{t-1}`` (Lemma 2) and in the term A.
+    ``steps + 1 - v`` times in ``tau_i^{t-1}`` (Lemma 2) and in the term A. ``(R,)``, 0 if none.
     """
-    handed = np.zeros(last_version + 1, dtype=np.int64)
+    R = batch.R
+    rv = np.asarray(batch.read_version[:, :steps])
+    got = np.zeros((R, last_version + 2), dtype=np.int64)
+    np.add.at(got, (np.repeat(np.arange(R), rv.shape[1]), rv.reshape(-1)), 1)
+    handed = np.zeros(last_version + 2, dtype=np.int64)
     handed[1] = tau_C
-    handed[2:] = 1
-    got = np.bincount(sched.read_version[:steps], minlength=last_version + 1)[: last_version + 1]
-    v = np.nonzero(handed > got)[0]
-    return int(steps + 1 - v.min()) if v.size else 0
+    handed[2 : last_version + 1] = 1
+    missing = handed[None, :] > got
+    first = np.argmax(missing, axis=1)
+    return np.where(missing.any(axis=1), steps + 1 - first, 0)
 
 
-def _sched_meta(sched: Schedule, steps: int, in_flight: int) -> dict[str, Any]:
-    st = sched.staleness[:steps]
-    out = sched.summary()
+def _sched_meta(batch: ScheduleBatch, steps: int, in_flight: np.ndarray) -> dict[str, Any]:
+    st = batch.staleness[:, :steps]
+    applied = st.max(axis=1) if steps else np.zeros(batch.R, dtype=np.int64)
+    per = np.maximum(applied, in_flight)
+    out = batch.summary(steps=steps)
     out.update(
         {
             "steps_used": steps,
-            "tau_max_measured": int(st.max()) if steps else 0,
-            "tau_max_in_flight": in_flight,
-            "staleness_histogram_used": np.bincount(st).tolist() if steps else [],
-            "staleness": st.tolist(),
-            "clients": sched.client[:steps].tolist(),
-            "read_version": sched.read_version[:steps].tolist(),
-            "shared_across_replicas": True,
+            "tau_max_measured": int(applied.max()),
+            "tau_max_in_flight": int(in_flight.max()),
+            "tau_max_measured_per_replica": applied.astype(int).tolist(),
+            "tau_max_in_flight_per_replica": in_flight.astype(int).tolist(),
+            "tau_max_per_replica": per.astype(int).tolist(),
+            "staleness_histogram_used": out["staleness_histogram"],
         }
     )
+    if batch.R * steps <= 200_000:  # the event lists themselves, one row per replica
+        out["staleness"] = st.tolist()
+        out["clients"] = np.asarray(batch.client[:, :steps]).tolist()
+        out["read_version"] = np.asarray(batch.read_version[:, :steps]).tolist()
     return out
 
 
-class _Recorder:
-    """Per-row scalar series (T, R), optional vectors, divergence."""
+def _tau_meta(sm: dict[str, Any]) -> dict[str, Any]:
+    per = sm["tau_max_per_replica"]
+    tau_max = max(per)
+    return {
+        "tau_max": tau_max,
+        "tau_max_per_replica": per,
+        "tau_max_theory": max(tau_max, 1),
+        "tau_max_theory_note": _TAU0,
+        "staleness_mean": sm["staleness_mean"],
+        "concurrency_mean": sm.get("concurrency_mean"),
+        "concurrency_max": sm.get("concurrency_max"),
+        "shared_across_replicas": sm["shared_across_replicas"],
+    }
 
-    def __init__(self, T: int, R: int, d: int, dev: torch.device, dtype: torch.dtype,
-                 names: Sequence[str], vectors: Sequence[str]) -> None:  # fmt: skip
-        self.S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in names}
-        self.V = {k: torch.empty(T, R, d, device=dev, dtype=dtype) for k in vectors}
+
+# --- recording: iterates in a row buffer, full-objective quantities once per block ------------------
+class _Rows:
+    """Rows ``x_0..x_T`` (and ``m_0..m_{T-1}`` if ``with_m``) of all replicas: a ring of ``B`` rows, or
+    every row with ``record_x``.
+
+    ``grad_norm_sq``, ``f_gap`` (and ``m_norm_sq``) of rows ``0..T-1`` are computed per block of
+    ``B`` rows with one call of the problem's ``grad`` / ``f`` on ``(B R, d)`` points; divergence is
+    read off the block. ``x[j]`` / ``m[j]`` are prebuilt views (no tensor call per access).
+    """
+
+    def __init__(self, problem: Problem, T: int, R: int, dev: torch.device, dtype: torch.dtype,
+                 record_x: bool, scalars: Sequence[str], with_m: bool = False) -> None:  # fmt: skip
+        self.problem, self.T, self.R, self.d = problem, T, R, problem.d
+        fast = type(problem).grad is not Problem.grad  # a closed-form full gradient
+        per_row = R * self.d * (1 if fast else problem.n)
+        # record in cache-sized blocks of F rows (large temporaries page-fault, issue 9)
+        self.F = int(max(1, (1 << 15) // max(per_row, 1)))
+        self.B = T + 1 if record_x else int(min(T + 1, max(16, self.F)))
+        self.X = torch.empty(self.B, R, self.d, device=dev, dtype=dtype)
+        self.M = torch.empty(self.B, R, self.d, device=dev, dtype=dtype) if with_m else None
+        self._xv = list(self.X.unbind(0))
+        self._mv = list(self.M.unbind(0)) if with_m else []
+        self.S = {k: torch.zeros(T, R, device=dev, dtype=dtype) for k in scalars}
         self.diverged_at = new_divergence(R, dev)
+        self.done = 0  # rows 0..done-1 recorded
 
-    def row(self, t: int, problem: Problem, x: torch.Tensor, **extra: Any) -> None:
-        update_divergence(
-            self.diverged_at,
-            t,
-            x,
-            *[v for v in extra.values() if torch.is_tensor(v) and v.dim() == 2],
-        )
-        self.S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
-        self.S["f_gap"][t] = f_gap(problem, x)
-        if "x" in self.V:
-            self.V["x"][t] = x
-        for k, v in extra.items():
-            if k in self.V:
-                self.V[k][t] = v
-            elif k in self.S:
-                self.S[k][t] = v
+    def x(self, j: int) -> torch.Tensor:
+        return self._xv[j % self.B]
 
-    def finish(self, T: int, x: torch.Tensor, name: str, params: dict[str, Any],
-               meta: dict[str, Any]) -> Trace:  # fmt: skip
-        """The trace, after marking replicas whose final iterate ``x = x_T`` is not finite."""
-        update_divergence(self.diverged_at, T, x)
-        return Trace(algorithm=name, params=params, series={**self.S, **self.V},
-                     diverged_at=self.diverged_at, meta=meta)  # fmt: skip
+    def m(self, j: int) -> torch.Tensor:
+        return self._mv[j % self.B]
+
+    def slots(self, js: Sequence[int]) -> list[int]:
+        return [j % self.B for j in js]
+
+    def wrote(self, j: int) -> None:
+        """Row ``j`` is final: record the block when it is full (rows ``< T`` only)."""
+        if (j + 1) % self.B == 0 or j == self.T - 1:
+            self.flush(min(j + 1, self.T))
+
+    def flush(self, upto: int) -> None:
+        while self.done < upto:
+            self._flush(min(upto, self.done + self.F))
+
+    def _flush(self, upto: int) -> None:
+        j0, j1 = self.done, upto
+        b0 = j0 % self.B
+        xs = self.X[b0 : b0 + (j1 - j0)]
+        flat = xs.reshape(-1, self.d)
+        g = self.problem.grad(flat)
+        self.S["grad_norm_sq"][j0:j1] = torch.linalg.vecdot(g, g).view(j1 - j0, self.R)
+        self.S["f_gap"][j0:j1] = f_gap(self.problem, flat).view(j1 - j0, self.R)
+        # diverged: the first row whose ||grad f(x_t)||^2, f(x_t) (or ||m_t||^2) is not finite
+        bad = ~torch.isfinite(self.S["grad_norm_sq"][j0:j1] + self.S["f_gap"][j0:j1])
+        if self.M is not None:
+            ms = self.M[b0 : b0 + (j1 - j0)]
+            mn = self.S["m_norm_sq"][j0:j1]
+            torch.linalg.vecdot(ms, ms, out=mn)
+            bad |= ~torch.isfinite(mn)
+        hit = bad.any(dim=0)
+        first = j0 + bad.to(torch.int8).argmax(dim=0)
+        new = hit & (self.diverged_at < 0)
+        self.diverged_at[new] = first[new]
+        self.done = j1
+
+    def finish(self, name: str, params: dict[str, Any], meta: dict[str, Any],
+               extra: dict[str, torch.Tensor]) -> Trace:  # fmt: skip
+        self.flush(self.T)
+        x_final = self.x(self.T).clone()
+        update_divergence(self.diverged_at, self.T, x_final)
+        meta["x_final"] = x_final
+        series = {**self.S, **extra}
+        return Trace(algorithm=name, params=params, series=series, diverged_at=self.diverged_at,
+                     meta=meta)  # fmt: skip
+
+
+def _bits(rows: int, R: int, dev: torch.device, dtype: torch.dtype, up0: float, up: float,
+          down0: float, down: float, down1: float = 0.0) -> dict[str, torch.Tensor]:  # fmt: skip
+    """Cumulative bits per row ``t``: ``up0 + t up`` and ``down0 + t down (+ down1 for t >= 1)``."""
+    t = torch.arange(rows, device=dev, dtype=dtype)
+    dn = down0 + t * down + (t >= 1).to(dtype) * down1
+    return {"bits_up": (up0 + t * up).unsqueeze(1).expand(rows, R).clone(),
+            "bits_down": dn.unsqueeze(1).expand(rows, R).clone()}  # fmt: skip
 
 
 # --- the oracles ----------------------------------------------------------------------------
 class _Diff:
-    """Gradient differences of AsyncBC Algorithms 1-2 (line 3 and line 9) for a batch of tasks."""
+    """Gradient differences of AsyncBC Algorithms 1-2 (line 3 and line 9) for a batch of tasks.
 
-    def __init__(self, problem: Problem, stochastic: bool, sampling: Sampling,
-                 gen: torch.Generator) -> None:  # fmt: skip
+    ``draw(clients)`` draws the oracle randomness of tasks (``None`` when deterministic);
+    ``__call__`` evaluates them. Drawing when a task is handed out and evaluating later (in one
+    call for several tasks) gives the same numbers as evaluating at once.
+    """
+
+    def __init__(self, problem: Problem, stochastic: bool, sampling: Sampling, gen: Any) -> None:
         if sampling not in ("shared", "independent"):
             raise ParameterError(f"sampling must be 'shared' or 'independent', got {sampling!r}")
-        self.problem, self.stochastic, self.sampling, self.gen = problem, stochastic, sampling, gen
+        self.calls = ClientCalls(problem)
+        self.stochastic, self.sampling, self.gen = stochastic, sampling, gen
+
+    def draw(self, clients: torch.Tensor) -> Any:
+        if not self.stochastic:
+            return None
+        R, c = clients.shape[0], self.calls
+        if self.sampling == "shared":  # Assumption 5 (or the problem's own, e.g. Theorem 3's)
+            return c.sample(R, clients, self.gen)
+        return (c.sample(R, clients, self.gen), c.sample(R, clients, self.gen))
 
     def __call__(
-        self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor
+        self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor, sample: Any
     ) -> torch.Tensor:
-        """``(R, d), (R, d)`` -> ``(R, m, d)``: ``grad f_k(x_new, xi) - grad f_k(x_old, xi')``."""
-        p, R, m = self.problem, x_new.shape[0], clients.numel()
-        a = x_new.unsqueeze(1).expand(R, m, -1)
-        b = x_old.unsqueeze(1).expand(R, m, -1)
-        if not self.stochastic:
-            return p.grad_i(a, clients) - p.grad_i(b, clients)
-        if self.sampling == "shared":  # Assumption 5 (or the problem's own, e.g. Theorem 3's)
-            s = p.sample(R, clients, self.gen)
-            return p.grad_difference_i(a, b, s, clients)
-        s1 = p.sample(R, clients, self.gen)
-        s2 = p.sample(R, clients, self.gen)
-        return p.stochastic_grad_i(a, s1, clients) - p.stochastic_grad_i(b, s2, clients)
+        """Clients ``(R, m)``, points ``(R, m, d)`` -> ``(R, m, d)``:
+        ``grad f_k(x_new, xi) - grad f_k(x_old, xi')``, one oracle call for all replicas."""
+        c = self.calls
+        if not self.stochastic or self.sampling == "shared":
+            return c.grad_difference_i(x_new, x_old, sample, clients)
+        s1, s2 = sample
+        return c.stochastic_grad_i(x_new, s1, clients) - c.stochastic_grad_i(x_old, s2, clients)
+
+
+def _cat_samples(samples: list[Any]) -> Any:
+    """Samples of consecutive tasks ``(R, 1, ...)`` -> ``(R, m, ...)`` (``None`` stays ``None``)."""
+    if samples[0] is None:
+        return None
+    if isinstance(samples[0], tuple):
+        return tuple(_cat_samples([s[i] for s in samples]) for i in range(len(samples[0])))
+    return samples[0] if len(samples) == 1 else torch.cat(samples, dim=1)
+
+
+class _Flight:
+    """The ``(R, tau_C, d)`` buffer of tasks in flight, evaluated lazily.
+
+    A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
+    hand-out order); its value is computed only when some replica first receives a version ``>= v``,
+    together with every other task handed out by then, in one oracle call (``evaluate(clients (R, m),
+    versions, sample)``). The plan's ``need[t]`` (the largest version any replica receives at step
+    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``).
+    """
+
+    def __init__(self, plan: _Plan, first: torch.Tensor, evaluate: Any, draw: Any,
+                 last_version: int, limit: int) -> None:  # fmt: skip
+        R, tau_C = first.shape[:2]
+        self.R, self.tau_C = R, tau_C
+        self.buf = first.reshape(R * tau_C, -1).contiguous()
+        self.plan, self.evaluate, self.draw = plan, evaluate, draw
+        self.last, self.limit = last_version, limit
+        self.done = 1  # versions evaluated (version 1: the initial tasks)
+        self.handed = 1
+        self.samples: list[Any] = []
+        self.base = torch.arange(R, device=first.device).unsqueeze(1) * tau_C
+        self.arrive = list((self.base[:, 0:1] + plan.arrive_slot).t().unbind(0))  # flat rows
+        self.need = plan.need
+
+    def hand_out(self, v: int) -> None:
+        """Version ``v``'s task is handed out (after step ``v - 1``): draw its randomness now."""
+        if v > self.last:
+            return
+        self.handed = v
+        self.samples.append(self.draw(self.plan.hand_client[:, v : v + 1]))
+        if v - self.done >= self.limit:
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        v0, v1 = self.done + 1, self.handed
+        if v1 < v0:
+            return
+        cl = self.plan.hand_client[:, v0 : v1 + 1]
+        g = self.evaluate(cl, v0, v1, _cat_samples(self.samples))
+        self.samples = []
+        idx = (self.base + self.plan.hand_slot[:, v0 : v1 + 1]).reshape(-1)
+        self.buf.index_copy_(0, idx, g.reshape(-1, g.shape[-1]))
+        self.done = v1
+
+    def receive(self, t: int) -> torch.Tensor:
+        """``(R, d)``: every replica's message received at step ``t``."""
+        if self.need[t - 1] > self.done:
+            self._evaluate()
+        return self.buf.index_select(0, self.arrive[t - 1])
+
+
+def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
+    """Rows ``js`` of the ring as ``(R, m, d)``."""
+    idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
+    return rows.X.index_select(0, idx).transpose(0, 1)
 
 
 # --- AsyncBC ---------------------------------------------------------------------------------
@@ -276,11 +511,12 @@ def _asyncbc(
     T: int,
     R: int,
     seed: int,
+    first_replica: int,
     eta: float | torch.Tensor,
     tau_C: int,
     tau: float,
     busy: str,
-    schedule: Schedule | None,
+    schedule: Schedule | ScheduleBatch | None,
     sampling: Sampling,
     x0: Any,
     device: Any,
@@ -288,70 +524,62 @@ def _asyncbc(
     record_x: bool,
     name: str,
 ) -> Trace:
-    T, R, eta, tau_C, tau, dev = _checked(problem, T, R, eta, tau_C, tau, device, dtype)
+    T, R, eta, tau_C, tau, dev, seed, first_replica = _checked(
+        problem, T, R, eta, tau_C, tau, device, dtype, seed, first_replica
+    )
     d, n = problem.d, problem.n
-    streams = Streams(seed, dev)
     steps = T - 1  # server steps t = 1..T-1 produce x_2..x_T; rows hold x_0..x_{T-1}
-    sched = _schedule(problem, schedule, T, steps, tau_C, tau, busy, streams)
-    by_version = _tasks_by_version(sched, steps)
-    clients_np = sched.client
-    diff = _Diff(problem, stochastic, sampling, streams.torch("noise"))
-    rec = _Recorder(T, R, d, dev, dtype, _BC_SERIES, ("x", "m") if record_x else ())
-    pending: dict[int, torch.Tensor] = {}
+    batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
+    plan = _plan(batch, steps, tau_C, dev)
+    streams = Streams(seed, dev, R=R, first_replica=first_replica)
+    diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
+    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
+                 with_m=True)  # fmt: skip
 
-    def hand_out(version: int, x_new: torch.Tensor, x_old: torch.Tensor) -> int:
-        idx = by_version.get(version)
-        if idx is None:
-            return 0
-        cl = torch.as_tensor(clients_np[idx], device=dev, dtype=torch.long)
-        g = diff(cl, x_new, x_old)
-        if version == 1:  # line 3: the 1/tau_C reweighting of the initial differences
-            g = g / tau_C
-        for j, e in enumerate(idx.tolist()):
-            pending[e] = g[:, j]
-        return len(idx)
+    def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
+        # lines 8-9: the task reading version v computes grad f_k(x_v) - grad f_k(x_{v-1})
+        return diff(cl, _gather_rows(rows, range(v0, v1 + 1), dev),
+                    _gather_rows(rows, range(v0 - 1, v1), dev), sample)  # fmt: skip
 
     # line 1: m_0 = grad f(x_0) (exact, footnote 3), x_1 = x_0 - eta m_0
-    x_prev = initial_point(x0, R, d, dev, dtype)
-    m = problem.grad(x_prev).to(dtype)
-    bits_up = n * _FULL.bits(d)  # n local gradients for m_0 (footnote 3: omitted from the rates)
-    bits_down = n * _FULL.bits(d)  # x_0 sent to all n clients
-    rec.row(0, problem, x_prev, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
-    x = x_prev - eta * m
-    # line 2-3: tau_C initial tasks, each gets (x_1, x_0)
-    hand_out(1, x, x_prev)
-    bits_down += tau_C * 2 * _FULL.bits(d)
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    rows.m(0).copy_(problem.grad(rows.x(0)))
+    _descend(rows.x(0), eta, rows.m(0), rows.x(1))
+    # lines 2-3: tau_C initial tasks get (x_1, x_0); the difference is divided by tau_C
+    ic = plan.init_client
+    x1 = rows.x(1).unsqueeze(1).expand(R, tau_C, d)
+    x0_ = rows.x(0).unsqueeze(1).expand(R, tau_C, d)
+    first = diff(ic, x1, x0_, diff.draw(ic)).div_(tau_C)
+    flight = _Flight(plan, first, evaluate, diff.draw, last_version=steps,
+                     limit=max(1, rows.B - 3))  # fmt: skip
+    rows.wrote(0)
     for t in range(1, T):
-        e = t - 1
-        g = pending.pop(e)  # line 5: g_{t - tau_t}^{j_t}
-        m = m + g  # line 6
-        bits_up += _FULL.bits(d)
-        rec.row(t, problem, x, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
-        x_next = x - eta * m  # line 7
-        hand_out(t + 1, x_next, x)  # lines 8-9: the next task reads (x_{t+1}, x_t)
-        bits_down += 2 * _FULL.bits(d)
-        x_prev, x = x, x_next
+        m = torch.add(rows.m(t - 1), flight.receive(t), out=rows.m(t))  # lines 5-6
+        _descend(rows.x(t), eta, m, rows.x(t + 1))  # line 7
+        rows.wrote(t)
+        flight.hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
-              "sampling": sampling if stochastic else None}  # fmt: skip
+              "sampling": sampling if stochastic else None,
+              "first_replica": first_replica}  # fmt: skip
     # lines 8-9 run after every step t = 1..steps: versions 2..steps+1 are handed out
-    in_flight = _in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
+    in_flight = _in_flight_tau(batch, steps, tau_C, last_version=steps + 1)
+    sm = _sched_meta(batch, steps, in_flight)
+    full = float(_FULL.bits(d))
     meta = _meta(
         name,
         "AsyncBC Algorithm 2" if stochastic else "AsyncBC Algorithm 1",
-        params,
-        seed,
-        dev,
-        dtype,
-        problem,
-        schedule=_sched_meta(sched, steps, in_flight),
-        tau_max=max(int(sched.staleness[:steps].max()), in_flight),
-        x_final=x,
+        params, seed, first_replica, dev, dtype, problem,
+        schedule=sm, schedule_batch=batch, **_tau_meta(sm),
         grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1 (lhs of Theorems 1-2: mean over rows)",
         m_norm_sq="row t: ||m_t||^2 with x_{t+1} = x_t - eta m_t (the proofs' sums of ||m_i||^2)",
         bits="cumulative; row 0 counts m_0 = grad f(x_0) (n uploads, n downloads of x_0); each "
         "step one upload and two downloaded vectors (x_{t+1}, x_t); 32 bits per entry",
-    )
-    return rec.finish(T, x, name, params, meta)
+    )  # fmt: skip
+    extra = _bits(T, R, dev, dtype, n * full, full, n * full, 2 * full, (tau_C - 1) * 2 * full)
+    if record_x:
+        extra["x"] = rows.X[:T]
+        extra["m"] = rows.M[:T]
+    return rows.finish(name, params, meta, extra)
 
 
 def asyncbc_gd(
@@ -362,9 +590,10 @@ def asyncbc_gd(
     seed: int,
     eta: float | torch.Tensor,
     tau_C: int,
+    first_replica: int = 0,
     tau: float = 10.0,
     busy: str = "queue",
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     x0: Any = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
@@ -379,20 +608,24 @@ def asyncbc_gd(
     - grad f_k(x_t)``.
 
     ``eta`` is one stepsize, or a ``(R,)`` tensor giving each replica its own (a stepsize grid
-    searched in one batch, as Section 5's grid search). ``T`` is the number of iterates recorded (rows ``x_0..x_{T-1}``, the theorems' average);
-    ``T - 1`` server steps are taken (``x_T`` is in ``meta['x_final']``). Without ``schedule`` the
-    order comes from :func:`~boundcheck.algorithms.async_sim.asyncbc_schedule` (``tau``, ``busy``,
-    the ``delays`` stream of ``seed``) generated for ``T`` steps, so that :func:`async_gd` with the same
-    arguments follows the same event order. Trace: ``grad_norm_sq``, ``f_gap``, ``m_norm_sq``,
-    cumulative ``bits_up``/``bits_down``; with ``record_x`` also ``x`` and ``m`` (T, R, d).
-    ``meta['tau_max']`` is measured over the applied updates and the tasks still in flight at the
-    end (module docstring).
+    searched in one batch, as Section 5's grid search). ``T`` is the number of iterates recorded
+    (rows ``x_0..x_{T-1}``, the theorems' average); ``T - 1`` server steps are taken (``x_T`` is in
+    ``meta['x_final']``). Without ``schedule`` each replica's order comes from
+    :func:`~boundcheck.algorithms.async_sim.asyncbc_schedules` (``tau``, ``busy``, replica ``r``'s
+    ``sampling`` stream of ``seed``, replicas ``first_replica..first_replica+R-1``) generated for ``T``
+    steps, so that :func:`async_gd` with the same arguments follows the same event orders; a
+    ``Schedule`` is pinned across replicas, a ``ScheduleBatch`` gives one per replica. Trace:
+    ``grad_norm_sq``, ``f_gap``, ``m_norm_sq``, cumulative ``bits_up``/``bits_down``; with
+    ``record_x`` also ``x`` and ``m`` (T, R, d). ``meta['tau_max']`` is measured over the applied
+    updates and the tasks still in flight at the end (batch maximum; per replica in
+    ``meta['tau_max_per_replica']``); ``meta['tau_max_theory']`` is the value for the theorems.
 
     Example: ``asyncbc_gd(problem, T=2000, R=4, seed=0, eta=1e-2, tau_C=4)``.
     """
-    return _asyncbc(problem, stochastic=False, T=T, R=R, seed=seed, eta=eta, tau_C=tau_C, tau=tau,
-                    busy=busy, schedule=schedule, sampling="shared", x0=x0, device=device,
-                    dtype=dtype, record_x=record_x, name="asyncbc_gd")  # fmt: skip
+    return _asyncbc(problem, stochastic=False, T=T, R=R, seed=seed, first_replica=first_replica,
+                    eta=eta, tau_C=tau_C, tau=tau, busy=busy, schedule=schedule, sampling="shared",
+                    x0=x0, device=device, dtype=dtype, record_x=record_x,
+                    name="asyncbc_gd")  # fmt: skip
 
 
 def asyncbc_sgd(
@@ -403,10 +636,11 @@ def asyncbc_sgd(
     seed: int,
     eta: float | torch.Tensor,
     tau_C: int,
+    first_replica: int = 0,
     sampling: Sampling = "shared",
     tau: float = 10.0,
     busy: str = "queue",
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     x0: Any = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
@@ -414,16 +648,18 @@ def asyncbc_sgd(
 ) -> Trace:
     """AsyncBC-SGD, AsyncBC Algorithm 2 (stochastic gradient differences).
 
-    As :func:`asyncbc_gd` with the stochastic oracle ``grad f_k(x, xi)``. ``sampling="shared"``
-    (default, Assumption 5 and footnote a): one sample per task, ``problem.grad_difference_i(x_{t+1},
-    x_t, xi_{t+1})``; a problem built with the independent-noise oracle of Theorem 3 answers this with
-    ``grad f_k(x_{t+1}) - grad f_k(x_t) + xi_t``. ``sampling="independent"``: Algorithm 2 read
-    literally with two independent samples ``xi_{t+1}, xi'_{t+1}``. ``m_0 = grad f(x_0)`` is exact
-    (line 1). The initial differences (line 3), noise included, are divided by ``tau_C``.
+    As :func:`asyncbc_gd` with the stochastic oracle ``grad f_k(x, xi)``, each replica's noise from
+    its own ``noise`` stream. ``sampling="shared"`` (default, Assumption 5 and footnote a): one
+    sample per task, ``problem.grad_difference_i(x_{t+1}, x_t, xi_{t+1})``; a problem built with the
+    independent-noise oracle of Theorem 3 answers this with ``grad f_k(x_{t+1}) - grad f_k(x_t) +
+    xi_t``. ``sampling="independent"``: Algorithm 2 read literally with two independent samples
+    ``xi_{t+1}, xi'_{t+1}``. ``m_0 = grad f(x_0)`` is exact (line 1). The initial differences (line
+    3), noise included, are divided by ``tau_C``.
     """
-    return _asyncbc(problem, stochastic=True, T=T, R=R, seed=seed, eta=eta, tau_C=tau_C, tau=tau,
-                    busy=busy, schedule=schedule, sampling=sampling, x0=x0, device=device,
-                    dtype=dtype, record_x=record_x, name="asyncbc_sgd")  # fmt: skip
+    return _asyncbc(problem, stochastic=True, T=T, R=R, seed=seed, first_replica=first_replica,
+                    eta=eta, tau_C=tau_C, tau=tau, busy=busy, schedule=schedule, sampling=sampling,
+                    x0=x0, device=device, dtype=dtype, record_x=record_x,
+                    name="asyncbc_sgd")  # fmt: skip
 
 
 # --- SARAH ------------------------------------------------------------------------------------
@@ -434,6 +670,7 @@ def sarah(
     R: int,
     seed: int,
     eta: float | torch.Tensor,
+    first_replica: int = 0,
     stochastic: bool = False,
     sampling: Sampling = "shared",
     clients: Sequence[int] | np.ndarray | None = None,
@@ -445,50 +682,65 @@ def sarah(
     """Single-loop SARAH (Nguyen et al., 2017) as AsyncBC Section 4.2 describes it (``tau_C = 1``).
 
     ``m_0 = grad f(x_0)``, ``x_1 = x_0 - eta m_0``; for ``t = 1..T-1``: draw ``i_t`` u.a.r. from
-    ``[n]`` (or take ``clients[t-1]``), ``m_t = m_{t-1} + grad f_{i_t}(x_t, xi_t) - grad f_{i_t}(x_{t-1},
-    xi_t')``, ``x_{t+1} = x_t - eta m_t``. With ``stochastic=False`` the gradients are exact;
-    otherwise as in :func:`asyncbc_sgd` (``sampling="shared"``: ``problem.grad_difference_i``, which
-    is Theorem 3's oracle ``grad f_i(x_t) - grad f_i(x_{t-1}) + xi_t`` on a problem with the
-    independent-noise oracle). Written without the event machinery, so that "AsyncBC with ``tau_C = 1``
-    is SARAH" is a test between two implementations. Trace as :func:`asyncbc_gd`.
+    ``[n]`` (per replica, from its own ``sampling`` stream), or take ``clients[t-1]`` (shape
+    ``(T-1,)`` shared by the replicas, or ``(R, T-1)`` one row per replica), ``m_t = m_{t-1} + grad
+    f_{i_t}(x_t, xi_t) - grad f_{i_t}(x_{t-1}, xi_t')``, ``x_{t+1} = x_t - eta m_t``. With
+    ``stochastic=False`` the gradients are exact; otherwise as in :func:`asyncbc_sgd`
+    (``sampling="shared"``: ``problem.grad_difference_i``, which is Theorem 3's oracle ``grad
+    f_i(x_t) - grad f_i(x_{t-1}) + xi_t`` on a problem with the independent-noise oracle). Written
+    without the event machinery (no schedule, no buffer of tasks in flight), so that "AsyncBC with
+    ``tau_C = 1`` is SARAH" is a test between two implementations. Trace as :func:`asyncbc_gd`.
     """
     T, R = check_int("T", T, 2, numpy_ok=True), check_int("R", R, 1, numpy_ok=True)
+    seed = check_int("seed", seed, 0, numpy_ok=True)
+    first_replica = check_int("first_replica", first_replica, 0, numpy_ok=True)
     dev = resolve_device(problem, device)
     eta = _stepsize(eta, R, dev, dtype)
     d, n = problem.d, problem.n
-    streams = Streams(seed, dev)
     if clients is None:
-        cl_np = streams.numpy("sampling").integers(n, size=T - 1)
+        reps = range(first_replica, first_replica + R)
+        cl_np = np.stack(
+            [g.integers(n, size=T - 1) for g in numpy_generators(seed, "sampling", reps)]
+        )
     else:
-        cl_np = np.asarray(clients, dtype=np.int64).reshape(-1)
-        if cl_np.size < T - 1 or (cl_np[: T - 1] < 0).any() or (cl_np[: T - 1] >= n).any():
+        cl_np = np.asarray(clients, dtype=np.int64)
+        if cl_np.ndim == 1:
+            cl_np = np.broadcast_to(cl_np, (R, cl_np.size))
+        ok = cl_np.ndim == 2 and cl_np.shape[0] == R and cl_np.shape[1] >= T - 1
+        if not ok or (cl_np[:, : T - 1] < 0).any() or (cl_np[:, : T - 1] >= n).any():
             raise ParameterError(
-                f"clients must hold at least T-1={T - 1} ids in [0, {n}), got {cl_np.tolist()[:10]}..."
+                f"clients must hold at least T-1={T - 1} ids in [0, {n}) (shape (T-1,) or "
+                f"({R}, T-1)), got {np.asarray(clients).tolist()[:10]}..."
             )
-    diff = _Diff(problem, stochastic, sampling, streams.torch("noise"))
-    rec = _Recorder(T, R, d, dev, dtype, _BC_SERIES, ("x", "m") if record_x else ())
-    x_prev = initial_point(x0, R, d, dev, dtype)
-    m = problem.grad(x_prev).to(dtype)
-    bits_up = bits_down = n * _FULL.bits(d)
-    rec.row(0, problem, x_prev, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
-    x = x_prev - eta * m
+        cl_np = cl_np[:, : T - 1]
+    cl = torch.as_tensor(np.array(cl_np), device=dev, dtype=torch.long)
+    streams = Streams(seed, dev, R=R, first_replica=first_replica)
+    diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
+    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
+                 with_m=True)  # fmt: skip
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    rows.m(0).copy_(problem.grad(rows.x(0)))
+    _descend(rows.x(0), eta, rows.m(0), rows.x(1))
+    rows.wrote(0)
     for t in range(1, T):
-        i_t = torch.as_tensor(cl_np[t - 1 : t], device=dev, dtype=torch.long)
-        bits_down += 2 * _FULL.bits(d)
-        m = m + diff(i_t, x, x_prev)[:, 0]
-        bits_up += _FULL.bits(d)
-        rec.row(t, problem, x, m=m, m_norm_sq=sq_norm(m), bits_up=bits_up, bits_down=bits_down)
-        x_prev, x = x, x - eta * m
-    params = {
-        "T": T,
-        "R": R,
-        "eta": _eta_param(eta),
-        "stochastic": stochastic,
-        "sampling": sampling,
-    }
-    meta = _meta("sarah", "AsyncBC Section 4.2 (Nguyen et al., 2017)", params, seed, dev, dtype,
-                 problem, clients=cl_np[: T - 1].tolist(), x_final=x)  # fmt: skip
-    return rec.finish(T, x, "sarah", params, meta)
+        c = cl[:, t - 1 : t]
+        g = diff(c, rows.x(t).unsqueeze(1), rows.x(t - 1).unsqueeze(1), diff.draw(c))
+        m = torch.add(rows.m(t - 1), g[:, 0], out=rows.m(t))
+        _descend(rows.x(t), eta, m, rows.x(t + 1))
+        rows.wrote(t)
+    params = {"T": T, "R": R, "eta": _eta_param(eta), "stochastic": stochastic,
+              "sampling": sampling, "first_replica": first_replica}  # fmt: skip
+    shared = bool((cl_np == cl_np[:1]).all())
+    meta = _meta("sarah", "AsyncBC Section 4.2 (Nguyen et al., 2017)", params, seed, first_replica,
+                 dev, dtype, problem, clients=np.asarray(cl_np).tolist(),
+                 shared_across_replicas=shared or R == 1, tau_max=0, tau_max_theory=1,
+                 tau_max_theory_note=_TAU0)  # fmt: skip
+    full = float(_FULL.bits(d))
+    extra = _bits(T, R, dev, dtype, n * full, full, n * full, 2 * full)
+    if record_x:
+        extra["x"] = rows.X[:T]
+        extra["m"] = rows.M[:T]
+    return rows.finish("sarah", params, meta, extra)
 
 
 # --- the baseline without bias correction ---------------------------------------------------
@@ -499,71 +751,69 @@ def _async_plain(
     T: int,
     R: int,
     seed: int,
+    first_replica: int,
     eta: float | torch.Tensor,
     tau_C: int,
     tau: float,
     busy: str,
-    schedule: Schedule | None,
+    schedule: Schedule | ScheduleBatch | None,
     x0: Any,
     device: Any,
     dtype: torch.dtype,
     record_x: bool,
     name: str,
 ) -> Trace:
-    T, R, eta, tau_C, tau, dev = _checked(problem, T, R, eta, tau_C, tau, device, dtype)
+    T, R, eta, tau_C, tau, dev, seed, first_replica = _checked(
+        problem, T, R, eta, tau_C, tau, device, dtype, seed, first_replica
+    )
     d = problem.d
-    streams = Streams(seed, dev)
     steps = T  # steps t = 1..T produce x_1..x_T; rows hold x_0..x_{T-1}
-    sched = _schedule(problem, schedule, T, steps, tau_C, tau, busy, streams)
-    by_version = _tasks_by_version(sched, steps)
-    gen = streams.torch("noise")
-    rec = _Recorder(T, R, d, dev, dtype, ("grad_norm_sq", "f_gap", "bits_up", "bits_down"),
-                    ("x",) if record_x else ())  # fmt: skip
-    pending: dict[int, torch.Tensor] = {}
+    batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
+    plan = _plan(batch, steps, tau_C, dev)
+    streams = Streams(seed, dev, R=R, first_replica=first_replica)
+    gen = streams.replica("noise")
+    calls = ClientCalls(problem)
+    rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap"))
 
-    def hand_out(version: int, x_read: torch.Tensor) -> None:
-        idx = by_version.get(version)
-        if idx is None:
-            return
-        cl = torch.as_tensor(sched.client[idx], device=dev, dtype=torch.long)
-        xs = x_read.unsqueeze(1).expand(R, len(idx), d)
+    def draw(c: torch.Tensor) -> Any:
+        return calls.sample(R, c, gen) if stochastic else None
+
+    def grads(c: torch.Tensor, xs: torch.Tensor, sample: Any) -> torch.Tensor:
         if stochastic:
-            g = problem.stochastic_grad_i(xs, problem.sample(R, cl, gen), cl)
-        else:
-            g = problem.grad_i(xs, cl)
-        for j, e in enumerate(idx.tolist()):
-            pending[e] = g[:, j]
+            return calls.stochastic_grad_i(xs, sample, c)
+        return calls.grad_i(xs, c)
 
-    x = initial_point(x0, R, d, dev, dtype)
-    bits_up, bits_down = 0, tau_C * _FULL.bits(d)
-    hand_out(1, x)  # the tau_C initial tasks compute at x_0
+    def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
+        # the task reading version v computes at x_{v-1}
+        return grads(cl, _gather_rows(rows, range(v0 - 1, v1), dev), sample)
+
+    rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
+    ic = plan.init_client
+    first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
+    flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3))
     for t in range(1, T + 1):
-        rec.row(t - 1, problem, x, bits_up=bits_up, bits_down=bits_down)
-        g = pending.pop(t - 1)  # grad f_{j_t}(x_{t-1-tau_t})
-        x = x - eta * g
-        bits_up += _FULL.bits(d)
-        if t < T:
-            hand_out(t + 1, x)  # a new client u.a.r. computes at x_t
-            bits_down += _FULL.bits(d)
-    params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy}
+        _descend(rows.x(t - 1), eta, flight.receive(t), rows.x(t))  # grad f_{j_t}(x_{t-1-tau_t})
+        rows.wrote(t - 1)
+        flight.hand_out(t + 1)  # a new client u.a.r. computes at x_t
+    params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
+              "first_replica": first_replica}  # fmt: skip
     # a task is handed out after steps t = 1..steps-1 only: versions 2..steps
-    in_flight = _in_flight_tau(sched, steps, tau_C, last_version=steps)
+    in_flight = _in_flight_tau(batch, steps, tau_C, last_version=steps)
+    sm = _sched_meta(batch, steps, in_flight)
+    full = float(_FULL.bits(d))
     meta = _meta(
         name,
         "AsyncBC Table 1 / Section 5 baseline (Koloskova et al., 2022)",
-        params,
-        seed,
-        dev,
-        dtype,
-        problem,
-        schedule=_sched_meta(sched, steps, in_flight),
-        tau_max=max(int(sched.staleness[:steps].max()), in_flight),
-        x_final=x,
+        params, seed, first_replica, dev, dtype, problem,
+        schedule=sm, schedule_batch=batch, **_tau_meta(sm),
         grad_norm_sq="row t: ||grad f(x_t)||^2, t = 0..T-1",
         bits="cumulative bits before step t+1; tau_C initial downloads of x_0 at row 0; one "
         "upload and one download per step; 32 bits per entry",
-    )
-    return rec.finish(T, x, name, params, meta)
+    )  # fmt: skip
+    extra = _bits(T, R, dev, dtype, 0.0, full, tau_C * full, full)
+    if record_x:
+        extra["x"] = rows.X[:T]
+    return rows.finish(name, params, meta, extra)
 
 
 def async_gd(
@@ -574,9 +824,10 @@ def async_gd(
     seed: int,
     eta: float | torch.Tensor,
     tau_C: int,
+    first_replica: int = 0,
     tau: float = 10.0,
     busy: str = "queue",
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     x0: Any = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
@@ -586,12 +837,14 @@ def async_gd(
 
     ``tau_C`` clients start at ``x_0``; at step ``t = 1..T`` the server receives ``grad f_{j_t}
     (x_{t-1-tau_t})``, sets ``x_t = x_{t-1} - eta g`` and hands ``x_t`` to a client drawn u.a.r. On the
-    same schedule as :func:`asyncbc_gd` (a task reading version ``v`` computes at ``x_{v-1}`` here and
+    same schedules as :func:`asyncbc_gd` (a task reading version ``v`` computes at ``x_{v-1}`` here and
     at ``(x_v, x_{v-1})`` there; the staleness ``t - v`` is the same). Rows ``x_0..x_{T-1}``.
+    Replicas, schedules and ``first_replica`` as in :func:`asyncbc_gd`.
     """
-    return _async_plain(problem, stochastic=False, T=T, R=R, seed=seed, eta=eta, tau_C=tau_C,
-                        tau=tau, busy=busy, schedule=schedule, x0=x0, device=device, dtype=dtype,
-                        record_x=record_x, name="async_gd")  # fmt: skip
+    return _async_plain(problem, stochastic=False, T=T, R=R, seed=seed,
+                        first_replica=first_replica, eta=eta, tau_C=tau_C, tau=tau, busy=busy,
+                        schedule=schedule, x0=x0, device=device, dtype=dtype, record_x=record_x,
+                        name="async_gd")  # fmt: skip
 
 
 def async_sgd(
@@ -602,15 +855,18 @@ def async_sgd(
     seed: int,
     eta: float | torch.Tensor,
     tau_C: int,
+    first_replica: int = 0,
     tau: float = 10.0,
     busy: str = "queue",
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     x0: Any = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
 ) -> Trace:
-    """Async-SGD: :func:`async_gd` with the stochastic oracle ``grad f_j(x, xi)`` (AsyncBC Figure 2)."""
-    return _async_plain(problem, stochastic=True, T=T, R=R, seed=seed, eta=eta, tau_C=tau_C,
-                        tau=tau, busy=busy, schedule=schedule, x0=x0, device=device, dtype=dtype,
-                        record_x=record_x, name="async_sgd")  # fmt: skip
+    """Async-SGD: :func:`async_gd` with the stochastic oracle ``grad f_j(x, xi)`` (AsyncBC Figure 2),
+    each replica's noise from its own ``noise`` stream."""
+    return _async_plain(problem, stochastic=True, T=T, R=R, seed=seed,
+                        first_replica=first_replica, eta=eta, tau_C=tau_C, tau=tau, busy=busy,
+                        schedule=schedule, x0=x0, device=device, dtype=dtype, record_x=record_x,
+                        name="async_sgd")  # fmt: skip

@@ -160,11 +160,36 @@ def sq_norm(x: torch.Tensor) -> torch.Tensor:
     return (x * x).sum(dim=-1)
 
 
+def f_star_used(problem: Problem) -> tuple[float | None, str]:
+    """The ``f*`` that :func:`f_gap` subtracts, and how it is known: ``(value, provenance)``.
+
+    * ``("exact")``: ``constants['f_star']`` with provenance ``exact`` (closed form / solved to a
+      stated accuracy, e.g. quadratics; ``-inf`` where f is unbounded below);
+    * ``("certified_lower_bound")``: else ``constants['f_star_lower']``, a certified lower bound
+      of ``inf f`` (e.g. logistic regression, whose ``f_star`` is only the solver's value, an upper
+      bound: subtracting it would make ``F0 = f(x_0) - f*`` too small and loosen every check);
+    * ``(None, "none")``: the problem knows neither; :func:`f_gap` then returns ``f(x)`` itself.
+
+    Anything feeding a bound (``F0``) must use this value (DESIGN.md: F0 from a certified lower
+    bound of ``f*``); record the provenance in ``trace.meta``.
+    """
+    consts = getattr(problem, "constants", {}) or {}
+    fs = consts.get("f_star")
+    if fs is not None and fs.provenance == "exact":
+        return float(fs.value), "exact"
+    lo = consts.get("f_star_lower")
+    if lo is not None:
+        return float(lo.value), "certified_lower_bound"
+    return None, "none"
+
+
 def f_gap(problem: Problem, x: torch.Tensor) -> torch.Tensor:
-    """``f(x) - f_star`` if the problem knows ``f_star``, else ``f(x)``; ``(R, d) -> (R,)``."""
+    """``f(x) - f*`` with ``f*`` from :func:`f_star_used` (the exact ``f_star`` where known, else a
+    certified lower bound ``f_star_lower``), else ``f(x)``; ``(R, d) -> (R,)``. Never smaller than
+    the true gap ``f(x) - inf f`` (up to the exact value's own rounding)."""
     f = problem.f(x)
-    fs = problem.constants.get("f_star")
-    return f - fs.value if fs is not None else f
+    fs, _ = f_star_used(problem)
+    return f - fs if fs is not None else f
 
 
 def safe_compress(C: Compressor, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -185,3 +210,78 @@ def safe_compress(C: Compressor, x: torch.Tensor, gen: torch.Generator) -> torch
         return C(x, gen)
     out = C(torch.where(ok, x, torch.zeros_like(x)), gen)
     return torch.where(ok, out, torch.full_like(out, math.nan))
+
+
+# --- per-replica client calls (issue 8) ------------------------------------------------------------
+class ClientCalls:
+    """The problem's per-client methods called with **per-replica** clients ``(R, m)``.
+
+    Gradients are evaluated on the flattened batch: ``x`` ``(R, m, d)`` -> ``(1, R m, d)`` with
+    clients ``(R m,)``, which every :class:`Problem` answers (the contract's shared ``(m,)`` clients)
+    and which is the same arithmetic as a per-replica call. Oracle samples are drawn per replica,
+    ``(R, m, ...)``, from a :class:`~boundcheck.rng.ReplicaGenerator`: with ``(R, m)`` clients where
+    the problem accepts them; otherwise, for oracles whose draw depends only on the shape (exact,
+    Gaussian, independent noise, or every replica naming the same clients), with replica 0's clients.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self._native_sample: bool | None = None
+
+    @staticmethod
+    def _flat(x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(1, x.shape[0] * x.shape[1], *x.shape[2:])
+
+    def grad_i(self, x: torch.Tensor, clients: torch.Tensor) -> torch.Tensor:
+        """``grad f_c(x)``: ``x`` ``(R, m, d)``, ``clients`` ``(R, m)`` -> ``(R, m, d)``."""
+        return self.problem.grad_i(self._flat(x), clients.reshape(-1)).view(x.shape)
+
+    def sample(self, R: int, clients: torch.Tensor, gen: Any) -> Any:
+        """One oracle sample per (replica, slot), replica ``r`` from ``gen``'s row ``r``."""
+        p = self.problem
+        if self._native_sample is not False:
+            try:
+                s = p.sample(R, clients, gen)
+                if s is None or (torch.is_tensor(s) and s.shape[:2] == clients.shape):
+                    self._native_sample = True
+                    return s
+            except (ParameterError, ValueError, RuntimeError, IndexError, TypeError):
+                if self._native_sample:
+                    raise
+            self._native_sample = False
+        oracle = getattr(getattr(p, "oracle", None), "name", None)
+        if oracle == "minibatch" and not bool((clients == clients[:1]).all()):
+            raise ParameterError(
+                f"{type(p).__name__} with oracle='minibatch' does not accept per-replica clients "
+                "(R, m) in sample(); it needs the per-replica client API of the problems module"
+            )
+        return p.sample(R, clients[0], gen)
+
+    def _flat_sample(self, sample: Any) -> Any:
+        return self._flat(sample) if torch.is_tensor(sample) else sample
+
+    def stochastic_grad_i(
+        self, x: torch.Tensor, sample: Any, clients: torch.Tensor
+    ) -> torch.Tensor:
+        """``grad f_c(x, xi)`` with per-replica clients ``(R, m)`` and sample ``(R, m, ...)``."""
+        g = self.problem.stochastic_grad_i(
+            self._flat(x), self._flat_sample(sample), clients.reshape(-1)
+        )
+        return g.view(x.shape)
+
+    def grad_difference_i(
+        self, x_new: torch.Tensor, x_old: torch.Tensor, sample: Any, clients: torch.Tensor
+    ) -> torch.Tensor:
+        """AsyncBC's gradient-difference oracle (Algorithm 2 line 9) with per-replica clients."""
+        g = self.problem.grad_difference_i(
+            self._flat(x_new), self._flat(x_old), self._flat_sample(sample), clients.reshape(-1)
+        )
+        return g.view(x_new.shape)
+
+
+def f_star_meta(problem: Problem) -> dict[str, Any]:
+    """Which ``f*`` the trace's ``f_gap`` subtracts, for ``Trace.meta['f_star_used']``:
+    ``{"value", "provenance"}`` from :func:`f_star_used` (exact ``f_star``, else a certified lower
+    bound ``f_star_lower``, else none: ``f_gap`` is then ``f(x)``)."""
+    value, provenance = f_star_used(problem)
+    return {"value": value, "provenance": provenance}

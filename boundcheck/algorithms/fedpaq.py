@@ -18,8 +18,10 @@ server; likewise ``hat x_{k+1} = x_k + 1/n sum_{i in [n]} Q(x_{k,tau}^{(i)} - x_
 left-hand side is ``1/T sum_k sum_{t<tau} E||grad f(bar x_{k,t})||^2``. With ``virtual=True``
 (default) all ``n`` nodes are simulated, every node's update is quantized, and ``S_k`` selects ``r``
 of them: exactly the coupling of the analysis (Lemmas 1-4). ``virtual=False`` simulates only the
-``r`` chosen nodes (a factor ``n/r`` cheaper); then ``S_k`` is shared by all replicas (the problem
-contract takes one client list per call) and ``bar x_{k,t}`` is not available.
+``r`` chosen nodes (a factor ``n/r`` cheaper; the problem is called with ``(R, r)`` per-replica
+client indices) and ``bar x_{k,t}`` is not available. In both modes ``S_k`` is drawn independently
+per replica from that replica's ``"sampling"`` stream (issue 8), so replicas are independent draws
+of the whole algorithm and a confidence interval over them is valid.
 
 Stepsizes: ``eta`` is a constant, a sequence ``eta_k`` of length ``K``, or a callable ``k -> eta_k``.
 :func:`eta_theorem1` gives Theorem 1's ``eta_k = 4 mu^{-1} / (k tau + 1)`` (the extracted text reads
@@ -42,8 +44,10 @@ both theorems take it constant within a period (``eta_{k,t} = eta_k``), which is
   ``grad_norm_sq.mean(0).mean()`` (rows ``k tau + t``, ``t = 0..tau-1``, at ``bar x_{k,t}``);
   ``F0 = f(x_0) - f*`` -> ``f_gap[0]`` (when ``f_star`` is known, ``meta['f_gap_is_gap']``).
 
-Replicas are independent only with ``virtual=True``; with ``virtual=False`` they share ``S_k``, so
-a mean over replicas estimates the expectation but a confidence interval over them is invalid.
+Speed (issue 9): the local iterates live in one reused ``(B, m, d)`` buffer updated in place, the
+oracle noise of a step is one bulk draw per replica, and replicas run in blocks of ``B`` (see
+:func:`auto_block`) so the working set stays in cache; per-replica streams make the numbers
+independent of ``B``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from boundcheck import rng
 from boundcheck.algorithms.common import (
     Streams,
     check_compressor,
@@ -74,7 +79,7 @@ from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
 from boundcheck.problems.base import Problem
 
-__all__ = ["eta_theorem1", "eta_theorem2", "fedavg", "fedpaq"]
+__all__ = ["auto_block", "compress_messages", "eta_theorem1", "eta_theorem2", "fedavg", "fedpaq"]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -118,7 +123,36 @@ def _stepsizes(eta: Any, K: int) -> list[float]:
     return [check_float(f"eta_{k}", v) for k, v in enumerate(vals)]
 
 
-# --- the algorithm --------------------------------------------------------------------------------
+#: Replicas per block when ``block=None``: the block whose per-step working set (local iterates,
+#: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers) stays
+#: near this many bytes. Measured by ``benchmarks/bench_sync.py`` (block-size table): at
+#: n = 100, r = 10, d = 1000 float32 blocks of about 64 replicas beat one batch of 1024, which spends
+#: much of its time in page faults of 40 MB temporaries (issue 9).
+BLOCK_BYTES = 10 << 20
+
+
+def auto_block(R: int, m: int, d: int, itemsize: int) -> int:
+    """Replicas per block for a working set of ``~4 * block * m * d * itemsize`` <= BLOCK_BYTES."""
+    per = 4 * m * d * itemsize
+    return max(1, min(R, BLOCK_BYTES // max(per, 1)))
+
+
+def _check_block(block: Any, R: int) -> int | None:
+    if block is None:
+        return None
+    return min(check_int("block", block, 1), R)
+
+
+def compress_messages(Q: Compressor, x: torch.Tensor, gen: Any) -> torch.Tensor:
+    """``Q(x)``; one pass decides that every message is finite (then :func:`safe_compress`'s
+    careful check is skipped: a finite 2-norm means finite entries and no overflow)."""
+    if isinstance(Q, Identity):
+        return x
+    if bool(torch.isfinite(torch.linalg.vector_norm(x, dim=-1)).all()):
+        return Q(x, gen)
+    return safe_compress(Q, x, gen)
+
+
 def fedpaq(
     problem: Problem,
     *,
@@ -134,8 +168,29 @@ def fedpaq(
     device: Any = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    first_replica: int = 0,
+    block: int | None = None,
+    pin_sampling: bool = False,
 ) -> Trace:
     """Run FedPAQ (Algorithm 1) for ``K`` periods of ``tau`` local steps on ``R`` replicas.
+
+    Randomness (one stream per source and replica, :mod:`boundcheck.rng`): ``"sampling"`` draws
+    ``S_k`` (line 2), ``"data"`` the oracle samples (line 7), ``"compressor_up"`` the quantizer
+    (line 11). Replica ``r`` of the batch equals the single-replica run with
+    ``first_replica = first_replica + r``, number for number; so does every block of ``block``
+    replicas (``None``: :func:`auto_block`), which is how the batch is processed.
+
+    ``pin_sampling=True`` draws ``S_0, ..., S_{K-1}`` from one ``"sampling"`` stream shared by all
+    replicas (the same sets in every replica and every block): the batch then estimates the
+    *conditional* expectation given that sequence, not Theorems 1-2's expectation over ``S_k``; a
+    confidence interval over such a batch does not cover the unconditional mean at its nominal rate
+    (``tests/algorithms/test_replica_statistics.py`` shows it). ``meta['sampling_shared_across_
+    replicas']`` records the choice.
+
+    ``dtype``: float64 by default; float32 is enough for Theorems 1-2 (the left-hand sides are
+    Monte Carlo means whose statistical error is orders above float32 rounding unless
+    ``||x_k - x*||^2`` falls below about ``1e-10 ||x*||^2``); it needs a problem built in the same
+    dtype. ``meta['dtype']`` and ``meta['dtype_note']`` record what was used.
 
     Returns a :class:`Trace` whose series are indexed as follows (also in ``meta['index']``):
 
@@ -154,6 +209,7 @@ def fedpaq(
     tau = check_int("tau", tau, 1)
     R = check_int("R", R, 1)
     seed = check_int("seed", seed, 0)
+    first_replica = check_int("first_replica", first_replica, 0)
     n, d = problem.n, problem.d
     r = check_int("r", r, 1)
     if r > n:
@@ -161,88 +217,59 @@ def fedpaq(
     Q = check_compressor("quantizer", quantizer if quantizer is not None else Identity())
     etas = _stepsizes(eta, K)
     dev = resolve_device(problem, device)
-    streams = Streams(seed, dev)
-    g_data, g_samp, g_comp = (streams.torch(s) for s in ("data", "sampling", "compressor_up"))
+    block = _check_block(block, R)
+    m = n if virtual else r
+    B = block if block is not None else auto_block(R, m, d, torch.empty((), dtype=dtype).itemsize)
 
-    x = initial_point(x0, R, d, dev, dtype)
-    x_star = x_star_of(problem, R, dev, dtype)
+    x_all = initial_point(x0, R, d, dev, dtype)
     diverged = new_divergence(R, dev)
-    all_clients = problem.all_clients()
     T = K * tau
     z = dict(device=dev, dtype=dtype)
-    gn_bar = torch.empty(T, R, **z) if virtual else None
-    fg_bar = torch.empty(T, R, **z) if virtual else None
-    gn_x = torch.empty(K + 1, R, **z)
-    fg_x = torch.empty(K + 1, R, **z)
-    dist = torch.empty(K + 1, R, **z) if x_star is not None else None
-    hat_gap = torch.zeros(K + 1, R, **z) if virtual else None
-    xs_rec = torch.empty(K + 1, R, d, **z) if record_x else None
+    has_star = x_star_of(problem, 1, dev, dtype) is not None
+    out: dict[str, torch.Tensor] = {
+        "grad_norm_sq_x": torch.empty(K + 1, R, **z),
+        "f_gap": torch.empty(K + 1, R, **z),
+    }
+    if virtual:
+        out["grad_norm_sq"] = torch.empty(T, R, **z)
+        out["f_gap_bar"] = torch.empty(T, R, **z)
+        out["hat_gap"] = torch.zeros(K + 1, R, **z)
+    if has_star:
+        out["dist_sq"] = torch.empty(K + 1, R, **z)
+    if record_x:
+        out["x"] = torch.empty(K + 1, R, d, **z)
+
+    for b0 in range(0, R, B):
+        b1 = min(R, b0 + B)
+        _run_block(
+            problem, Q, etas, tau, r, virtual, bool(pin_sampling), seed, first_replica + b0,
+            x_all[b0:b1],
+            diverged[b0:b1], {k: v[:, b0:b1] for k, v in out.items()},
+        )  # fmt: skip
+
     bits_up_k = r * Q.bits(d)
     bits_down_k = r * Identity().bits(d)
-
-    def record_x_k(k: int) -> None:
-        gn_x[k] = sq_norm(problem.grad(x))
-        fg_x[k] = f_gap(problem, x)
-        if dist is not None:
-            dist[k] = sq_norm(x - x_star)
-        if xs_rec is not None:
-            xs_rec[k] = x
-
-    update_divergence(diverged, 0, x)
-    record_x_k(0)
-    for k in range(K):
-        eta_k = etas[k]
-        # line 2: S_k, r of n u.a.r. without replacement, sorted (a set: order is immaterial)
-        if virtual:
-            S = (
-                torch.rand(R, n, generator=g_samp, device=dev)
-                .argsort(dim=1)[:, :r]
-                .sort(dim=1)
-                .values
-            )
-            clients = all_clients
-        else:
-            S = None
-            clients = torch.randperm(n, generator=g_samp, device=dev)[:r].sort().values
-        m = len(clients)
-        x_loc = x.unsqueeze(1).expand(R, m, d)  # line 5
-        for t in range(tau):  # lines 6-10
-            if virtual:
-                bar = x_loc.mean(dim=1)  # eq. (20)
-                gn_bar[k * tau + t] = sq_norm(problem.grad(bar))
-                fg_bar[k * tau + t] = f_gap(problem, bar)
-            sample = problem.sample(R, clients, g_data)
-            x_loc = x_loc - eta_k * problem.stochastic_grad_i(x_loc, sample, clients)
-        q = safe_compress(Q, x_loc - x.unsqueeze(1), g_comp)  # line 11
-        if virtual:
-            hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
-            q = torch.gather(q, 1, S.unsqueeze(-1).expand(R, r, d))
-        x = x + q.sum(dim=1) / r  # line 13, eq. (8)
-        if virtual:
-            hat_gap[k + 1] = sq_norm(x - hat_next)
-        update_divergence(diverged, k + 1, x)
-        record_x_k(k + 1)
-
     ks = torch.arange(K + 1, device=dev, dtype=dtype).unsqueeze(1).expand(K + 1, R)
     series: dict[str, torch.Tensor] = {
-        "grad_norm_sq_x": gn_x,
-        "f_gap": fg_x,
+        "grad_norm_sq_x": out["grad_norm_sq_x"],
+        "f_gap": out["f_gap"],
         "bits_up": ks * float(bits_up_k),
         "bits_down": ks * float(bits_down_k),
     }
     index = {name: "period k = 0..K (state at x_k)" for name in series}
     if virtual:
-        series.update(grad_norm_sq=gn_bar, f_gap_bar=fg_bar, hat_gap=hat_gap)
+        series.update(grad_norm_sq=out["grad_norm_sq"], f_gap_bar=out["f_gap_bar"])
+        series["hat_gap"] = out["hat_gap"]
         index.update(
             grad_norm_sq="local iteration k*tau + t (at bar x_{k,t}, eq. (20))",
             f_gap_bar="local iteration k*tau + t (at bar x_{k,t})",
             hat_gap="period k = 0..K (||x_k - hat x_k||^2, eq. (20))",
         )
-    if dist is not None:
-        series["dist_sq"] = dist
+    if has_star:
+        series["dist_sq"] = out["dist_sq"]
         index["dist_sq"] = "period k = 0..K (||x_k - x*||^2)"
-    if xs_rec is not None:
-        series["x"] = xs_rec
+    if record_x:
+        series["x"] = out["x"]
         index["x"] = "period k = 0..K"
     params = {
         "K": K,
@@ -256,19 +283,103 @@ def fedpaq(
         "quantizer": Q.name,
         "q": Q.q(d),
         "virtual": virtual,
+        "pin_sampling": bool(pin_sampling),
+        "first_replica": first_replica,
     }
     meta = {
         "seed": seed,
+        "first_replica": first_replica,
         "device": str(dev),
         "dtype": str(dtype),
+        "dtype_note": DTYPE_NOTE,
         "problem": problem.describe(),
         "index": index,
         "bits": "cumulative",
         "f_gap_is_gap": "f_star" in problem.constants,
-        "sampling_shared_across_replicas": not virtual,
-        "client_steps": K * tau * (n if virtual else r) * R,
+        "sampling_shared_across_replicas": bool(pin_sampling),
+        "streams": {
+            "sampling": "S_k (line 2)",
+            "data": "oracle (line 7)",
+            "compressor_up": "Q (line 11)",
+        },
+        "block": B,
+        "client_steps": K * tau * m * R,
     }
     return Trace(algorithm="fedpaq", params=params, series=series, diverged_at=diverged, meta=meta)
+
+
+DTYPE_NOTE = (
+    "FedPAQ needs no float64: Theorems 1-2 compare Monte Carlo means of ||x_k - x*||^2 and "
+    "||grad f(bar x_{k,t})||^2 whose statistical error exceeds float32 rounding by orders; use "
+    "float64 where ||x_k - x*||^2 approaches 1e-10 ||x*||^2"
+)
+
+
+def _run_block(
+    problem: Problem,
+    Q: Compressor,
+    etas: list[float],
+    tau: int,
+    r: int,
+    virtual: bool,
+    pinned: bool,
+    seed: int,
+    first_replica: int,
+    x: torch.Tensor,
+    diverged: torch.Tensor,
+    out: dict[str, torch.Tensor],
+) -> None:
+    """Algorithm 1 on one block of replicas (``x`` (B, d), written in place with ``out``'s views)."""
+    Bn, d = x.shape
+    n = problem.n
+    K = len(etas)
+    dev, dtype = x.device, x.dtype
+    streams = Streams(seed, dev, R=Bn, first_replica=first_replica)
+    g_data, g_samp, g_comp = (streams.replica(s) for s in ("data", "sampling", "compressor_up"))
+    g_pin = streams.torch("sampling") if pinned else None
+    x = x.clone()
+    x_star = x_star_of(problem, Bn, dev, dtype)
+    m = n if virtual else r
+    x_loc = torch.empty(Bn, m, d, device=dev, dtype=dtype)  # reused every period
+    record_x = "x" in out
+
+    def record_x_k(k: int) -> None:
+        out["grad_norm_sq_x"][k] = sq_norm(problem.grad(x))
+        out["f_gap"][k] = f_gap(problem, x)
+        if x_star is not None:
+            out["dist_sq"][k] = sq_norm(x - x_star)
+        if record_x:
+            out["x"][k] = x
+
+    update_divergence(diverged, 0, x)
+    record_x_k(0)
+    for k in range(K):
+        eta_k = etas[k]
+        # line 2: S_k, r of n u.a.r. without replacement, per replica (sorted: a set)
+        if pinned:  # one S_k for all replicas (documented option)
+            S = rng.without_replacement(g_pin, n, r, (1,), device=dev).sort(dim=1).values
+            S = S.expand(Bn, r)
+        else:
+            S = rng.without_replacement(g_samp, n, r, (Bn,), device=dev).sort(dim=1).values
+        clients = None if virtual else S  # None: all n nodes (no gather of client data)
+        x_loc.copy_(x.unsqueeze(1))  # line 5
+        for t in range(tau):  # lines 6-10
+            if virtual:
+                bar = x_loc.mean(dim=1)  # eq. (20)
+                out["grad_norm_sq"][k * tau + t] = sq_norm(problem.grad(bar))
+                out["f_gap_bar"][k * tau + t] = f_gap(problem, bar)
+            sample = problem.sample(Bn, clients, g_data)
+            x_loc.sub_(problem.stochastic_grad_i(x_loc, sample, clients), alpha=eta_k)
+        x_loc.sub_(x.unsqueeze(1))  # x_{k,tau}^{(i)} - x_k
+        q = compress_messages(Q, x_loc, g_comp)  # line 11
+        if virtual:
+            hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
+            q = torch.gather(q, 1, S.unsqueeze(-1).expand(Bn, r, d))
+        x.add_(q.sum(dim=1), alpha=1.0 / r)  # line 13, eq. (8)
+        if virtual:
+            out["hat_gap"][k + 1] = sq_norm(x - hat_next)
+        update_divergence(diverged, k + 1, x)
+        record_x_k(k + 1)
 
 
 def fedavg(problem: Problem, **kwargs: Any) -> Trace:

@@ -27,13 +27,28 @@ Readings of the extracted text (see also the report / theorem notes):
   multiplied by ``1 / sqrt(1 + tau)`` before it enters the buffer; the buffer is still divided by
   ``K``.
 
-Asynchrony comes from an :class:`~boundcheck.algorithms.async_sim.Schedule` (default:
-:func:`~boundcheck.algorithms.async_sim.fedbuff_schedule` with App. D's 100 arrivals per unit time,
-seeded by the ``delays`` stream). An update that reads version ``v`` is computed from ``hat x^v``
-(``x^v`` for FedBuff) with the local noise drawn when the client starts; it is applied at its
-schedule step. All replicas share the schedule (``meta['schedule']['shared_across_replicas']``).
-Clients that start at the same version are trained together as one batched call; memory holds
-the updates in flight: ``R x (in-flight updates) x d`` numbers.
+Asynchrony comes from a per-replica :class:`~boundcheck.algorithms.async_sim.ScheduleBatch` (default:
+:func:`~boundcheck.algorithms.async_sim.fedbuff_schedules` with App. D's 100 arrivals per unit time;
+each replica's client choices ("sample available clients", Alg. 1 line 3) from its own ``sampling``
+stream and its durations, hence its staleness, from its own ``delays`` stream). ``schedule=`` may
+instead be one :class:`~boundcheck.algorithms.async_sim.Schedule`, pinned across the replicas (the
+conditional expectation given one delay pattern, or an adversarial fixed pattern), or a
+``ScheduleBatch``. Every other random choice is per replica too: oracle noise (``data``), client and
+server quantizers (``compressor_up`` / ``compressor_down``), so replica ``r`` of a batch equals the
+single-replica run with ``first_replica = r`` (:mod:`boundcheck.rng`).
+
+**Staleness by gathering.** The server keeps a ring of the last ``tau_max + 1`` hidden states
+``hat x^v`` (``x^v`` for FedBuff), ``(tau_max + 1, R, d)`` with ``tau_max`` the batch maximum. Each
+update applied at step ``t`` is computed *at that step* from the gathered ``hat x^{read_version}`` of
+its replica: its ``P`` local steps and its quantization use noise drawn then. This equals computing
+it when the client starts, in distribution: the local noise and the quantizer randomness are
+independent of everything else (of the iterates, the schedule and the other updates), so drawing
+them later only relabels independent draws. Python work per server step does not grow with ``R``.
+
+**dtype.** float64 is the default: the checks compare ``grad_norm_sq`` means with bounds and take
+differences such as ``hidden_gap`` (Lemma F.9's finding is a gap of order ``1e-2`` of the terms).
+float32 is allowed (the benchmark's setting; ``meta['dtype']`` says which) for throughput where a
+check tolerates single-precision rounding.
 
 Theory symbols (``boundcheck/theory/qafel.py``) -> this trace and the problem's constants:
 
@@ -43,14 +58,14 @@ Theory symbols (``boundcheck/theory/qafel.py``) -> this trace and the problem's 
 ``delta_c``     ``params['delta_c']`` = ``client_compressor.delta(d)`` (Theorem F.1 also needs
                 an unbiased ``Q_c`` and ``Q_s``: check ``compressor.biased``)
 ``delta_s``     ``params['delta_s']`` = ``server_compressor.delta(d)``
-``tau_max``     tau_max,K = ``meta['schedule']['tau_max_used']`` (staleness of the T*K
-                applied updates; ``['tau_max']`` covers the whole schedule, never less)
-``tau_max_1``   ``meta['schedule']['tau_max_1']`` (same timeline with K = 1)
+``tau_max``     tau_max,K = ``meta['schedule']['tau_max_used']``: the batch maximum of the
+                staleness of the T*K applied updates (per replica: ``tau_max_per_replica``)
+``tau_max_1``   ``meta['schedule']['tau_max_1']`` (same timelines with K = 1, batch maximum)
 ``L``           problem constant ``L_i`` (Assumption 3.3: *each* F_n is L-smooth), not ``L``
 ``sigma_l``     ``sqrt(sigma2)``: ``sigma2`` is max_n E||g_n - grad F_n||^2 (the theory's
                 sigma_l is a standard deviation and enters as sigma_l^2)
 ``G``           problem constant ``G`` = sup_x max_n ||grad F_n(x)||^2 (a squared norm)
-``F0``          ``f_gap[0]`` = f(x^0) - ``f_star`` (when ``meta['f_gap_is_gap']``)
+``F0``          ``f_gap[0]`` = f(x^0) - f*, f* = ``meta["f_star_used"]`` (exact, else certified lower)
 lhs             mean of ``grad_norm_sq`` over rows ``t = 0..T-1`` (``x^t``, not ``hat x^t``)
 ==============  ==========================================================================
 """
@@ -59,16 +74,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
-from boundcheck.algorithms.async_sim import Schedule, fedbuff_schedule
+from boundcheck.algorithms.async_sim import Schedule, ScheduleBatch, fedbuff_schedules
 from boundcheck.algorithms.common import (
+    ClientCalls,
     Streams,
     check_compressor,
     check_float,
     check_int,
     check_problem,
     f_gap,
+    f_star_meta,
     initial_point,
     new_divergence,
     resolve_device,
@@ -85,28 +103,35 @@ __all__ = ["fedbuff", "qafel"]
 
 
 def _schedule(
-    schedule: Schedule | None, n: int, T: int, K: int, rate: float | None,
-    concurrency: float | None, sigma: float, streams: Streams,
-) -> Schedule:  # fmt: skip
+    schedule: Schedule | ScheduleBatch | None, n: int, T: int, K: int, R: int,
+    rate: float | None, concurrency: float | None, sigma: float, seed: int, first_replica: int,
+) -> ScheduleBatch:  # fmt: skip
     if schedule is None:
         if rate is None and concurrency is None:
             rate = 100.0  # QAFeL App. D: "clients arriving at 100 clients per unit of time"
-        return fedbuff_schedule(
-            n=n, T=T, K=K, rate=rate, concurrency=concurrency, sigma=sigma,
-            seed=streams.numpy("delays"),
+        return fedbuff_schedules(
+            n=n, T=T, K=K, R=R, rate=rate, concurrency=concurrency, sigma=sigma, seed=seed,
+            first_replica=first_replica,
         )  # fmt: skip
-    if not isinstance(schedule, Schedule):
+    if isinstance(schedule, Schedule):
+        batch = ScheduleBatch.pin(schedule, R)
+    elif isinstance(schedule, ScheduleBatch):
+        batch = schedule
+    else:
         raise ParameterError(
-            f"schedule={schedule!r} is not allowed: expected an async_sim.Schedule"
+            f"schedule={schedule!r} is not allowed: expected an async_sim.Schedule (pinned across "
+            "replicas), a ScheduleBatch or None"
         )
-    if schedule.K != K or schedule.n != n or schedule.first_step != 0:
+    if batch.K != K or batch.n != n or batch.first_step != 0:
         raise ParameterError(
-            f"schedule with K={schedule.K}, n={schedule.n}, first_step={schedule.first_step} is not "
+            f"schedule with K={batch.K}, n={batch.n}, first_step={batch.first_step} is not "
             f"allowed: expected K={K}, n={n} (the problem's), first_step=0"
         )
-    if schedule.T < T:
-        raise ParameterError(f"schedule covers T={schedule.T} steps: expected at least T={T}")
-    return schedule
+    if batch.T < T:
+        raise ParameterError(f"schedule covers T={batch.T} steps: expected at least T={T}")
+    if batch.R != R:
+        raise ParameterError(f"schedule batch has R={batch.R} replicas: expected R={R}")
+    return batch
 
 
 def _run(
@@ -117,13 +142,14 @@ def _run(
     T: int,
     R: int,
     seed: int,
+    first_replica: int,
     eta_l: float,
     eta_g: float,
     K: int,
     P: int,
     client_compressor: Compressor,
     server_compressor: Compressor,
-    schedule: Schedule | None,
+    schedule: Schedule | ScheduleBatch | None,
     rate: float | None,
     concurrency: float | None,
     sigma: float,
@@ -138,6 +164,7 @@ def _run(
     T = check_int("T", T, 1)
     R = check_int("R", R, 1)
     seed = check_int("seed", seed, 0)
+    first_replica = check_int("first_replica", first_replica, 0)
     K = check_int("K", K, 1)
     P = check_int("P", P, 1)
     eta_l = check_float("eta_l", eta_l)
@@ -149,29 +176,45 @@ def _run(
     Qs = check_compressor("server_compressor", server_compressor)
     n, d = problem.n, problem.d
     dev = resolve_device(problem, device)
-    streams = Streams(seed, dev)
-    sched = _schedule(schedule, n, T, K, rate, concurrency, sigma, streams)
-    g_data, g_up, g_down = (streams.torch(s) for s in ("data", "compressor_up", "compressor_down"))
+    sched = _schedule(schedule, n, T, K, R, rate, concurrency, sigma, seed, first_replica)
+    streams = Streams(seed, dev, R=R, first_replica=first_replica)
+    g_data, g_up, g_down = (
+        streams.replica(s) for s in ("data", "compressor_up", "compressor_down")
+    )
+    calls = ClientCalls(problem)
+
+    E = T * K
+    read = sched.read_version[:, :E]
+    stale = sched.staleness[:, :E]
+    D = int(stale.max()) + 1  # ring depth: hat x^{t - tau_max}, ..., hat x^t
+    slots = torch.as_tensor(np.array(read % D), device=dev, dtype=torch.long).view(R, T, K)
+    clients = torch.as_tensor(np.array(sched.client[:, :E]), device=dev, dtype=torch.long).view(
+        R, T, K
+    )
+    weights = None
+    if staleness_weight:  # App. D: 1/sqrt(1 + tau) per update, (R, T, K)
+        weights = torch.as_tensor(1.0 / np.sqrt(1.0 + stale), device=dev, dtype=dtype).view(R, T, K)
+    rows = torch.arange(R, device=dev).view(R, 1)
 
     z = dict(device=dev, dtype=dtype)
     x = initial_point(x0, R, d, dev, dtype)
-    x_hat = x.clone()  # Alg. 1 line 1 / Alg. 3 line 1
+    ring = torch.empty(D, R, d, **z)  # hat x^v (x^v for FedBuff) at slot v mod D
+    ring[0] = x  # Alg. 1 line 1 / Alg. 3 line 1: hat x^0 = x^0
+    x_hat = ring[0] if hidden else x  # QAFeL's hidden state lives in the ring
     mom = torch.zeros_like(x) if beta > 0 else None
+    step = torch.empty_like(x)
     diverged = new_divergence(R, dev)
     gn = torch.empty(T + 1, R, **z)
     fg = torch.empty(T + 1, R, **z)
     hidden_gap = torch.zeros(T + 1, R, **z)
     xs_rec = torch.empty(T + 1, R, d, **z) if record_x else None
     xh_rec = torch.empty(T + 1, R, d, **z) if (record_x and hidden) else None
-    readers = sched.read_at()
-    staleness = torch.as_tensor(sched.staleness, device=dev, dtype=dtype)
-    clients_all = torch.as_tensor(sched.client, device=dev, dtype=torch.long)
-    pending: dict[int, torch.Tensor] = {}
 
-    def record(t: int) -> None:
+    def record(t: int, x_hat: torch.Tensor) -> None:
         gn[t] = sq_norm(problem.grad(x))
         fg[t] = f_gap(problem, x)
-        hidden_gap[t] = sq_norm(x - x_hat)
+        if hidden:
+            hidden_gap[t] = sq_norm(x - x_hat)
         if xs_rec is not None:
             xs_rec[t] = x
         if xh_rec is not None:
@@ -179,36 +222,33 @@ def _run(
 
     update_divergence(diverged, 0, x)
     for t in range(T):
-        record(t)
-        group = readers.get(t)
-        if group is not None:  # clients starting now read hat x^t (Alg. 2 line 1) or x^t (FedBuff)
-            group = group[sched.applied_step[group] < T]
-        if group is not None and len(group):
-            c = clients_all[torch.as_tensor(group, device=dev)]
-            y0 = (x_hat if hidden else x).unsqueeze(1).expand(R, len(group), d)
-            y = y0
-            for _ in range(P):  # Alg. 2 lines 2-4
-                y = y - eta_l * problem.stochastic_grad_i(y, problem.sample(R, c, g_data), c)
-            delta = y - y0
-            if hidden:
-                delta = safe_compress(Qc, delta, g_up)  # Alg. 2 line 5 (reading: y_P - y_0)
-            for j, e in enumerate(group.tolist()):
-                pending[e] = delta[:, j]
-        idx = sched.step_indices(t)  # Alg. 1 lines 5-10: the K updates of this step
-        buf = torch.stack([pending.pop(int(e)) for e in idx], dim=1)
-        if staleness_weight:
-            w = (1.0 + staleness[torch.as_tensor(idx, device=dev)]).rsqrt()
-            buf = buf * w.view(1, -1, 1)
-        step = buf.sum(dim=1) / K  # line 11
+        record(t, x_hat)
+        c = clients[:, t]  # (R, K): the K updates applied at step t (Alg. 1 lines 5-10)
+        y0 = ring[slots[:, t], rows]  # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff)
+        y = y0.clone()
+        for _ in range(P):  # Alg. 2 lines 2-4
+            y.sub_(calls.stochastic_grad_i(y, calls.sample(R, c, g_data), c), alpha=eta_l)
+        delta = y.sub_(y0)
+        if hidden:
+            delta = safe_compress(Qc, delta, g_up)  # Alg. 2 line 5 (reading: y_P - y_0)
+        if weights is not None:
+            delta = delta * weights[:, t].unsqueeze(-1)
+        torch.sum(delta, dim=1, out=step)
+        step.div_(K)  # line 11
         if mom is not None:
-            mom = beta * mom + step
-            step = mom
-        x_next = x + eta_g * step  # line 12, eq. (3)
-        # lines 13-14, eq. (4); FedBuff broadcasts x^{t+1} itself
-        x_hat = x_hat + safe_compress(Qs, x_next - x_hat, g_down) if hidden else x_next
-        x = x_next
+            mom.mul_(beta).add_(step)
+            upd = mom
+        else:
+            upd = step
+        x.add_(upd, alpha=eta_g)  # line 12, eq. (3)
+        new = ring[(t + 1) % D]
+        if hidden:  # lines 13-14, eq. (4): hat x^{t+1} = hat x^t + Q_s(x^{t+1} - hat x^t)
+            torch.add(x_hat, safe_compress(Qs, x - x_hat, g_down), out=new)
+            x_hat = new
+        else:  # FedBuff broadcasts x^{t+1} itself
+            new.copy_(x)
         update_divergence(diverged, t + 1, x, x_hat)
-    record(T)
+    record(T, x_hat)
 
     ts = torch.arange(T + 1, device=dev, dtype=dtype).unsqueeze(1).expand(T + 1, R)
     up_bits = K * (Qc.bits(d) if hidden else Identity().bits(d))
@@ -224,12 +264,13 @@ def _run(
         series["x"] = xs_rec
     if xh_rec is not None:
         series["x_hat"] = xh_rec
-    s = sched.staleness[: T * K].reshape(T, K)
-    summary = sched.summary()
+    s = stale.reshape(R, T, K)
+    summary = sched.summary(steps=T)
     summary.update(
         tau_max_used=int(s.max()),
-        staleness_mean_per_step=s.mean(axis=1).tolist(),
-        staleness_max_per_step=s.max(axis=1).tolist(),
+        tau_max_used_per_replica=s.max(axis=(1, 2)).tolist(),
+        staleness_mean_per_step=s.mean(axis=(0, 2)).tolist(),
+        staleness_max_per_step=s.max(axis=(0, 2)).tolist(),
     )
     params = {
         "T": T, "R": R, "K": K, "P": P, "eta_l": eta_l, "eta_g": eta_g, "n": n, "d": d,
@@ -237,17 +278,23 @@ def _run(
         "server_compressor": Qs.describe() if hidden else "none",
         "delta_c": Qc.delta(d) if hidden else 1.0,
         "delta_s": Qs.delta(d) if hidden else 1.0,
-        "staleness_weight": staleness_weight, "beta": beta,
+        "staleness_weight": staleness_weight, "beta": beta, "first_replica": first_replica,
     }  # fmt: skip
     meta = {
         "seed": seed,
+        "first_replica": first_replica,
         "device": str(dev),
         "dtype": str(dtype),
+        "dtype_note": "float64 is the default for the checks; float32 only where the report says so",
         "problem": problem.describe(),
         "schedule": summary,
+        "tau_max": summary["tau_max_used"],
+        "tau_max_per_replica": summary["tau_max_used_per_replica"],
+        "shared_across_replicas": summary["shared_across_replicas"],
+        "f_star_used": f_star_meta(problem),
         "index": "server step t = 0..T (row t is the state at x^t; lhs of Thm F.1 = mean of rows 0..T-1)",
         "bits": "cumulative: K uploads and one broadcast per server step (broadcast mode, Section 2)",
-        "f_gap_is_gap": "f_star" in problem.constants,
+        "f_gap_is_gap": f_star_meta(problem)["value"] is not None,
         "client_steps": T * K * P * R,
     }
     return Trace(algorithm=algorithm, params=params, series=series, diverged_at=diverged, meta=meta)
@@ -259,13 +306,14 @@ def qafel(
     T: int,
     R: int,
     seed: int,
+    first_replica: int = 0,
     eta_l: float,
     eta_g: float,
     K: int,
     P: int,
     client_compressor: Compressor | None = None,
     server_compressor: Compressor | None = None,
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     rate: float | None = None,
     concurrency: float | None = None,
     sigma: float = 1.0,
@@ -285,9 +333,17 @@ def qafel(
     ``x`` and ``x_hat`` (``(T+1, R, d)``) if ``record_x``. ``meta['schedule']`` holds the measured
     staleness (``tau_max``, ``tau_max_1``, histogram, per-step mean and max).
     ``staleness_weight`` and server momentum ``beta`` are off by default (the theorems' setting).
+
+    Replicas are independent draws (module docstring): ``schedule=None`` generates one FedBuff
+    timing per replica (``rate`` / ``concurrency``, ``sigma``); a ``Schedule`` is pinned across the
+    replicas; a ``ScheduleBatch`` gives one per replica. ``first_replica`` numbers the replicas
+    (replica ``r`` of a batch equals the run with ``R=1, first_replica=r``). ``meta['tau_max']`` is
+    the batch maximum of the applied staleness (the value for the bounds), per replica in
+    ``meta['tau_max_per_replica']``; ``meta['shared_across_replicas']`` says whether the schedule
+    was pinned; ``meta['f_star_used']`` which ``f*`` ``f_gap`` subtracts.
     """
     return _run(
-        problem, algorithm="qafel", hidden=True, T=T, R=R, seed=seed, eta_l=eta_l, eta_g=eta_g,
+        problem, algorithm="qafel", hidden=True, T=T, R=R, seed=seed, first_replica=first_replica, eta_l=eta_l, eta_g=eta_g,
         K=K, P=P, client_compressor=client_compressor or Identity(),
         server_compressor=server_compressor or Identity(), schedule=schedule, rate=rate,
         concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight, beta=beta, x0=x0,
@@ -301,11 +357,12 @@ def fedbuff(
     T: int,
     R: int,
     seed: int,
+    first_replica: int = 0,
     eta_l: float,
     eta_g: float,
     K: int,
     P: int,
-    schedule: Schedule | None = None,
+    schedule: Schedule | ScheduleBatch | None = None,
     rate: float | None = None,
     concurrency: float | None = None,
     sigma: float = 1.0,
@@ -322,7 +379,7 @@ def fedbuff(
     per step).
     """
     return _run(
-        problem, algorithm="fedbuff", hidden=False, T=T, R=R, seed=seed, eta_l=eta_l, eta_g=eta_g,
+        problem, algorithm="fedbuff", hidden=False, T=T, R=R, seed=seed, first_replica=first_replica, eta_l=eta_l, eta_g=eta_g,
         K=K, P=P, client_compressor=Identity(), server_compressor=Identity(), schedule=schedule,
         rate=rate, concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight,
         beta=beta, x0=x0, device=device, dtype=dtype, record_x=record_x,

@@ -30,6 +30,15 @@ The auxiliary iterate (main text, "Gradient Mismatch"; Supplement eq. (24)) is
 ``tilde x_t := x_t - (e_t + 1/K sum_k e_t^(k))``; it obeys ``tilde x_{t+1} = tilde x_t - eta_t/K
 sum_k m_{t+1}^(k)`` (eqs. (3), (24)-(27)). Error averaging leaves it unchanged.
 
+Randomness and speed (issues 8-9). Every random source is drawn per replica from its own stream
+(:mod:`boundcheck.rng`): ``"noise"`` the worker samples ``xi_t^(k)`` (lines 10, 14),
+``"compressor_up"`` the workers' ``C`` (line 18), ``"compressor_down"`` the server's (line 22).
+Replica ``r`` of a batch equals the single-replica run with ``first_replica = first_replica + r``,
+number for number, so the batch runs in blocks of ``block`` replicas (default
+:func:`~boundcheck.algorithms.fedpaq.auto_block`, a cache-sized working set) with the same result.
+Worker state (``e^(k)``, ``m^(k)``, ``x``) is updated in place. ``dtype``: float64 by default;
+float32 suffices for the theorems' Monte Carlo means (``meta['dtype_note']``).
+
 Worker oracles. The paper assumes identically distributed worker data (``F = E_xi f(.; xi)``). With
 ``assignment="shared"`` (default) every worker's stochastic gradient is an unbiased estimate of the
 global ``grad f``: ``grad f(x; xi^(k)) = 1/n sum_i stochastic_grad_i(x, sample_{k,i}, i)`` with an
@@ -87,10 +96,10 @@ from boundcheck.algorithms.common import (
     initial_point,
     new_divergence,
     resolve_device,
-    safe_compress,
     sq_norm,
     update_divergence,
 )
+from boundcheck.algorithms.fedpaq import auto_block, compress_messages
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
@@ -231,6 +240,37 @@ class _WorkerOracle:
 
 
 # --- the algorithm ----------------------------------------------------------------------------
+_NAMES = (
+    "grad_norm_sq",
+    "grad_norm_sq_tilde",
+    "f_gap",
+    "f_gap_tilde",
+    "epsilon",
+    "mismatch_err",
+    "err_server_sq",
+    "err_workers_sq",
+    "err_spread_sq",
+    "lemma1_lhs",
+    "m_norm_sq",
+    "bits_up",
+    "bits_down",
+    "averaged",
+)
+
+DTYPE_NOTE = (
+    "EF/SAEF need no float64 for Theorems 1-3 and Lemmas 1-5 (Monte Carlo means far above float32 "
+    "rounding); the bitwise reductions to momentum SGD hold in either dtype; use float64 where a "
+    "measured error term (||e_t||^2, mismatch) is compared with a bound below ~1e-10 ||x_t||^2"
+)
+
+
+def _blocks(R: int, m: int, d: int, dtype: torch.dtype, block: Any) -> int:
+    """Replicas per block: ``block`` (an integer >= 1) or :func:`auto_block`'s choice."""
+    if block is None:
+        return auto_block(R, m, d, torch.empty((), dtype=dtype).itemsize)
+    return min(check_int("block", block, 1), R)
+
+
 def _run(
     variant: Variant,
     problem: Problem,
@@ -249,8 +289,12 @@ def _run(
     device: torch.device | str | None,
     dtype: torch.dtype,
     record_x: bool,
+    first_replica: int = 0,
+    block: int | None = None,
 ) -> Trace:
     T, R, K = check_int("T", T, 1), check_int("R", R, 1), check_int("K", K, 1)
+    seed = check_int("seed", seed, 0)
+    first_replica = check_int("first_replica", first_replica, 0)
     etas = _stepsizes(eta, T)
     mu = _momentum(mu)
     period = _period(p)
@@ -265,53 +309,126 @@ def _run(
     dev = resolve_device(problem, device)
     d = problem.d
     oracle = _WorkerOracle(problem, K, assignment)
-    streams = Streams(seed, dev)
-    g_noise, g_up, g_down = (
-        streams.torch("noise"),
-        streams.torch("compressor_up"),
-        streams.torch("compressor_down"),
-    )
+    B = _blocks(R, K * (problem.n if assignment == "shared" else 1), d, dtype, block)
 
-    x = initial_point(x0, R, d, dev, dtype)
-    e_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: e_0^(k) = 0
-    m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)  # line 2: m_0^(k) = 0
-    e = torch.zeros(R, d, device=dev, dtype=dtype)  # server error, e_0 = 0
+    x_all = initial_point(x0, R, d, dev, dtype)
     diverged_at = new_divergence(R, dev)
-
-    names = (
-        "grad_norm_sq",
-        "grad_norm_sq_tilde",
-        "f_gap",
-        "f_gap_tilde",
-        "epsilon",
-        "mismatch_err",
-        "err_server_sq",
-        "err_workers_sq",
-        "err_spread_sq",
-        "lemma1_lhs",
-        "m_norm_sq",
-        "bits_up",
-        "bits_down",
-        "averaged",
-    )
-    S = {k: torch.empty(T, R, device=dev, dtype=dtype) for k in names}
+    z = dict(device=dev, dtype=dtype)
+    S = {k: torch.empty(T, R, **z) for k in _NAMES}
     X: dict[str, torch.Tensor] = {}
     if record_x:
         X = {
-            "x": torch.empty(T, R, d, device=dev, dtype=dtype),
-            "x_tilde": torch.empty(T, R, d, device=dev, dtype=dtype),
-            "e": torch.empty(T, R, d, device=dev, dtype=dtype),
-            "e_workers": torch.empty(T, R, K, d, device=dev, dtype=dtype),
+            "x": torch.empty(T, R, d, **z),
+            "x_tilde": torch.empty(T, R, d, **z),
+            "e": torch.empty(T, R, d, **z),
+            "e_workers": torch.empty(T, R, K, d, **z),
         }
+    fin = {k: torch.empty(R, d, **z) for k in ("x", "e", "e_bar")}
+    for b0 in range(0, R, B):
+        b1 = min(R, b0 + B)
+        _run_block(
+            variant, oracle, etas, mu, period, C_up, C_down, seed, first_replica + b0,
+            x_all[b0:b1], diverged_at[b0:b1],
+            {k: v[:, b0:b1] for k, v in (S | X).items()}, {k: v[b0:b1] for k, v in fin.items()},
+        )  # fmt: skip
+    x, e = fin["x"], fin["e"]
+
+    series: dict[str, torch.Tensor] = {**S, **X}
+    params = {
+        "T": T,
+        "R": R,
+        "K": K,
+        "eta": eta if isinstance(eta, (int, float)) else list(etas),
+        "mu": mu,
+        "p": period,
+        "variant": variant,
+        "double_way": C_down is not None,
+        "client_compressor": getattr(C_up, "name", type(C_up).__name__),
+        "server_compressor": None if C_down is None else getattr(C_down, "name", "?"),
+        "assignment": assignment,
+        "first_replica": first_replica,
+    }
+    meta = {
+        "algorithm": f"{variant}_sgd" + ("m" if mu else ""),
+        "source": "SAEF Algorithm 1",
+        "params": params,
+        "seed": seed,
+        "first_replica": first_replica,
+        "device": str(dev),
+        "dtype": str(dtype),
+        "dtype_note": DTYPE_NOTE,
+        "streams": {
+            "noise": "xi_t^(k) (lines 10, 14)",
+            "compressor_up": "C (line 18)",
+            "compressor_down": "C (line 22)",
+        },
+        "block": B,
+        "problem": problem.describe(),
+        "delta_c": C_up.delta(d),
+        "delta_s": None if C_down is None else C_down.delta(d),
+        "x_final": x,
+        "x_tilde_final": x - (e + fin["e_bar"]),
+        "grad_norm_sq_final": sq_norm(problem.grad(x)),
+        "f_gap_final": f_gap(problem, x),
+        "bits": "cumulative bits spent to reach x_t (row 0 = 0): per iteration K uploads of "
+        "C(Delta^(k)) and one broadcast of C(Delta) (or of Delta, single-way); error averaging "
+        "adds K full-precision uploads and one full-precision broadcast",
+        "grad_norm_sq": "||grad F(x_t)||^2 (Thms 2-3, eqs. (17), (21)); grad_norm_sq_tilde at "
+        "tilde x_t = x_t - (e_t + mean_k e_t^(k)) (Thm 1 eq. (16), Thm 3 eq. (22))",
+        "epsilon": "1/K sum_k ||grad f(tilde x_t; xi_t^k) - grad f(z_t^k; xi_t^k)||^2, one draw "
+        "(no expectation); z = x_t (EF, eq. (9)) or x_{t+1/2}^(k) (SAEF, eqs. (10)-(11))",
+        "assignment_in_paper_setting": assignment == "shared",
+        "sigma2_worker": _sigma2_worker(problem, problem.n, assignment),
+        "lhs": LHS_SERIES,
+        "client_steps": T * K * R,
+    }
+    return Trace(
+        algorithm=meta["algorithm"],
+        params=params,
+        series=series,
+        diverged_at=diverged_at,
+        meta=meta,
+    )
+
+
+def _run_block(
+    variant: Variant,
+    oracle: _WorkerOracle,
+    etas: list[float],
+    mu: float,
+    period: int | None,
+    C_up: Compressor,
+    C_down: Compressor | None,
+    seed: int,
+    first_replica: int,
+    x: torch.Tensor,
+    diverged_at: torch.Tensor,
+    S: dict[str, torch.Tensor],
+    fin: dict[str, torch.Tensor],
+) -> None:
+    """Algorithm 1 on one block of replicas; writes the views ``S`` (series) and ``fin`` in place."""
+    problem, K = oracle.problem, oracle.K
+    Bn, d = x.shape
+    T = len(etas)
+    dev, dtype = x.device, x.dtype
+    streams = Streams(seed, dev, R=Bn, first_replica=first_replica)
+    g_noise, g_up, g_down = (
+        streams.replica(s) for s in ("noise", "compressor_up", "compressor_down")
+    )
+    x = x.clone()
+    e_k = torch.zeros(Bn, K, d, device=dev, dtype=dtype)  # line 2: e_0^(k) = 0
+    m_k = torch.zeros(Bn, K, d, device=dev, dtype=dtype)  # line 2: m_0^(k) = 0
+    e = torch.zeros(Bn, d, device=dev, dtype=dtype)  # server error, e_0 = 0
     bits_msg_up = C_up.bits(d)
     bits_msg_down = (C_down if C_down is not None else _FULL).bits(d)
     bits_up = bits_down = 0
+    record_x = "x" in S
 
     for t in range(T):
         # lines 6-8: error averaging (iteration t averages e_t^(k) before it is used)
         averaged = period is not None and (t + 1) % period == 0
         if averaged:
-            e_k = e_k.mean(dim=1, keepdim=True).expand(R, K, d).clone()
+            e_k.copy_(e_k.mean(dim=1, keepdim=True).expand(Bn, K, d))
         e_bar = e_k.mean(dim=1)
         x_tilde = x - (e + e_bar)
 
@@ -329,37 +446,42 @@ def _run(
         S["bits_down"][t] = bits_down
         S["averaged"][t] = float(averaged)
         if record_x:
-            X["x"][t], X["x_tilde"][t], X["e"][t], X["e_workers"][t] = x, x_tilde, e, e_k
+            S["x"][t], S["x_tilde"][t], S["e"][t], S["e_workers"][t] = x, x_tilde, e, e_k
 
         # worker side: lines 9-12 (SAEF) or 14-16 (EF)
-        xk = x.unsqueeze(1).expand(R, K, d)
+        xk = x.unsqueeze(1).expand(Bn, K, d)
         z = xk - e_k if variant == "saef" else xk
-        sample = oracle.sample(R, g_noise)
+        sample = oracle.sample(Bn, g_noise)
         g = oracle.grad(z, sample)
-        m_k = mu * m_k + g if mu != 0 else g
-        delta_k = e_k + etas[t] * m_k
+        if mu != 0:
+            m_k.mul_(mu).add_(g)
+        else:
+            m_k = g
         S["m_norm_sq"][t] = sq_norm(m_k).mean(dim=1)
 
         # gradient mismatch, eqs. (9)-(11): same sample xi_t^(k) at tilde x_t and at z
-        g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(R, K, d), sample)
-        S["epsilon"][t] = sq_norm(g_tilde - g).mean(dim=1)
+        g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(Bn, K, d), sample)
+        S["epsilon"][t] = sq_norm(g_tilde.sub_(g)).mean(dim=1)
         if variant == "saef":  # eq. (10); eq. (11) on averaging steps (then e_bar = e_k)
             S["mismatch_err"][t] = sq_norm((e + e_bar).unsqueeze(1) - e_k).mean(dim=1)
         else:  # eq. (9)
             S["mismatch_err"][t] = sq_norm(e + e_bar)
 
-        # line 18-19: compress, keep the error, upload
-        c_k = safe_compress(C_up, delta_k, g_up)
-        e_k = delta_k - c_k
+        # lines 12/16: Delta_{t+1}^(k) = e_t^(k) + eta_t m_{t+1}^(k), in e_k's buffer
+        delta_k = e_k.add_(m_k, alpha=etas[t])
+        # lines 18-19: compress, keep the error, upload
+        c_k = compress_messages(C_up, delta_k, g_up)
+        c_mean = c_k.mean(dim=1)
+        e_k = delta_k.sub_(c_k)  # e_{t+1}^(k) (0 for the identity: then c_k is delta_k)
         # lines 21-23: server
-        delta = e + c_k.mean(dim=1)
+        delta = e + c_mean
         if C_down is None:
             c = delta
         else:
-            c = safe_compress(C_down, delta, g_down)
+            c = compress_messages(C_down, delta, g_down)
             e = delta - c
         # line 25: re-update
-        x = x - c
+        x.sub_(c)
 
         bits_up += K * bits_msg_up  # line 19: one message per worker
         bits_down += bits_msg_down  # line 23: one broadcast
@@ -368,52 +490,9 @@ def _run(
             bits_down += _FULL.bits(d)
 
     update_divergence(diverged_at, T, x, e, e_k)
-    series: dict[str, torch.Tensor] = {**S, **X}
-    params = {
-        "T": T,
-        "R": R,
-        "K": K,
-        "eta": eta if isinstance(eta, (int, float)) else list(etas),
-        "mu": mu,
-        "p": period,
-        "variant": variant,
-        "double_way": C_down is not None,
-        "client_compressor": getattr(C_up, "name", type(C_up).__name__),
-        "server_compressor": None if C_down is None else getattr(C_down, "name", "?"),
-        "assignment": assignment,
-    }
-    meta = {
-        "algorithm": f"{variant}_sgd" + ("m" if mu else ""),
-        "source": "SAEF Algorithm 1",
-        "params": params,
-        "seed": seed,
-        "device": str(dev),
-        "dtype": str(dtype),
-        "problem": problem.describe(),
-        "delta_c": C_up.delta(d),
-        "delta_s": None if C_down is None else C_down.delta(d),
-        "x_final": x,
-        "x_tilde_final": x - (e + e_k.mean(dim=1)),
-        "grad_norm_sq_final": sq_norm(problem.grad(x)),
-        "f_gap_final": f_gap(problem, x),
-        "bits": "cumulative bits spent to reach x_t (row 0 = 0): per iteration K uploads of "
-        "C(Delta^(k)) and one broadcast of C(Delta) (or of Delta, single-way); error averaging "
-        "adds K full-precision uploads and one full-precision broadcast",
-        "grad_norm_sq": "||grad F(x_t)||^2 (Thms 2-3, eqs. (17), (21)); grad_norm_sq_tilde at "
-        "tilde x_t = x_t - (e_t + mean_k e_t^(k)) (Thm 1 eq. (16), Thm 3 eq. (22))",
-        "epsilon": "1/K sum_k ||grad f(tilde x_t; xi_t^k) - grad f(z_t^k; xi_t^k)||^2, one draw "
-        "(no expectation); z = x_t (EF, eq. (9)) or x_{t+1/2}^(k) (SAEF, eqs. (10)-(11))",
-        "assignment_in_paper_setting": assignment == "shared",
-        "sigma2_worker": _sigma2_worker(problem, problem.n, assignment),
-        "lhs": LHS_SERIES,
-    }
-    return Trace(
-        algorithm=meta["algorithm"],
-        params=params,
-        series=series,
-        diverged_at=diverged_at,
-        meta=meta,
-    )
+    fin["x"].copy_(x)
+    fin["e"].copy_(e)
+    fin["e_bar"].copy_(e_k.mean(dim=1))
 
 
 def ef_sgd(
@@ -433,6 +512,8 @@ def ef_sgd(
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    first_replica: int = 0,
+    block: int | None = None,
 ) -> Trace:
     """Local error feedback (EF-SGD; EF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 14-25.
 
@@ -441,7 +522,9 @@ def ef_sgd(
     ``p`` (``None``/``math.inf``: none; the pseudocode places averaging, lines 6-8, in the SAEF
     branch only, but the experiments also average EF's errors (Figure 3, left), so it is offered
     here too), ``client_compressor`` = the workers' ``C`` (line 18; ``None`` = identity),
-    ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression).
+    ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression);
+    ``first_replica`` (the replicas' stream numbers start there) and ``block`` (replicas per block)
+    as in the module docstring "Randomness and speed".
 
     Returns a :class:`Trace` whose rows ``t = 0..T-1`` describe iteration ``t`` before its update:
     ``grad_norm_sq`` = ``||grad F(x_t)||^2`` (Theorem 2-3's lhs iterate), ``grad_norm_sq_tilde`` at
@@ -461,6 +544,7 @@ def ef_sgd(
         "ef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
         client_compressor=client_compressor, server_compressor=server_compressor,
         assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
+        first_replica=first_replica, block=block,
     )  # fmt: skip
 
 
@@ -481,6 +565,8 @@ def saef_sgd(
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    first_replica: int = 0,
+    block: int | None = None,
 ) -> Trace:
     """Step-ahead error feedback (SAEF-SGD; SAEF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 5-12, 18-25.
 
@@ -501,6 +587,7 @@ def saef_sgd(
         "saef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
         client_compressor=client_compressor, server_compressor=server_compressor,
         assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
+        first_replica=first_replica, block=block,
     )  # fmt: skip
 
 
@@ -518,6 +605,8 @@ def momentum_sgd(
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    first_replica: int = 0,
+    block: int | None = None,
 ) -> Trace:
     """Vanilla distributed (momentum) SGD, the paper's full-precision baseline (main text after eq. (3)):
 
@@ -529,37 +618,69 @@ def momentum_sgd(
     ``bits_down`` (cumulative; K uploads and one broadcast per iteration, 32 bits per entry) and, with ``record_x``, ``x``.
     """
     T, R, K = check_int("T", T, 1), check_int("R", R, 1), check_int("K", K, 1)
+    seed = check_int("seed", seed, 0)
+    first_replica = check_int("first_replica", first_replica, 0)
     etas = _stepsizes(eta, T)
     mu = _momentum(mu)
     dev = resolve_device(problem, device)
     d = problem.d
     oracle = _WorkerOracle(problem, K, assignment)
-    g_noise = Streams(seed, dev).torch("noise")
-    x = initial_point(x0, R, d, dev, dtype)
-    m_k = torch.zeros(R, K, d, device=dev, dtype=dtype)
+    B = _blocks(R, K * (problem.n if assignment == "shared" else 1), d, dtype, block)
+    x_all = initial_point(x0, R, d, dev, dtype)
     diverged_at = new_divergence(R, dev)
     S = {
         k: torch.empty(T, R, device=dev, dtype=dtype)
         for k in ("grad_norm_sq", "f_gap", "bits_up", "bits_down")
     }
-    xs = torch.empty(T, R, d, device=dev, dtype=dtype) if record_x else None
-    for t in range(T):
-        update_divergence(diverged_at, t, x)
-        S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
-        S["f_gap"][t] = f_gap(problem, x)
-        S["bits_up"][t] = t * K * _FULL.bits(d)
-        S["bits_down"][t] = t * _FULL.bits(d)  # one broadcast per iteration
-        if xs is not None:
-            xs[t] = x
-        g = oracle.grad(x.unsqueeze(1).expand(R, K, d), oracle.sample(R, g_noise))
-        m_k = mu * m_k + g if mu != 0 else g
-        x = x - (etas[t] * m_k).mean(dim=1)
-    update_divergence(diverged_at, T, x)
+    if record_x:
+        S["x"] = torch.empty(T, R, d, device=dev, dtype=dtype)
+    x_fin = torch.empty(R, d, device=dev, dtype=dtype)
+    for b0 in range(0, R, B):
+        b1 = min(R, b0 + B)
+        Sb = {k: v[:, b0:b1] for k, v in S.items()}
+        x = x_all[b0:b1].clone()
+        g_noise = Streams(seed, dev, R=b1 - b0, first_replica=first_replica + b0).replica("noise")
+        m_k = torch.zeros(b1 - b0, K, d, device=dev, dtype=dtype)
+        for t in range(T):
+            update_divergence(diverged_at[b0:b1], t, x)
+            Sb["grad_norm_sq"][t] = sq_norm(problem.grad(x))
+            Sb["f_gap"][t] = f_gap(problem, x)
+            Sb["bits_up"][t] = t * K * _FULL.bits(d)
+            Sb["bits_down"][t] = t * _FULL.bits(d)  # one broadcast per iteration
+            if record_x:
+                Sb["x"][t] = x
+            g = oracle.grad(x.unsqueeze(1).expand(b1 - b0, K, d), oracle.sample(b1 - b0, g_noise))
+            if mu != 0:
+                m_k.mul_(mu).add_(g)
+            else:
+                m_k = g
+            x.sub_((etas[t] * m_k).mean(dim=1))
+        update_divergence(diverged_at[b0:b1], T, x)
+        x_fin[b0:b1] = x
     series = dict(S)
-    if xs is not None:
-        series["x"] = xs
-    params = {"T": T, "R": R, "K": K, "eta": eta, "mu": mu, "assignment": assignment}
-    meta = {"algorithm": "momentum_sgd", "source": "SAEF main text, vanilla momentum SGD",
-            "params": params, "seed": seed, "device": str(dev), "dtype": str(dtype), "x_final": x}  # fmt: skip
-    return Trace(algorithm="momentum_sgd", params=params, series=series,
-                 diverged_at=diverged_at, meta=meta)  # fmt: skip
+    params = {
+        "T": T,
+        "R": R,
+        "K": K,
+        "eta": eta,
+        "mu": mu,
+        "assignment": assignment,
+        "first_replica": first_replica,
+    }
+    meta = {
+        "algorithm": "momentum_sgd",
+        "source": "SAEF main text, vanilla momentum SGD",
+        "params": params,
+        "seed": seed,
+        "first_replica": first_replica,
+        "device": str(dev),
+        "dtype": str(dtype),
+        "dtype_note": DTYPE_NOTE,
+        "block": B,
+        "streams": {"noise": "xi_t^(k)"},
+        "x_final": x_fin,
+        "client_steps": T * K * R,
+    }
+    return Trace(
+        algorithm="momentum_sgd", params=params, series=series, diverged_at=diverged_at, meta=meta
+    )

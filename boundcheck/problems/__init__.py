@@ -5,8 +5,10 @@ contract of :class:`boundcheck.problems.base.Problem` and reports its constants 
 """
 
 from boundcheck.problems.base import Constant, Problem
+from boundcheck.problems.iid import IID, iid_least_squares
 from boundcheck.problems.least_squares import asyncbc_least_squares, least_squares
 from boundcheck.problems.logistic import Logistic, asyncbc_logistic, logistic
+from boundcheck.problems.nonconvex import indefinite_quadratic
 from boundcheck.problems.oracles import (
     ORACLES,
     Exact,
@@ -17,14 +19,21 @@ from boundcheck.problems.oracles import (
     SyntheticProblem,
     make_oracle,
 )
-from boundcheck.problems.quadratic import LeastSquares, Quadratic
+from boundcheck.problems.quadratic import (
+    DiagonalLeastSquares,
+    LeastSquares,
+    Quadratic,
+    diagonal_quadratic,
+)
 from boundcheck.problems.registry import make, names, parameters
 from boundcheck.problems.sarah import sarah_counterexample
 from boundcheck.problems.toys import linear_toy, quadratic_toy
 
 __all__ = [
+    "IID",
     "ORACLES",
     "Constant",
+    "DiagonalLeastSquares",
     "Exact",
     "GaussianNoise",
     "IndependentNoise",
@@ -37,6 +46,9 @@ __all__ = [
     "SyntheticProblem",
     "asyncbc_least_squares",
     "asyncbc_logistic",
+    "diagonal_quadratic",
+    "iid_least_squares",
+    "indefinite_quadratic",
     "least_squares",
     "linear_toy",
     "logistic",

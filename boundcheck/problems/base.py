@@ -1,10 +1,13 @@
 """The problem contract shared by every family and every algorithm.
 
 Shapes: ``R`` replicas, ``n`` clients, ``d`` parameters. A problem is ``f(x) = 1/n sum_i f_i(x)``.
-Every function takes client-local points ``x`` of shape ``(R, m, d)`` together with ``clients``, a
-``LongTensor`` of shape ``(m,)`` naming which client each of the ``m`` slots is (default: all ``n``
-clients in order), so one call serves full participation, a sampled subset (FedPAQ) or the single
-client whose update arrives in an asynchronous step.
+Every function takes client-local points ``x`` of shape ``(R, m, d)`` together with ``clients``, an
+integer tensor naming which client each of the ``m`` slots is: shared by all replicas, shape ``(m,)``,
+or per replica, shape ``(R, m)`` (row ``r`` for replica ``r``: replicas draw their own clients,
+issue 8); default all ``n`` clients in order. So one call serves full participation, a sampled subset
+(FedPAQ) or the single client whose update arrives in an asynchronous step, for every replica at once
+(gathers, never a Python loop over replicas). A per-replica ``clients`` whose rows are all equal gives
+exactly the shared-clients result, row for row.
 
 Constants carry provenance (DESIGN.md): ``exact`` (closed form / eigenvalues), ``certified`` (a proven
 upper bound; a lower bound for ``mu`` and for ``f_star_lower``), ``observed`` (the max seen along a
@@ -23,6 +26,7 @@ import torch
 
 from boundcheck.errors import ParameterError, UnknownIdError
 from boundcheck.problems._params import count
+from boundcheck.rng import Gen
 
 Provenance = Literal["exact", "certified", "observed"]
 
@@ -57,11 +61,11 @@ class Problem(ABC):
 
     @abstractmethod
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
-        """Local objectives: ``x`` (R, m, d) -> (R, m)."""
+        """Local objectives: ``x`` (R, m, d), ``clients`` (m,) or (R, m) -> (R, m)."""
 
     @abstractmethod
     def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
-        """Local gradients: ``x`` (R, m, d) -> (R, m, d)."""
+        """Local gradients: ``x`` (R, m, d), ``clients`` (m,) or (R, m) -> (R, m, d)."""
 
     def f(self, x: torch.Tensor) -> torch.Tensor:
         """Global objective ``1/n sum_i f_i``: ``x`` (R, d) -> (R,)."""
@@ -76,8 +80,14 @@ class Problem(ABC):
         return self.grad_i(xs).mean(dim=1)
 
     # --- stochastic oracle -------------------------------------------------------------------
-    def sample(self, R: int, clients: torch.Tensor | None, generator: torch.Generator) -> Any:
-        """Draw the randomness of one oracle call per (replica, slot). Default: deterministic."""
+    def sample(self, R: int, clients: torch.Tensor | None, generator: Gen) -> Any:
+        """Draw the randomness of one oracle call per (replica, slot). Default: deterministic.
+
+        ``clients``: ``None`` (all n), shared ``(m,)`` or per-replica ``(R, m)``. ``generator``: a
+        ``torch.Generator`` (one stream shared by the batch) or a
+        :class:`boundcheck.rng.ReplicaGenerator` over exactly ``R`` replicas (replica ``r``'s
+        randomness from its own stream). The result's leading axes are ``(R, m)``.
+        """
         return None
 
     def stochastic_grad_i(
@@ -148,26 +158,38 @@ class Problem(ABC):
         }
 
     # --- validation helpers ----------------------------------------------------------------------
-    def _clients(self, clients: torch.Tensor | None, m: int) -> torch.Tensor:
-        """Validate ``clients`` against ``m`` slots; default all clients (then ``m`` must be ``n``)."""
+    def _clients(self, clients: torch.Tensor | None, m: int, R: int | None = None) -> torch.Tensor:
+        """Validate ``clients`` against ``m`` slots (and ``R`` replicas when per-replica).
+
+        ``clients`` is ``None`` (all ``n`` clients in order; then ``m`` must be ``n``), a shared
+        index tensor of shape ``(m,)``, or a per-replica index tensor of shape ``(R, m)`` (row ``r``
+        names the clients of replica ``r``'s slots). Returns a ``long`` tensor of shape ``(m,)`` or
+        ``(R, m)``.
+        """
         if clients is None:
             if m != self.n:
                 raise ParameterError(
                     f"x has {m} client slots but clients=None means all n={self.n} clients; "
-                    "pass clients of shape (m,)"
+                    "pass clients of shape (m,) or (R, m)"
                 )
             return self.all_clients()
         clients = torch.as_tensor(clients, device=self.device)
-        if clients.dim() != 1 or clients.shape[0] != m:
+        if clients.dim() == 1:
+            ok = clients.shape[0] == m
+        elif clients.dim() == 2:
+            ok = clients.shape[1] == m and (R is None or clients.shape[0] == R)
+        else:
+            ok = False
+        if not ok:
+            want = f"({m},) or ({'R' if R is None else R}, {m})"
             raise ParameterError(
-                f"clients has shape {tuple(clients.shape)}; it must be ({m},) to match x"
+                f"clients has shape {tuple(clients.shape)}; it must be {want} to match x"
             )
         if clients.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
             raise ParameterError(f"clients has dtype {clients.dtype}; it must be an integer tensor")
-        if m and (int(clients.min()) < 0 or int(clients.max()) >= self.n):
-            raise ParameterError(
-                f"clients={clients.tolist()} holds an index outside 0..{self.n - 1}"
-            )
+        if clients.numel() and (int(clients.min()) < 0 or int(clients.max()) >= self.n):
+            bad = clients[(clients < 0) | (clients >= self.n)]
+            raise ParameterError(f"clients holds the index {int(bad[0])} outside 0..{self.n - 1}")
         return clients.long()
 
     def _check_local(self, x: torch.Tensor) -> None:

@@ -19,7 +19,8 @@
 
 The per-sample rows of the AsyncBC family are ``a_ij = i/sqrt(n) e_j`` (``m = d`` samples), so its
 minibatch oracle samples coordinates; with ``scale="sum"`` each per-sample loss is weighted
-``w = m``.
+``w = m``. It is stored as scaled identities (:class:`DiagonalLeastSquares`): every constant is in
+closed form, and a gradient costs ``O(d)``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import torch
 
 from boundcheck.problems import _params
 from boundcheck.problems.oracles import make_oracle
-from boundcheck.problems.quadratic import LeastSquares
+from boundcheck.problems.quadratic import DiagonalLeastSquares, LeastSquares
 
 
 def least_squares(
@@ -76,16 +77,16 @@ def asyncbc_least_squares(
     batch_size: int = 1,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
-) -> LeastSquares:
+) -> DiagonalLeastSquares:
     """AsyncBC Section 5 synthetic least squares (defaults n = 4, d = 10 as in Appendix D.1)."""
     n, d = _params.count("n", n), _params.count("d", d)
     zeta = _params.nonneg("zeta", zeta)
     g = _params.rng(seed, "asyncbc_least_squares")
     i = np.arange(1, n + 1, dtype=np.float64)
-    A = (i / math.sqrt(n))[:, None, None] * np.eye(d)[None]
+    a = (i / math.sqrt(n))[:, None]  # A_i = i/sqrt(n) I, stored as a scaled identity
     b = (zeta / i)[:, None] * g.standard_normal((n, d))
-    return LeastSquares(
-        A,
+    return DiagonalLeastSquares(
+        a,
         b,
         scale="sum",
         radius=radius,

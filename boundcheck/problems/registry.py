@@ -13,8 +13,10 @@ import inspect
 from collections.abc import Callable
 
 from boundcheck.errors import ParameterError, UnknownIdError
+from boundcheck.problems.iid import iid_least_squares
 from boundcheck.problems.least_squares import asyncbc_least_squares, least_squares
 from boundcheck.problems.logistic import asyncbc_logistic, logistic
+from boundcheck.problems.nonconvex import indefinite_quadratic
 from boundcheck.problems.oracles import SyntheticProblem
 from boundcheck.problems.sarah import sarah_counterexample
 from boundcheck.problems.toys import linear_toy, quadratic_toy
@@ -27,6 +29,8 @@ FAMILIES: dict[str, Callable[..., SyntheticProblem]] = {
     "asyncbc_logistic": asyncbc_logistic,
     "linear_toy": linear_toy,
     "quadratic_toy": quadratic_toy,
+    "indefinite_quadratic": indefinite_quadratic,
+    "iid_least_squares": iid_least_squares,
 }
 
 

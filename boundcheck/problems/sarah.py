@@ -31,7 +31,7 @@ import torch
 
 from boundcheck.problems import _params
 from boundcheck.problems.oracles import make_oracle
-from boundcheck.problems.quadratic import LeastSquares
+from boundcheck.problems.quadratic import DiagonalLeastSquares
 
 
 def sarah_counterexample(
@@ -46,7 +46,7 @@ def sarah_counterexample(
     radius: float | None = None,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
-) -> LeastSquares:
+) -> DiagonalLeastSquares:
     """``f_i(x) = ||x + b_i||^2/2`` (AsyncBC Theorem 3); ``b`` (n, d) overrides the random ``b_i``."""
     n, d = _params.count("n", n), _params.count("d", d)
     zeta = _params.nonneg("zeta", zeta)
@@ -55,9 +55,8 @@ def sarah_counterexample(
         bi = zeta * _params.rng(seed, "sarah").standard_normal((n, d))
     else:
         bi = _params.array("b", b, (n, d))
-    A = np.broadcast_to(np.eye(d), (n, d, d))
-    return LeastSquares(
-        A,
+    return DiagonalLeastSquares(
+        np.ones((n, 1)),  # A_i = I, stored as a scaled identity
         -bi,
         scale="sum",
         radius=radius,

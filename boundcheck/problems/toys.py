@@ -18,7 +18,7 @@ import torch
 from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.oracles import make_oracle
-from boundcheck.problems.quadratic import Quadratic
+from boundcheck.problems.quadratic import Quadratic, diagonal_quadratic
 
 
 def linear_toy(
@@ -35,8 +35,8 @@ def linear_toy(
     n, d = _params.count("n", n), _params.count("d", d)
     zeta = _params.nonneg("zeta", zeta)
     c = _params.centres(_params.rng(seed, "linear_toy"), n, d, zeta)
-    return Quadratic(
-        np.zeros((n, d, d)),
+    return diagonal_quadratic(
+        np.zeros((n, 1)),  # H_i = 0, stored as a scaled identity
         c,
         oracle=make_oracle(oracle, noise_var),
         dtype=dtype,
@@ -65,7 +65,11 @@ def quadratic_toy(
     zeta = _params.nonneg("zeta", zeta)
     h = np.geomspace(mu, L, d)
     c = _params.centres(_params.rng(seed, "quadratic_toy"), n, d, zeta)
-    H = np.broadcast_to(np.diag(h), (n, d, d)).copy()
-    return Quadratic(
-        H, c, radius=radius, oracle=make_oracle(oracle, noise_var), dtype=dtype, device=device
+    return diagonal_quadratic(
+        np.broadcast_to(h, (n, d)),  # diagonal storage: constants in closed form
+        c,
+        radius=radius,
+        oracle=make_oracle(oracle, noise_var),
+        dtype=dtype,
+        device=device,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from boundcheck import rng
 from boundcheck.problems.base import Constant, Problem
 
 
@@ -19,9 +20,11 @@ class Quadratic(Problem):
     noise: float = 0.0
 
     def _sel(self, clients):
+        # clients: (m,) shared by all replicas or (R, m) per replica
         if clients is None:
             clients = self.all_clients()
-        return self.a[clients].view(1, -1, 1), self.b[clients].unsqueeze(0)
+        a, b = self.a[clients].unsqueeze(-1), self.b[clients]
+        return (a, b) if clients.dim() == 2 else (a.unsqueeze(0), b.unsqueeze(0))
 
     def f_i(self, x, clients=None):
         a, b = self._sel(clients)
@@ -32,8 +35,8 @@ class Quadratic(Problem):
         return a * (x - b)
 
     def sample(self, R, clients, generator):
-        m = self.n if clients is None else len(clients)
-        return torch.randn(R, m, self.d, generator=generator, device=self.device, dtype=self.dtype)
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
+        return rng.normal(generator, (R, m, self.d), dtype=self.dtype, device=self.device)
 
     def stochastic_grad_i(self, x, sample, clients=None):
         return self.grad_i(x, clients) + self.noise * sample
@@ -87,9 +90,9 @@ class DiagQuad(Problem):
     def sample(self, R, clients, generator):
         if self.sigma == 0:
             return None
-        m = self.n if clients is None else clients.numel()
-        return self.sigma * torch.randn(
-            R, m, self.d, generator=generator, dtype=self.dtype, device=generator.device
+        m = self.n if clients is None else clients.shape[-1]  # clients (m,) or per replica (R, m)
+        return self.sigma * rng.normal(
+            generator, (R, m, self.d), dtype=self.dtype, device=self.device
         )
 
     def stochastic_grad_i(self, x, sample, clients=None):

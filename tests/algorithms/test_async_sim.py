@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boundcheck.algorithms.async_sim import Schedule, asyncbc_schedule, fedbuff_schedule
+from boundcheck.algorithms.async_sim import (
+    Schedule,
+    ScheduleBatch,
+    asyncbc_schedule,
+    asyncbc_schedules,
+    fedbuff_schedule,
+    fedbuff_schedules,
+)
 from boundcheck.errors import ParameterError
 
 
@@ -176,3 +184,88 @@ def test_asyncbc_schedule_contract(n, T, frac, busy, seed):
     assert (counts[2:] <= 1).all()
     if tau_C == 1:
         assert s.tau_max == 0
+
+
+# --- per-replica batches (issue 8) -------------------------------------------------------------
+@settings(max_examples=10, deadline=None)
+@given(
+    n=st.integers(2, 30),
+    T=st.integers(1, 15),
+    K=st.integers(1, 4),
+    concurrency=st.floats(0.5, 30.0),
+    seed=st.integers(0, 10_000),
+    first=st.integers(0, 50),
+)
+def test_fedbuff_batch_replica_r_is_the_single_run_with_first_replica_r(
+    n, T, K, concurrency, seed, first
+):
+    R = 4
+    b = fedbuff_schedules(n=n, T=T, K=K, R=R, concurrency=concurrency, seed=seed,
+                          first_replica=first)  # fmt: skip
+    assert b.client.shape == b.read_version.shape == (R, T * K)
+    assert np.array_equal(b.applied_step, np.repeat(np.arange(T), K))
+    for r in range(R):
+        s = fedbuff_schedule(n=n, T=T, K=K, concurrency=concurrency, seed=seed,
+                             first_replica=first + r)  # fmt: skip
+        assert np.array_equal(s.client, b.client[r])
+        assert np.array_equal(s.read_version, b.read_version[r])
+        assert np.array_equal(s.arrival_time, b.arrival_time[r])
+        assert np.array_equal(s.staleness_k1, b.staleness_k1[r])
+        assert s.concurrency_mean == pytest.approx(b.concurrency_mean[r], rel=1e-12)  # sum order
+        assert s.concurrency_max == b.concurrency_max[r]
+    assert b.tau_max == int(b.tau_max_per_replica.max())
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    n=st.integers(1, 20),
+    T=st.integers(1, 40),
+    frac=st.floats(0.01, 1.0),
+    busy=st.sampled_from(["queue", "parallel"]),
+    seed=st.integers(0, 10_000),
+)
+def test_asyncbc_batch_replica_r_is_the_single_run_with_first_replica_r(n, T, frac, busy, seed):
+    tau_C = max(1, min(n, round(frac * n)))
+    b = asyncbc_schedules(n=n, T=T, tau_C=tau_C, R=3, seed=seed, busy=busy, first_replica=2)
+    for r in range(3):
+        s = asyncbc_schedule(n=n, T=T, tau_C=tau_C, seed=seed, busy=busy, first_replica=2 + r)
+        assert np.array_equal(s.client, b.client[r])
+        assert np.array_equal(s.read_version, b.read_version[r])
+        assert np.array_equal(s.arrival_time, b.arrival_time[r])
+        assert b.replica(r).tau_max == s.tau_max == b.tau_max_per_replica[r]
+
+
+def test_replicas_draw_their_own_schedules_and_summary_reports_them():
+    b = fedbuff_schedules(n=50, T=30, K=5, R=16, concurrency=20, seed=1)
+    assert len({tuple(c) for c in b.client}) == 16  # client choices differ per replica
+    assert len({tuple(a) for a in np.round(b.arrival_time, 12)}) == 16  # durations too
+    s = b.summary()
+    assert s["shared_across_replicas"] is False
+    assert s["tau_max"] == b.tau_max == max(s["tau_max_per_replica"])
+    assert len(s["tau_max_per_replica"]) == len(s["concurrency_mean_per_replica"]) == 16
+    assert s["staleness_mean"] == pytest.approx(float(b.staleness.mean()))
+    assert sum(s["staleness_histogram"]) == 16 * 150
+    json.dumps(s)  # JSON-friendly
+    assert len(set(s["tau_max_per_replica"])) > 1 or len(set(s["staleness_mean_per_replica"])) > 1
+
+
+def test_pin_and_stack():
+    one = asyncbc_schedule(n=5, T=20, tau_C=3, seed=4)
+    pinned = ScheduleBatch.pin(one, 4)
+    assert pinned.shared and pinned.R == 4 and pinned.summary()["shared_across_replicas"]
+    assert all(np.array_equal(pinned.client[r], one.client) for r in range(4))
+    assert pinned.tau_max == one.tau_max
+    scheds = [asyncbc_schedule(n=5, T=20, tau_C=3, seed=4, first_replica=r) for r in range(3)]
+    st_ = ScheduleBatch.stack(scheds)
+    ref = asyncbc_schedules(n=5, T=20, tau_C=3, R=3, seed=4)
+    assert np.array_equal(st_.client, ref.client)
+    assert np.array_equal(st_.read_version, ref.read_version)
+    assert st_.tau_max_per_replica.tolist() == ref.tau_max_per_replica.tolist()
+    with pytest.raises(ParameterError, match="schedule 1 has"):
+        ScheduleBatch.stack([one, asyncbc_schedule(n=5, T=21, tau_C=3, seed=4)])
+    with pytest.raises(ParameterError, match="schedules="):
+        ScheduleBatch.stack([])
+    with pytest.raises(ParameterError, match="r=4"):
+        pinned.replica(4)
+    with pytest.raises(ParameterError, match="seed="):
+        fedbuff_schedules(n=3, T=2, K=1, rate=1.0, seed=np.random.default_rng(0))

@@ -105,7 +105,7 @@ def test_hand_derived_schedule_tau_c_2():
     assert tr["m"][:, 0, 0].tolist() == pytest.approx([m0, m1, m2, m3, m4], rel=1e-14, abs=1e-15)
     assert m2 == pytest.approx(abar * x1 - cbar, rel=1e-14)  # reweighting: m_2 = grad f(x_1)
     assert tr.meta["tau_max"] == 1
-    assert tr.meta["schedule"]["staleness"] == [0, 1, 1, 1]
+    assert tr.meta["schedule"]["staleness"] == [[0, 1, 1, 1]]  # one row per replica
 
     # Async-GD on the same events: the task reading version v computes at x_{v-1}
     y1 = x0 - eta * (a0 * x0 - c0)
@@ -199,13 +199,14 @@ def test_async_gd_tau_c_1_is_sgd_over_clients():
     prob = diag_quad(n=4, d=3)
     x0 = randn(2, 3)
     tr = async_gd(prob, T=25, R=2, seed=4, eta=0.2, tau_C=1, x0=x0, record_x=True)
-    clients = tr.meta["schedule"]["clients"]
+    clients = torch.tensor(tr.meta["schedule"]["clients"])  # (R, T): each replica its own
     assert tr.meta["tau_max"] == 0
     x = x0.clone()
     for t in range(25):
         assert torch.allclose(tr["x"][t], x, rtol=1e-14, atol=1e-15)
-        j = torch.tensor([clients[t]])
-        x = x - 0.2 * prob.grad_i(x.unsqueeze(1), j)[:, 0]
+        g = torch.stack([prob.grad_i(x[r].view(1, 1, -1), clients[r, t : t + 1])[0, 0]
+                         for r in range(2)])  # fmt: skip
+        x = x - 0.2 * g
 
 
 # --- bias correction: heterogeneity does not enter AsyncBC-GD ------------------------------------
@@ -234,25 +235,31 @@ def test_asyncbc_gd_invariant_to_gradient_shifts_summing_to_zero(n, tau_C, seed,
 
 
 # --- Figure 1: AsyncBC-GD unaffected by zeta, Async-GD degrades ----------------------------------
-def _tail_rel(tr, k=20):
-    """Appendix D.1's metric (mean of the last 20 iterates), relative to ||grad f(x_0)||^2, per replica."""
+def _tail_rel(tr, k=20, S=1):
+    """Appendix D.1's metric (mean of the last 20 iterates), relative to ||grad f(x_0)||^2, per
+    replica, averaged over consecutive groups of ``S`` replicas (one group per stepsize)."""
     g = tr["grad_norm_sq"]
-    return (g[-k:].mean(0) / g[0]).tolist()
+    return (g[-k:].mean(0) / g[0]).view(-1, S).mean(1).tolist()
 
 
 def test_figure1_zeta_independence_of_asyncbc_and_degradation_of_async_gd():
     """Section 5, Figure 1: n = 4, d = 10, tau = 10 (worker i takes i tau / n), tau_C = n, best
-    stepsize of a grid (one replica per stepsize). Measured (T = 1500): AsyncBC-GD's best relative
-    error 5.3e-6 for every zeta; Async-GD's 3e-128 (zeta = 0), 1.8e-4 (1), 4.5e-3 (10)."""
+    stepsize of a grid; S = 6 replicas per stepsize, each with its own client sequence, so each
+    figure estimates the expectation over the client sampling. Measured (T = 1500, means):
+    AsyncBC-GD's best relative error 1.1e-3 for every zeta; Async-GD's 8e-131 (zeta = 0), 1.5e-4
+    (1), 3.9e-3 (10). On one client sequence (the shared schedule of earlier versions) AsyncBC-GD reached
+    5e-6 and won at zeta = 1 by 10x; over independent sequences it does not at this horizon (its
+    per-replica tail errors spread from 1e-5 to 1e-2), so that claim is not asserted."""
     zetas = [0.0, 1.0, 10.0]
-    etas = torch.tensor([0.003, 0.01, 0.03, 0.1], dtype=torch.float64)
+    S = 6
+    etas = torch.tensor([0.003, 0.01, 0.03], dtype=torch.float64).repeat_interleave(S)
     x0 = torch.ones(10, dtype=torch.float64)
     bc, plain = {}, {}
     for z in zetas:
         prob = asyncbc_least_squares(n=4, d=10, zeta=z, seed=0)
-        kw = dict(T=1500, R=4, seed=0, eta=etas, tau_C=4, tau=10.0, x0=x0)
-        bc[z] = _tail_rel(asyncbc_gd(prob, **kw))
-        plain[z] = _tail_rel(async_gd(prob, **kw))
+        kw = dict(T=1500, R=len(etas), seed=0, eta=etas, tau_C=4, tau=10.0, x0=x0)
+        bc[z] = _tail_rel(asyncbc_gd(prob, **kw), S=S)
+        plain[z] = _tail_rel(async_gd(prob, **kw), S=S)
     # AsyncBC-GD: the same relative curve for every zeta, at every stepsize (exact invariance)
     assert bc[1.0] == pytest.approx(bc[0.0], rel=1e-6)
     assert bc[10.0] == pytest.approx(bc[0.0], rel=1e-6)
@@ -261,9 +268,8 @@ def test_figure1_zeta_independence_of_asyncbc_and_degradation_of_async_gd():
     # Async-GD's best error grows with zeta, by orders of magnitude ...
     assert best_plain[0.0] < 1e-6 * best_plain[1.0]
     assert 10 * best_plain[1.0] < best_plain[10.0]
-    # ... so at zeta = 1 and 10 AsyncBC-GD wins; at zeta = 0 Async-GD is faster (the paper's remark)
-    assert best_bc[1.0] < 0.1 * best_plain[1.0]
-    assert best_bc[10.0] < 0.01 * best_plain[10.0]
+    # ... so at zeta = 10 AsyncBC-GD wins; at zeta = 0 Async-GD is faster (the paper's remark)
+    assert best_bc[10.0] < best_plain[10.0]
     assert best_plain[0.0] < 1e-3 * best_bc[0.0]
 
 
@@ -344,11 +350,17 @@ def test_schedule_shared_and_meta():
     a = asyncbc_gd(prob, T=60, R=2, seed=5, eta=0.05, tau_C=3)
     g = async_gd(prob, T=60, R=2, seed=5, eta=0.05, tau_C=3)
     sa, sg = a.meta["schedule"], g.meta["schedule"]
-    assert sa["shared_across_replicas"] is True
-    assert sg["clients"][:59] == sa["clients"]  # same event order (AsyncBC uses T-1 steps)
-    assert sa["tau_max_measured"] == max(sa["staleness"]) >= 1
+    assert sa["shared_across_replicas"] is False  # each replica its own client sequence
+    assert [c[:59] for c in sg["clients"]] == sa[
+        "clients"
+    ]  # same event orders (AsyncBC: T-1 steps)
+    assert sa["clients"][0] != sa["clients"][1]
+    assert sa["tau_max_measured"] == max(max(r) for r in sa["staleness"]) >= 1
     assert a.meta["tau_max"] == max(sa["tau_max_measured"], sa["tau_max_in_flight"])
-    assert sum(sa["staleness_histogram_used"]) == 59
+    assert sum(sa["staleness_histogram_used"]) == 59 * 2  # over both replicas
+    per = [max(m, f) for m, f in zip(sa["tau_max_measured_per_replica"],
+                                     sa["tau_max_in_flight_per_replica"], strict=True)]  # fmt: skip
+    assert a.meta["tau_max_per_replica"] == per and a.meta["tau_max"] == max(per)
     assert a["grad_norm_sq"].shape == (60, 2) and g["grad_norm_sq"].shape == (60, 2)
 
 
@@ -414,3 +426,98 @@ def test_cpu_gpu_parity():
         a, b = fn(cpu, **kw), fn(gpu, device="cuda", **kw)
         assert a.meta["schedule"]["clients"] == b.meta["schedule"]["clients"]
         assert torch.allclose(a["grad_norm_sq"], b["grad_norm_sq"].cpu(), rtol=1e-9, atol=1e-14)
+
+
+# --- independent replicas (issue 8) ------------------------------------------------------------
+_RUNS = {
+    "asyncbc_gd": lambda p, **k: asyncbc_gd(p, tau_C=3, **k),
+    "asyncbc_sgd": lambda p, **k: asyncbc_sgd(p, tau_C=3, **k),
+    "async_gd": lambda p, **k: async_gd(p, tau_C=3, **k),
+    "async_sgd": lambda p, **k: async_sgd(p, tau_C=3, **k),
+    "sarah": lambda p, **k: sarah(p, stochastic=True, **k),
+}
+
+
+@pytest.mark.parametrize("name", list(_RUNS))
+def test_replicas_differ_and_batch_equals_single_replica_runs(name):
+    """Theorems 1-2 average over the client sampling k_{t+1} (and the oracle noise): every
+    replica draws its own, so the LHS values differ -- AsyncBC-GD's too, whose only randomness is
+    the client sampling -- and replica r of a batch is the run with first_replica = r."""
+    stoch = name in ("asyncbc_sgd", "async_sgd", "sarah")
+    p = diag_quad(n=5, d=3, sigma=0.1 if stoch else 0.0)
+    kw = dict(T=40, seed=7, eta=0.05, x0=torch.ones(3, dtype=torch.float64), record_x=True)
+    R = 4
+    batch = _RUNS[name](p, R=R, **kw)
+    lhs = batch["grad_norm_sq"].mean(0)
+    assert len(set(lhs.tolist())) == R
+    if name != "sarah":
+        assert batch.meta["shared_across_replicas"] is False
+        assert len(batch.meta["tau_max_per_replica"]) == R
+    for r in range(R):
+        one = _RUNS[name](p, R=1, first_replica=r, **kw)
+        assert torch.allclose(batch["x"][:, r], one["x"][:, 0], rtol=1e-13, atol=1e-14)
+        assert torch.allclose(batch.meta["x_final"][r], one.meta["x_final"][0], rtol=1e-13)
+        if name != "sarah":
+            assert batch.meta["tau_max_per_replica"][r] == one.meta["tau_max"]
+
+
+def test_asyncbc_gd_pinned_schedule_gives_identical_replicas():
+    p = diag_quad(n=5, d=3)
+    sched = asyncbc_schedule(n=5, T=40, tau_C=3, seed=2)
+    tr = asyncbc_gd(p, T=40, R=3, seed=0, eta=0.05, tau_C=3, schedule=sched,
+                    x0=torch.ones(3, dtype=torch.float64))  # fmt: skip
+    assert tr.meta["shared_across_replicas"] is True
+    assert len(set(tr["grad_norm_sq"].mean(0).tolist())) == 1
+
+
+def test_tau_c_1_is_sarah_per_replica_and_tau_max_theory():
+    """AsyncBC with tau_C = 1 is SARAH replica for replica (each with its own client sequence);
+    tau_max = 0 there, and the trace hands the theorems tau_max_theory = 1 (Theorem 1's stated
+    stepsize is then finite)."""
+    from boundcheck.theory import asyncbc as TA
+    from boundcheck.theory.evaluate import evaluate_bound
+
+    p = diag_quad(n=4, d=3, seed=3)
+    x0 = randn(3, 3, seed=2)
+    a = asyncbc_gd(p, T=30, R=3, seed=4, eta=0.1, tau_C=1, x0=x0, record_x=True)
+    clients = a.meta["schedule_batch"].client[:, :29]
+    assert len({tuple(c) for c in clients}) == 3
+    s = sarah(p, T=30, R=3, seed=4, eta=0.1, clients=clients, x0=x0, record_x=True)
+    assert torch.equal(a["x"], s["x"]) and torch.equal(a["m"], s["m"])
+    assert a.meta["tau_max"] == 0 and a.meta["tau_max_per_replica"] == [0, 0, 0]
+    assert a.meta["tau_max_theory"] == 1 == s.meta["tau_max_theory"]
+    vals = {"L": 1.5, "delta_H": 1.0, "tau_C": 1, "tau_max": a.meta["tau_max_theory"], "T": 30,
+            "F0": 1.0}  # fmt: skip
+    b = evaluate_bound(TA.THM1, vals)
+    assert 0 < float(b) < float("inf")
+
+
+def test_confidence_interval_of_one_batch_covers_the_mean_of_independent_batches():
+    """20 batches of 64 replicas (replica blocks of one run; block b equals the run with
+    first_replica = 64 b): a 95% interval from each batch covers the mean over all batches about
+    95% of the time. With a schedule shared by the replicas (earlier versions) AsyncBC-GD's
+    replicas were identical, every interval had width 0 and the coverage was about 0."""
+    p = diag_quad(n=5, d=3, seed=1)
+    B, S = 20, 64
+    tr = asyncbc_gd(p, T=60, R=B * S, seed=3, eta=0.05, tau_C=3,
+                    x0=torch.ones(3, dtype=torch.float64))  # fmt: skip
+    lhs = tr["grad_norm_sq"].mean(0).view(B, S)
+    grand = float(lhs.mean())
+    half = 1.96 * lhs.std(dim=1) / S**0.5
+    covered = int(((lhs.mean(dim=1) - grand).abs() <= half).sum())
+    print(f"coverage of the 95% interval: {covered}/{B}")
+    # Binomial(20, 0.95 (a bit less: the grand mean is itself an estimate)): P(X <= 14) < 1e-3
+    assert covered >= 15
+    pinned = asyncbc_gd(p, T=60, R=S, seed=3, eta=0.05, tau_C=3,
+                        schedule=asyncbc_schedule(n=5, T=60, tau_C=3, seed=0),
+                        x0=torch.ones(3, dtype=torch.float64))  # fmt: skip
+    assert float(pinned["grad_norm_sq"].mean(0).std()) == 0.0
+
+
+def test_asyncbc_trace_records_f_star_used():
+    prob = asyncbc_least_squares(n=4, d=3, zeta=1.0, seed=0)
+    tr = asyncbc_gd(prob, T=10, R=2, seed=0, eta=0.05, tau_C=2)
+    fs = tr.meta["f_star_used"]
+    assert fs["provenance"] in ("exact", "certified_lower_bound") and fs["value"] is not None
+    x0 = torch.zeros(2, 3, dtype=torch.float64)
+    assert torch.allclose(tr["f_gap"][0], prob.f(x0) - fs["value"], rtol=1e-12)

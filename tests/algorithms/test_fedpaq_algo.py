@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from quad_problems import Quadratic, quad
 
+from boundcheck import rng
+from boundcheck.algorithms.common import Streams
 from boundcheck.algorithms.fedpaq import eta_theorem1, eta_theorem2, fedavg, fedpaq
-from boundcheck.compressors import Compressor
+from boundcheck.compressors import QSGD, Compressor
 from boundcheck.errors import ParameterError
 
 
@@ -103,7 +105,7 @@ def test_virtual_and_direct_agree_without_noise_at_full_participation():
     a = fedavg(p, virtual=True, **kw)
     b = fedavg(p, virtual=False, **kw)
     assert torch.allclose(a["x"], b["x"], atol=1e-14)
-    assert "grad_norm_sq" not in b.series and b.meta["sampling_shared_across_replicas"]
+    assert "grad_norm_sq" not in b.series and not b.meta["sampling_shared_across_replicas"]
 
 
 def test_seeded_and_replicas_independent():
@@ -134,7 +136,7 @@ class HalfRandK(Compressor):
     biased = False
 
     def __call__(self, x, generator=None):
-        keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
+        keep = rng.uniform(generator, x.shape, device=x.device, dtype=x.dtype) < 0.5
         return torch.where(keep, 2 * x, torch.zeros_like(x))
 
     def q(self, d):
@@ -227,3 +229,122 @@ def test_cpu_gpu_parity():
     e = fedavg(quad(n=5, d=3, device="cuda"), **kw0)
     assert torch.allclose(c["x"], e["x"].cpu(), atol=1e-12)
     assert a["x"].shape == b["x"].shape and torch.isfinite(b["x"]).all()
+
+
+# --- independent replicas (issue 8) ---------------------------------------------------------------
+def _series_equal_per_replica(batch, single, r, rtol=1e-12, atol=1e-14):
+    for name, v in batch.series.items():
+        assert torch.allclose(v[:, r], single[name][:, 0], rtol=rtol, atol=atol), name
+    assert int(batch.diverged_at[r]) == int(single.diverged_at[0])
+
+
+CONFIGS = [
+    ("fedavg", dict(virtual=True)),
+    ("fedavg", dict(virtual=False)),
+    ("fedpaq", dict(virtual=True, quantizer=QSGD(s=2))),
+    ("fedpaq", dict(virtual=False, quantizer=QSGD(s=2))),
+]
+
+
+@pytest.mark.parametrize("name, extra", CONFIGS)
+def test_batch_equals_separate_single_replica_runs(name, extra):
+    # replica r of a batch with first_replica = f is the run with R = 1, first_replica = f + r,
+    # whatever the block size: sampling, oracle noise and quantizer all drawn per replica
+    algo = fedavg if name == "fedavg" else fedpaq
+    p = quad(n=5, d=3, noise=0.3, seed=3)
+    R, first = 5, 7
+    x0 = torch.randn(R, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    kw = dict(K=3, tau=2, r=2, seed=11, eta=0.2, record_x=True) | extra
+    batch = algo(p, R=R, x0=x0, first_replica=first, **kw)
+    for blk in (1, 2):
+        blocked = algo(p, R=R, x0=x0, first_replica=first, block=blk, **kw)
+        for s in batch.series:
+            assert torch.allclose(blocked[s], batch[s], rtol=1e-12, atol=1e-14), s
+    for r in range(R):
+        single = algo(p, R=1, x0=x0[r], first_replica=first + r, **kw)
+        _series_equal_per_replica(batch, single, r)
+    assert batch.params["first_replica"] == first and batch.meta["first_replica"] == first
+
+
+@pytest.mark.parametrize("virtual", [True, False])
+def test_replicas_differ_through_node_sampling_alone(virtual):
+    # deterministic gradients, identity quantizer: only S_k is random, and Theorems 1-2 average
+    # over it, so the replicas' left-hand sides must differ; pinned S_k makes them all equal
+    p = quad(n=6, d=3, seed=4)
+    kw = dict(K=3, tau=2, r=2, R=16, seed=0, eta=0.3, virtual=virtual)
+    tr = fedavg(p, **kw)
+    lhs = tr["dist_sq"][-1] if not virtual else tr["grad_norm_sq"].mean(0)
+    assert len(set(lhs.tolist())) > 8
+    assert not tr.meta["sampling_shared_across_replicas"]
+    pinned = fedavg(p, pin_sampling=True, **kw)
+    lhs_p = pinned["dist_sq"][-1] if not virtual else pinned["grad_norm_sq"].mean(0)
+    assert len(set(lhs_p.tolist())) == 1 and pinned.meta["sampling_shared_across_replicas"]
+
+
+@pytest.mark.parametrize("virtual", [True, False])
+def test_full_participation_with_noise_is_local_sgd_written_out_per_replica(virtual):
+    # r = n, identity Q: x_{k+1} = x_k + 1/n sum_i (x_{k,tau}^(i) - x_k) with each replica's own
+    # 'data' stream, (R, n, d) per local step (the order Algorithm 1 draws it)
+    n, d, R, K, tau, eta, s = 4, 3, 3, 3, 2, 0.2, 0.4
+    p = quad(n=n, d=d, noise=s, seed=5)
+    tr = fedavg(p, K=K, tau=tau, r=n, R=R, seed=9, eta=eta, virtual=virtual, record_x=True)
+    gen = Streams(9, "cpu", R=R).replica("data")
+    a, b = p.a.view(1, n, 1), p.b.unsqueeze(0)
+    x = torch.zeros(R, d, dtype=torch.float64)
+    for k in range(K):
+        assert torch.allclose(tr["x"][k], x, rtol=0, atol=1e-13)
+        y = x.unsqueeze(1).expand(R, n, d).clone()
+        for _ in range(tau):
+            y = y - eta * (a * (y - b) + s * rng.normal(gen, (R, n, d)))
+        x = x + (y - x.unsqueeze(1)).sum(1) / n
+    assert torch.allclose(tr["x"][K], x, rtol=0, atol=1e-13)
+    assert not torch.allclose(tr["x"][K, 0], tr["x"][K, 1])
+
+
+def test_gradient_descent_reduction_holds_per_replica_without_virtual_nodes():
+    # tau = 1, q = 0, r = n, sigma = 0: gradient descent, replica by replica, in both modes
+    p = quad(n=5, d=4)
+    x0 = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    tr = fedavg(p, K=5, tau=1, r=5, R=3, seed=0, eta=0.3, x0=x0, virtual=False, record_x=True)
+    x = x0.clone()
+    for k in range(6):
+        assert torch.allclose(tr["x"][k], x, rtol=0, atol=1e-13)
+        x = x - 0.3 * p.grad(x)
+
+
+def test_float32_runs_and_records_its_dtype():
+    def build(dtype):
+        p = quad(n=4, d=3, seed=6)  # deterministic gradients: only S_k is random
+        p.a, p.b, p.dtype = p.a.to(dtype), p.b.to(dtype), dtype
+        return p
+
+    kw = dict(K=3, tau=2, r=2, R=4, seed=0, eta=0.2, record_x=True, virtual=False)
+    tr = fedavg(build(torch.float32), dtype=torch.float32, **kw)
+    assert tr["x"].dtype == torch.float32 and tr.meta["dtype"] == "torch.float32"
+    assert "float32" in tr.meta["dtype_note"]
+    ref = fedavg(build(torch.float64), **kw)
+    # the same S_k (float64 keys in both), float32 rounding only
+    assert torch.allclose(tr["x"].double(), ref["x"], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kw, word", [({"first_replica": -1}, "first_replica"),
+                                      ({"block": 0}, "block")])  # fmt: skip
+def test_bad_replica_parameters_refused(kw, word):
+    p = quad(n=3, d=2)
+    with pytest.raises(ParameterError, match=word):
+        fedpaq(p, K=2, tau=1, r=2, R=2, seed=0, eta=0.1, **kw)
+
+
+@pytest.mark.parametrize("oracle", ["gaussian", "minibatch"])
+@pytest.mark.parametrize("virtual", [True, False])
+def test_real_family_batch_equals_single_runs(oracle, virtual):
+    # the problems' per-replica client API: S_k of shape (R, r) when virtual=False
+    from boundcheck.problems.least_squares import least_squares
+
+    p = least_squares(n=5, d=4, m=6, zeta=1.0, oracle=oracle, noise_var=0.05, batch_size=2)
+    kw = dict(K=2, tau=2, r=2, seed=1, eta=0.05, virtual=virtual, quantizer=QSGD(s=1))
+    batch = fedpaq(p, R=3, record_x=True, **kw)
+    for r in range(3):
+        single = fedpaq(p, R=1, first_replica=r, record_x=True, **kw)
+        _series_equal_per_replica(batch, single, r)
+    assert not torch.equal(batch["x"][-1, 0], batch["x"][-1, 1])

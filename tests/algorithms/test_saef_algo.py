@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from quad_problems import diag_quad
 
+from boundcheck import rng
+from boundcheck.algorithms.common import Streams
 from boundcheck.algorithms.saef import ef_sgd, momentum_sgd, saef_sgd
-from boundcheck.compressors import Identity, RandK, ScaledSign, TopK
+from boundcheck.compressors import QSGD, Identity, RandK, ScaledSign, TopK
 from boundcheck.errors import ParameterError
 
 
@@ -320,3 +322,77 @@ def test_worker_noise_is_the_client_noise_averaged_over_n_clients():
     part = saef_sgd(prob, T=1, R=2, seed=5, eta=0.1, K=4, assignment="partition")
     assert part.meta["sigma2_worker"]["value"] == sigma2
     assert saef_sgd(diag_quad(d=6), T=1, R=1, seed=0, eta=0.1, K=2).meta["sigma2_worker"] is None
+
+
+# --- independent replicas (issue 8) ---------------------------------------------------------------
+SAEF_CONFIGS = [
+    (ef_sgd, dict(client_compressor=RandK(k=2), server_compressor=QSGD(s=1))),
+    (saef_sgd, dict(mu=0.5, p=3, client_compressor=RandK(k=2), server_compressor=QSGD(s=1))),
+    (saef_sgd, dict(client_compressor=QSGD(s=2))),
+    (momentum_sgd, dict(mu=0.5)),
+]
+
+
+@pytest.mark.parametrize("algo, extra", SAEF_CONFIGS)
+def test_batch_equals_separate_single_replica_runs(algo, extra):
+    # replica r of a batch with first_replica = f is the run with R = 1, first_replica = f + r,
+    # whatever the block size: noise and both compressors draw from per-replica streams
+    prob = diag_quad(d=6, sigma=0.3, seed=4)
+    R, first = 5, 3
+    x0 = x0_for(prob, R=R, seed=2)
+    kw = dict(T=8, seed=13, eta=0.1, K=3, record_x=True) | extra
+    batch = algo(prob, R=R, x0=x0, first_replica=first, **kw)
+    blocked = algo(prob, R=R, x0=x0, first_replica=first, block=2, **kw)
+    for s in batch.series:
+        assert torch.allclose(blocked[s], batch[s], rtol=1e-12, atol=1e-14), s
+    for r in range(R):
+        one = algo(prob, R=1, x0=x0[r], first_replica=first + r, **kw)
+        for s, v in batch.series.items():
+            assert torch.allclose(v[:, r], one[s][:, 0], rtol=1e-12, atol=1e-14), s
+        assert torch.allclose(batch.meta["x_final"][r], one.meta["x_final"][0], atol=1e-14)
+    assert batch.meta["first_replica"] == first
+
+
+@pytest.mark.parametrize("algo, extra", SAEF_CONFIGS)
+def test_replicas_lhs_differ(algo, extra):
+    # Theorems 1-3 average over the oracle noise and the compressors: the lhs differ by replica
+    prob = diag_quad(d=6, sigma=0.3, seed=4)
+    tr = algo(prob, T=6, R=12, seed=1, eta=0.1, K=3, **extra)
+    assert len(set(tr["grad_norm_sq"].mean(0).tolist())) == 12
+
+
+def test_replicas_differ_through_the_compressor_alone():
+    # deterministic gradients: rand-k's choice of coordinates is the only randomness
+    prob = diag_quad(d=6, sigma=0.0, seed=4)
+    x0 = x0_for(prob, R=1)[0]
+    for algo in (ef_sgd, saef_sgd):
+        tr = algo(prob, T=6, R=12, seed=1, eta=0.1, K=3, x0=x0, client_compressor=RandK(k=2))
+        assert len(set(tr["grad_norm_sq"][-1].tolist())) > 6
+
+
+@pytest.mark.parametrize("algo", [ef_sgd, saef_sgd])
+def test_identity_compressor_is_sgd_written_out_per_replica(algo):
+    # delta = 1 (identity C), mu = 0: x_{t+1} = x_t - eta/K sum_k g^(k), each worker's gradient the
+    # mean of n client draws from the replica's own 'noise' stream, (R, K n, d) per iteration
+    n, d, R, K, T, eta, s = 3, 4, 3, 2, 5, 0.1, 0.3
+    prob = diag_quad(n=n, d=d, sigma=s, seed=6)
+    x0 = x0_for(prob, R=R)
+    tr = algo(prob, T=T, R=R, seed=4, eta=eta, K=K, x0=x0, client_compressor=Identity(),
+              server_compressor=Identity(), record_x=True)  # fmt: skip
+    gen = Streams(4, "cpu", R=R).replica("noise")
+    a, b = prob.a.view(1, 1, n, d), prob.b.view(1, 1, n, d)
+    x = x0.clone()
+    for t in range(T):
+        assert torch.allclose(tr["x"][t], x, rtol=0, atol=1e-13)
+        xi = s * rng.normal(gen, (R, K * n, d)).view(R, K, n, d)
+        g = (a * (x.view(R, 1, 1, d) - b) + xi).mean(2)
+        x = x - (eta * g).mean(1)
+    assert torch.allclose(tr.meta["x_final"], x, rtol=0, atol=1e-13)
+
+
+def test_bad_replica_parameters_refused():
+    prob = diag_quad(d=4)
+    with pytest.raises(ParameterError, match="first_replica"):
+        saef_sgd(prob, T=2, R=2, seed=0, eta=0.1, K=2, first_replica=-2)
+    with pytest.raises(ParameterError, match="block"):
+        momentum_sgd(prob, T=2, R=2, seed=0, eta=0.1, K=2, block=0)

@@ -39,6 +39,11 @@ FAMILY_CASES = [
     ("logistic", {"lam": 0.1, "rho": 0.0}),
     ("logistic", {"lam": 0.0, "rho": 0.05}),
     ("logistic", {"lam": 0.2, "rho": 0.3, "alpha": 0.01}),
+    ("indefinite_quadratic", {"lmin": -0.5, "spread": 2.0}),
+    ("indefinite_quadratic", {"lmin": 0.2, "spread": 1.5, "structure": "dense"}),
+    ("indefinite_quadratic", {"lmin": 0.0, "spread": 0.5}),
+    ("iid_least_squares", {}),
+    ("iid_least_squares", {"m": 3, "oracle": "minibatch", "batch_size": 2}),
 ]
 
 
@@ -111,7 +116,12 @@ def test_global_gradient_bounds_hold_where_certified(name, extra, n, d, seed, ps
 @SETTINGS
 @given(seed=st.integers(0, 2**20), radius=st.floats(0.1, 5.0), pseed=st.integers(0, 99))
 def test_ball_constants_hold_inside_the_ball(seed, radius, pseed):
-    for name, extra in (("least_squares", {}), ("logistic", {"lam": 0.3, "rho": 0.1})):
+    for name, extra in (
+        ("least_squares", {}),
+        ("logistic", {"lam": 0.3, "rho": 0.1}),
+        ("indefinite_quadratic", {"lmin": 0.1, "spread": 2.0}),
+        ("indefinite_quadratic", {"lmin": 0.1, "spread": 2.0, "structure": "dense"}),
+    ):
         p = make(name, n=3, d=4, seed=seed, radius=radius, **extra)
         centre = torch.as_tensor(p.x_star if p.x_star is not None else p.x_hat)
         g = torch.Generator().manual_seed(pseed)

@@ -1,0 +1,479 @@
+"""Structured storage of the clients' Hessians ``H_i`` (issue 9) and their certified spectra.
+
+Three kinds, each with a batched ``H_cl x`` that never copies a client's ``d x d`` matrix per call,
+the mean ``Hbar = 1/n sum_i H_i`` precomputed once, and its constants in closed form where the
+structure allows:
+
+* :class:`Diagonal` -- ``H_i = diag(h_i)``, ``h`` of shape ``(n, d)``, or ``(n, 1)`` for scaled
+  identities ``h_i I``. The eigenvalues are the stored entries (exact, no eigensolver); only the mean
+  ``hbar`` carries rounding, bounded by the summation error ``(n + 1) eps mean_i |h_i|`` entrywise.
+* :class:`LowRank` -- ``H_i = s A_i^T A_i + D`` with factors ``A`` ``(n, k, d)``, ``s > 0`` and a
+  shared diagonal ``D`` (a scalar ``rho I`` or a vector): least squares with ``k < d`` samples per
+  client, "low rank plus diagonal". A client's spectrum comes from the ``k x k`` triangle ``R_i`` of
+  the QR factorisation ``A_i^T = Q_i R_i`` (Householder QR is backward stable: ``R_i`` is the exact
+  factor of ``A_i + E_i`` with ``||E_i|| <= c k d eps ||A_i||``), shifted exactly by a scalar ``D``
+  or bracketed by Weyl's inequality for a vector ``D``.
+* :class:`Dense` -- ``H`` ``(n, d, d)``, symmetric; eigenvalues by LAPACK rounded outward by
+  :func:`boundcheck.problems._params.eig_slack` (genuinely dense: this costs ``n`` eigensolves).
+
+Every bound is rounded outward (largest eigenvalues, norms and ``delta_H`` up, smallest eigenvalues
+down), the convention of tests/problems/test_problem_rounding.py. ``lo``/``hi`` below are such
+bounds of the smallest / largest eigenvalue; a spectral norm is ``max(hi, -lo)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+
+from boundcheck.problems import _params
+
+EPS = float(np.finfo(np.float64).eps)
+TINY = float(np.finfo(np.float64).tiny)
+#: Above this many gathered matrix entries per call, per-replica products are grouped by client
+#: (one matmul per distinct client present) instead of gathering each slot's matrix.
+GATHER_LIMIT = 1 << 18
+
+
+def flat_clients(cl: torch.Tensor, R: int) -> torch.Tensor:
+    """Shared ``(m,)`` or per-replica ``(R, m)`` clients as one ``(R * m,)`` index vector."""
+    return cl.expand(R, cl.shape[-1]).reshape(-1) if cl.dim() == 1 else cl.reshape(-1)
+
+
+def grouped(cl: torch.Tensor, X: torch.Tensor, out_dim: int, mat: Any, n: int) -> torch.Tensor:
+    """``out[p] = X[p] @ mat(cl[p])`` for the flat client index ``cl`` ``(P,)`` and rows ``X``
+    ``(P, q)``: the rows are sorted by client once, each distinct client present multiplies its
+    contiguous block in place (one matmul), and one scatter restores the order. Python work grows
+    with the number of clients ``n``, never with the number of replicas."""
+    order = torch.argsort(cl, stable=True)
+    counts = torch.bincount(cl, minlength=n).tolist()
+    Xs = X.index_select(0, order)
+    outs = torch.empty(X.shape[0], out_dim, dtype=X.dtype, device=X.device)
+    pos = 0
+    for k, c in enumerate(counts):
+        if c:
+            torch.matmul(Xs[pos : pos + c], mat(k), out=outs[pos : pos + c])
+            pos += c
+    return torch.empty_like(outs).index_copy_(0, order, outs)
+
+
+def _is_all(cl: torch.Tensor, m: int, all_clients: torch.Tensor) -> bool:
+    return cl.dim() == 1 and m == all_clients.shape[0] and torch.equal(cl, all_clients)
+
+
+def factor_ax(
+    A: torch.Tensor, x: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
+) -> torch.Tensor:
+    """``A_{cl} x`` for per-client factors ``A`` (n, k, d), ``x`` (R, m, d), clients (m,) or
+    (R, m) -> (R, m, k). Full participation uses ``A`` in place; small batches gather; large
+    per-replica batches group the rows by client (no per-slot copy of ``A_i``)."""
+    R, m, d = x.shape
+    n, k = A.shape[0], A.shape[1]
+    if n == 1:  # one client (i.i.d. families): no index at all
+        return torch.einsum("kd,rsd->rsk", A[0], x)
+    if _is_all(cl, m, all_clients):
+        return torch.einsum("skd,rsd->rsk", A, x)
+    if R * m * k * d <= GATHER_LIMIT:
+        if cl.dim() == 1:
+            return torch.einsum("skd,rsd->rsk", A[cl], x)
+        return torch.einsum("rskd,rsd->rsk", A[cl], x)
+    out = grouped(flat_clients(cl, R), x.reshape(R * m, d), k, lambda j: A[j].T, n)
+    return out.view(R, m, k)
+
+
+def factor_atr(
+    A: torch.Tensor, r: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
+) -> torch.Tensor:
+    """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d) (see :func:`factor_ax`)."""
+    R, m, k = r.shape
+    n, d = A.shape[0], A.shape[2]
+    if n == 1:
+        return torch.einsum("kd,rsk->rsd", A[0], r)
+    if _is_all(cl, m, all_clients):
+        return torch.einsum("skd,rsk->rsd", A, r)
+    if R * m * k * d <= GATHER_LIMIT:
+        if cl.dim() == 1:
+            return torch.einsum("skd,rsk->rsd", A[cl], r)
+        return torch.einsum("rskd,rsk->rsd", A[cl], r)
+    out = grouped(flat_clients(cl, R), r.reshape(R * m, k), d, lambda j: A[j], n)
+    return out.view(R, m, d)
+
+
+def up(v: np.ndarray | float, rel: float = 4 * EPS) -> np.ndarray | float:
+    """``v`` nudged up by a relative ``rel`` plus the smallest normal (a few roundings' worth)."""
+    return v + rel * np.abs(v) + TINY
+
+
+class Hessians(ABC):
+    """The ``n`` Hessians of a quadratic family (see the module docstring)."""
+
+    kind: str
+    n: int
+    d: int
+
+    # --- torch side ------------------------------------------------------------------------
+    @abstractmethod
+    def to_torch(self, dtype: torch.dtype, device: torch.device) -> None:
+        """Create the device tensors (after the data are final)."""
+
+    @abstractmethod
+    def matvec(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``H_{cl} x``: ``x`` (R, m, d), clients (m,) or (R, m) -> (R, m, d)."""
+
+    @abstractmethod
+    def mean_matvec(self, x: torch.Tensor) -> torch.Tensor:
+        """``Hbar x``: ``x`` (R, d) -> (R, d) through the precomputed mean."""
+
+    # --- host side (float64) -------------------------------------------------------------------
+    @abstractmethod
+    def apply_np(self, x: np.ndarray) -> np.ndarray:
+        """``H_i x`` for every client at one point ``x`` (d,) -> (n, d)."""
+
+    @abstractmethod
+    def mean_apply_np(self, x: np.ndarray) -> np.ndarray:
+        """``Hbar x`` at one point (d,) -> (d,)."""
+
+    @abstractmethod
+    def dense_np(self) -> np.ndarray:
+        """The Hessians as a dense ``(n, d, d)`` array (tests and small problems only)."""
+
+    @abstractmethod
+    def client_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo_i, hi_i)``, shape ``(n,)`` each: outward bounds of each ``H_i``'s spectrum."""
+
+    @abstractmethod
+    def mean_bounds(self) -> tuple[float, float]:
+        """``(lo, hi)``: outward bounds of ``Hbar``'s smallest and largest eigenvalue."""
+
+    @abstractmethod
+    def deviation_norms(self) -> np.ndarray:
+        """Upper bounds of ``||Hbar - H_i||_2``, shape ``(n,)``."""
+
+    @abstractmethod
+    def solve_mean(self, cbar: np.ndarray) -> np.ndarray:
+        """A least-squares solution of ``Hbar x = cbar`` (float64)."""
+
+    @abstractmethod
+    def identical(self) -> bool:
+        """Whether every ``H_i`` is the same matrix (as stored)."""
+
+    #: how the spectra are known: "exact" (closed form / eigenvalues rounded outward) or
+    #: "certified" (a proven bracket, e.g. Weyl's inequality)
+    provenance: str = "exact"
+    how: str = ""
+
+
+class Diagonal(Hessians):
+    """``H_i = diag(h_i)``; ``h`` ``(n, d)`` or ``(n, 1)`` (scaled identity ``h_i I``)."""
+
+    def __init__(self, h: np.ndarray, d: int) -> None:
+        h = np.asarray(h, dtype=np.float64)
+        if h.ndim != 2 or h.shape[1] not in (1, d):
+            raise ValueError(f"h has shape {h.shape}; it must be (n, {d}) or (n, 1)")
+        self.h_np = h
+        self.n, self.d = h.shape[0], d
+        self.kind = "scaled_identity" if h.shape[1] == 1 else "diagonal"
+        if np.all(h == h[:1]):  # identical clients: the mean is h_0, exactly
+            self.hbar_np, self.hbar_slack = h[0].copy(), np.zeros(h.shape[1])
+        else:
+            self.hbar_np = h.mean(axis=0)
+            # recursive summation error of a mean of n terms: (n + 1) eps mean_i |h_i| (+ tiny)
+            mag = np.abs(h).mean(axis=0)
+            self.hbar_slack = np.where(mag > 0, (self.n + 1) * EPS * mag + TINY, 0.0)
+        self.how = (
+            "closed form: the eigenvalues of diag(h_i) are its entries; the mean's entries rounded "
+            "outward by (n + 1) eps mean_i |h_i|"
+        )
+
+    def to_torch(self, dtype, device):
+        kw = {"dtype": dtype, "device": device}
+        self.h = torch.as_tensor(self.h_np, **kw)
+        self.hbar = torch.as_tensor(self.hbar_np, **kw)
+
+    def matvec(self, x, cl):
+        return self.h[cl] * x
+
+    def mean_matvec(self, x):
+        return self.hbar * x
+
+    def apply_np(self, x):
+        return self.h_np * x
+
+    def mean_apply_np(self, x):
+        return self.hbar_np * x
+
+    def dense_np(self):
+        h = np.broadcast_to(self.h_np, (self.n, self.d))
+        out = np.zeros((self.n, self.d, self.d))
+        i = np.arange(self.d)
+        out[:, i, i] = h
+        return out
+
+    def client_bounds(self):
+        return self.h_np.min(axis=1), self.h_np.max(axis=1)
+
+    def mean_bounds(self):
+        return (
+            float(np.min(self.hbar_np - self.hbar_slack)),
+            float(np.max(self.hbar_np + self.hbar_slack)),
+        )
+
+    def deviation_norms(self):
+        dev = (np.abs(self.hbar_np[None, :] - self.h_np) + self.hbar_slack[None, :]).max(axis=1)
+        return np.where(dev > 0, up(dev), 0.0)  # a difference of one rounding, rounded up
+
+    def solve_mean(self, cbar):
+        hb = np.broadcast_to(self.hbar_np, (self.d,))
+        safe = np.where(hb != 0, hb, 1.0)
+        return np.where(hb != 0, cbar / safe, 0.0)
+
+    def identical(self):
+        return bool(np.all(self.h_np == self.h_np[:1]))
+
+
+class Dense(Hessians):
+    """``H`` ``(n, d, d)`` symmetric, stored densely (the genuinely dense case)."""
+
+    kind = "dense"
+
+    def __init__(self, H: np.ndarray) -> None:
+        self.H_np = H
+        self.n, self.d = H.shape[0], H.shape[1]
+        self.Hbar_np = H.mean(axis=0)
+        self._client: tuple[np.ndarray, np.ndarray] | None = None
+        self.how = "eigenvalues (LAPACK eigvalsh, float64) rounded outward by 8 d eps ||M||"
+
+    def to_torch(self, dtype, device):
+        kw = {"dtype": dtype, "device": device}
+        self.H = torch.as_tensor(self.H_np, **kw)
+        self.Hbar = torch.as_tensor(self.Hbar_np, **kw)
+        self._all = torch.arange(self.n, device=device)
+
+    def matvec(self, x, cl):
+        R, m, d = x.shape
+        if self.n == 1:
+            return x @ self.H[0]
+        if _is_all(cl, m, self._all):
+            return torch.einsum("mij,rmj->rmi", self.H, x)  # full participation: no gather
+        if R * m * d * d <= GATHER_LIMIT:
+            if cl.dim() == 1:
+                return torch.einsum("mij,rmj->rmi", self.H[cl], x)
+            return torch.einsum("rmij,rmj->rmi", self.H[cl], x)
+        H = self.H  # symmetric: rows X H_k = (H_k X^T)^T
+        out = grouped(flat_clients(cl, R), x.reshape(R * m, d), d, lambda k: H[k], self.n)
+        return out.view(R, m, d)
+
+    def mean_matvec(self, x):
+        return x @ self.Hbar
+
+    def apply_np(self, x):
+        return self.H_np @ x
+
+    def mean_apply_np(self, x):
+        return self.Hbar_np @ x
+
+    def dense_np(self):
+        return self.H_np
+
+    def client_bounds(self):
+        if self._client is None:
+            self._client = _params.eigs(self.H_np)
+        return self._client
+
+    def mean_bounds(self):
+        lo, hi = _params.eigs(self.Hbar_np)
+        return float(lo), float(hi)
+
+    def deviation_norms(self):
+        out = np.empty(self.n)
+        for i in range(self.n):  # one d x d temporary at a time
+            lo, hi = _params.eigs(self.Hbar_np - self.H_np[i])
+            out[i] = max(abs(float(lo)), abs(float(hi)))
+        return out
+
+    def solve_mean(self, cbar):
+        xs, *_ = np.linalg.lstsq(self.Hbar_np, cbar, rcond=None)
+        return xs
+
+    def identical(self):
+        return all(np.array_equal(self.H_np[0], self.H_np[i]) for i in range(self.n))
+
+
+class LowRank(Hessians):
+    """``H_i = s A_i^T A_i + D``: factors ``A`` ``(n, k, d)``, scale ``s > 0``, shared diagonal ``D``
+    (``0``, a scalar, or a ``(d,)`` vector)."""
+
+    kind = "low_rank"
+
+    def __init__(self, A: np.ndarray, s: float, D: float | np.ndarray = 0.0) -> None:
+        self.A_np = A
+        self.s = float(s)
+        self.n, self.k, self.d = A.shape
+        D = np.asarray(D, dtype=np.float64)
+        self.D_np = D
+        self.scalar_D = D.ndim == 0
+        self.Dlo, self.Dhi = float(D.min()), float(D.max())
+        self.Aflat_np = A.reshape(self.n * self.k, self.d)
+        nk = self.n * self.k
+        # the mean s/n A_flat^T A_flat (+ D): dense d x d where that is the cheaper product
+        self.mean_dense = self.d <= nk
+        self.Hbar0_np = (  # s/n A_flat^T A_flat, without D
+            (self.s / self.n) * (self.Aflat_np.T @ self.Aflat_np) if self.mean_dense else None
+        )
+        self.Hbar_np = (
+            self.Hbar0_np + np.diag(np.broadcast_to(D, (self.d,))) if self.mean_dense else None
+        )
+        self._client: tuple[np.ndarray, np.ndarray] | None = None
+        self.provenance = "exact" if self.scalar_D else "certified"
+        self.how = (
+            "eigenvalues of the k x k factor R_i R_i^T (QR of A_i^T, backward stable) rounded "
+            "outward by 16 k d eps ||A_i||^2 s"
+            + ("" if self.scalar_D else ", plus Weyl's inequality for the diagonal D")
+        )
+
+    def to_torch(self, dtype, device):
+        kw = {"dtype": dtype, "device": device}
+        self.A = torch.as_tensor(self.A_np, **kw)
+        self.D = torch.as_tensor(self.D_np, **kw)
+        self.Aflat = self.A.reshape(self.n * self.k, self.d)
+        self.Hbar = None if self.Hbar_np is None else torch.as_tensor(self.Hbar_np, **kw)
+        self._all = torch.arange(self.n, device=device)
+
+    def ax(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``A_{cl} x``: (R, m, d) -> (R, m, k)."""
+        return factor_ax(self.A, x, cl, self._all)
+
+    def atr(self, r: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``A_{cl}^T r``: (R, m, k) -> (R, m, d)."""
+        return factor_atr(self.A, r, cl, self._all)
+
+    def matvec(self, x, cl):
+        out = self.atr(self.s * self.ax(x, cl), cl)
+        return out.add_(self.D * x) if self.D_np.any() else out
+
+    def mean_matvec(self, x):
+        if self.Hbar is not None:
+            return x @ self.Hbar
+        return (self.s / self.n) * ((x @ self.Aflat.T) @ self.Aflat) + self.D * x
+
+    def apply_np(self, x):
+        return self.s * np.einsum("nkd,nk->nd", self.A_np, self.A_np @ x) + self.D_np * x
+
+    def mean_apply_np(self, x):
+        if self.Hbar_np is not None:
+            return self.Hbar_np @ x
+        return (self.s / self.n) * (self.Aflat_np.T @ (self.Aflat_np @ x)) + self.D_np * x
+
+    def dense_np(self):
+        D = np.diag(np.broadcast_to(self.D_np, (self.d,)))
+        return self.s * np.einsum("nki,nkj->nij", self.A_np, self.A_np) + D[None]
+
+    def factors(self) -> np.ndarray:
+        """``R_i`` ``(n, k', k)`` with ``A_i^T = Q_i R_i`` (``k' = min(k, d)``): ``A_i^T M A_i`` has
+        the nonzero eigenvalues of ``R_i M R_i^T``."""
+        if not hasattr(self, "_R"):
+            self._R = np.linalg.qr(np.swapaxes(self.A_np, 1, 2), mode="r")
+        return self._R
+
+    def factor_slack(self) -> np.ndarray:
+        """Rounding allowance of a client's factored spectrum: ``16 k d eps s ||A_i||_F^2``."""
+        fro2 = np.sum(self.A_np**2, axis=(1, 2))
+        return 16 * self.k * self.d * EPS * self.s * fro2 + TINY
+
+    def client_bounds(self):
+        if self._client is None:
+            Rf = self.factors()
+            ev = np.linalg.eigvalsh(self.s * Rf @ np.swapaxes(Rf, 1, 2))  # (n, min(k, d))
+            sl = self.factor_slack()
+            # k < d: A_i^T A_i has rank <= k < d, so its smallest eigenvalue is exactly 0
+            lo = ev[:, 0] - sl if self.k >= self.d else np.zeros(self.n)
+            self._client = (lo + self.Dlo, ev[:, -1] + sl + self.Dhi)
+        return self._client
+
+    def mean_bounds(self):
+        if self.Hbar_np is not None:
+            lo, hi = _params.eigs(self.Hbar_np)
+            form = self._form_slack(self.n * self.k)
+            return float(lo) - form, float(hi) + form
+        # rank <= n k < d: the nonzero spectrum of s/n A_flat^T A_flat is that of its Gram matrix
+        G = (self.s / self.n) * (self.Aflat_np @ self.Aflat_np.T)
+        lo, hi = _params.eigs(G)
+        form = self._form_slack(self.d)
+        return min(float(lo) - form, 0.0) + self.Dlo, float(hi) + form + self.Dhi
+
+    def _form_slack(self, inner: int) -> float:
+        """Rounding of forming ``s/n A_flat^T A_flat`` (inner products of length ``inner``):
+        ``||dM||_2 <= gamma_{inner + 3} s/n ||A_flat||_F^2`` (inner products, then the scaling)."""
+        fro2 = float(np.sum(self.Aflat_np**2))
+        return 1.01 * (inner + 3) * EPS * self.s / self.n * fro2 + TINY
+
+    def deviation_norms(self):
+        # D cancels in Hbar - H_i = s (1/n A_flat^T A_flat - A_i^T A_i)
+        nk = self.n * self.k
+        if nk < self.d:  # work in an orthonormal basis of the row space of A_flat
+            Q = np.linalg.qr(self.Aflat_np.T)[0]  # (d, nk)
+            B = self.A_np @ Q  # (n, k, nk)
+            Bf = B.reshape(nk, nk)
+            M = (self.s / self.n) * (Bf.T @ Bf)[None] - self.s * np.swapaxes(B, 1, 2) @ B
+            ev = np.linalg.eigvalsh(M)
+            nrm = np.max(np.abs(ev), axis=1)
+            # rounding of Q (Householder: orthonormal to c nk d eps) and of forming M
+            slack = (
+                64
+                * nk
+                * self.d
+                * EPS
+                * self.s
+                * (float(np.sum(self.Aflat_np**2)) / self.n + np.sum(self.A_np**2, axis=(1, 2)))
+            )
+            return up(nrm + slack)
+        Hb = self.Hbar0_np
+        nrm = np.empty(self.n)
+        for i in range(self.n):  # genuinely dense: one d x d eigensolve per client
+            Ai = self.A_np[i]
+            lo, hi = _params.eigs(Hb - self.s * (Ai.T @ Ai))
+            nrm[i] = max(abs(float(lo)), abs(float(hi)))
+        form = self._form_slack(nk) + 1.01 * (self.k + 3) * EPS * self.s * np.sum(
+            self.A_np**2, axis=(1, 2)
+        )
+        return up(nrm + form)
+
+    def solve_mean(self, cbar):
+        if self.Hbar_np is not None:
+            xs, *_ = np.linalg.lstsq(self.Hbar_np, cbar, rcond=None)
+            return xs
+        # rank(A_flat) <= n k < d and D = 0: Hbar^+ = s/n A^T (G^+)^2 A with G = s/n A A^T
+        # (from the SVD of A_flat), so the minimum-norm solution needs only n k x n k solves
+        if self.scalar_D and float(self.D_np) == 0.0:
+            G = (self.s / self.n) * (self.Aflat_np @ self.Aflat_np.T)
+            z, *_ = np.linalg.lstsq(G, self.Aflat_np @ cbar, rcond=None)
+            y, *_ = np.linalg.lstsq(G, z, rcond=None)
+            return (self.s / self.n) * (self.Aflat_np.T @ y)
+        dense = self.dense_np().mean(axis=0)
+        xs, *_ = np.linalg.lstsq(dense, cbar, rcond=None)
+        return xs
+
+    def identical(self):
+        return bool(np.all(self.A_np == self.A_np[:1]))
+
+
+def spectral_norm(lo: float | np.ndarray, hi: float | np.ndarray) -> Any:
+    """``max(hi, -lo, 0)``: an upper bound of ``||M||_2`` from outward eigenvalue bounds."""
+    return np.maximum(np.maximum(hi, -np.asarray(lo)), 0.0)
+
+
+__all__ = [
+    "GATHER_LIMIT",
+    "Dense",
+    "Diagonal",
+    "Hessians",
+    "LowRank",
+    "factor_atr",
+    "factor_ax",
+    "flat_clients",
+    "grouped",
+    "spectral_norm",
+]
