@@ -1,0 +1,565 @@
+"""Exact moment propagation for methods that are linear in an augmented state (issue 13).
+
+Many of the checked methods are, on quadratic local functions ``f_i(x) = 1/2 x^T H_i x - c_i^T x +
+e_i``, *affine in an augmented state* ``z`` given finitely many random choices ``w`` (the client
+``k_t`` of AsyncBC/SARAH, the node set ``S_k`` of FedPAQ, the mask of rand-k) plus zero-mean noise
+of known covariance (the Gaussian oracle):
+
+    z_{t+1} = A_w z_t + b_w + B_w xi_t,   Pr[w] = p_w,   E xi_t = 0,  Cov xi_t = C_w,
+
+with ``w`` and ``xi_t`` independent of each other and of the past. The first and second moments
+``m_t = E z_t`` and ``S_t = E z_t z_t^T`` then obey the closed recursion (:func:`step`)
+
+    m' = sum_w p_w (A_w m + b_w),
+    S' = sum_w p_w (A_w S A_w^T + A_w m b_w^T + b_w m^T A_w^T + b_w b_w^T + B_w C_w B_w^T),
+
+and every left-hand side that is a quadratic in an iterate ``x = P z`` is a trace against ``S``
+(:func:`grad_norm_sq`, :func:`f_value`, :func:`dist_sq`): the *exact* expectation, no sampling
+error. Arithmetic is float64 NumPy, or exact rationals (``fractions.Fraction`` in object arrays)
+for tiny instances (:func:`exact`).
+
+Method builders (each reproduces the row semantics of its implementation in
+:mod:`boundcheck.algorithms` to the letter; their tests compare against batched Monte Carlo runs
+of the real implementations):
+
+* :func:`sarah_moments` -- single-loop SARAH and AsyncBC-GD/-SGD with ``tau_C = 1`` (AsyncBC
+  Algorithms 1-2, Section 4.2);
+* :func:`fedpaq_moments` -- FedPAQ/FedAvg (FedPAQ Algorithm 1) with node sampling, local SGD with
+  Gaussian noise, identity or rand-k quantizers (``virtual=True`` rows ``bar x_{k,t}``, eq. (20));
+* :func:`async_gd_moments` -- Async-GD/-SGD on a pinned schedule (the state augmented by the delayed
+  iterates).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from boundcheck.errors import ParameterError
+
+Array = np.ndarray
+
+
+# --- the generic propagator ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Branch:
+    """One random choice ``w``: ``z' = A z + b + B xi`` with probability ``p``, ``Cov xi = cov``.
+
+    ``b``, ``B``/``cov`` may be ``None`` (no offset, no noise)."""
+
+    p: Any
+    A: Array
+    b: Array | None = None
+    B: Array | None = None
+    cov: Array | None = None
+
+
+@dataclass
+class Moments:
+    """``mean = E z`` ``(D,)`` and ``second = E z z^T`` ``(D, D)`` (float64 or object/Fraction)."""
+
+    mean: Array
+    second: Array
+
+    @property
+    def cov(self) -> Array:
+        return self.second - np.outer(self.mean, self.mean)
+
+    def project(self, P: Array) -> Moments:
+        """The moments of ``P z``."""
+        return Moments(P @ self.mean, P @ self.second @ P.T)
+
+
+def deterministic(z0: Any, exact_arith: bool = False) -> Moments:
+    """The moments of a deterministic initial state ``z0``."""
+    z = _arr(z0, exact_arith)
+    if z.ndim != 1:
+        raise ParameterError(f"z0 must be a vector, got shape {z.shape}")
+    return Moments(z, np.outer(z, z))
+
+
+def _arr(a: Any, exact_arith: bool) -> Array:
+    if exact_arith:
+        return np.vectorize(_frac, otypes=[object])(np.asarray(a, dtype=object))
+    return np.asarray(a, dtype=np.float64)
+
+
+def _frac(v: Any) -> Fraction:
+    return v if isinstance(v, Fraction) else Fraction(v)
+
+
+def step(mom: Moments, branches: Sequence[Branch], *, check_p: bool = True) -> Moments:
+    """One step of the moment recursion (module docstring) over a finite mixture of branches.
+
+    The probabilities must be ``>= 0`` and sum to 1 (within ``1e-12`` in float64, exactly with
+    Fractions)."""
+    if not branches:
+        raise ParameterError("branches must hold at least one random choice")
+    D = mom.mean.shape[0]
+    if check_p:
+        ps = [b.p for b in branches]
+        if any(p < 0 for p in ps):
+            raise ParameterError(f"branch probabilities must be >= 0, got {ps}")
+        tot = sum(ps)
+        if (tot != 1) if isinstance(tot, Fraction) else abs(float(tot) - 1.0) > 1e-12:
+            raise ParameterError(f"branch probabilities must sum to 1, got {float(tot)!r}")
+    mean = np.zeros_like(mom.mean)
+    second = np.zeros_like(mom.second)
+    for br in branches:
+        A = br.A
+        if A.shape != (D, D):
+            raise ParameterError(f"branch map A has shape {A.shape}; the state needs ({D}, {D})")
+        Am = A @ mom.mean
+        Sw = A @ mom.second @ A.T
+        mw = Am
+        if br.b is not None:
+            mw = Am + br.b
+            Amb = np.outer(Am, br.b)
+            Sw = Sw + Amb + Amb.T + np.outer(br.b, br.b)
+        if br.B is not None:
+            cov = br.cov if br.cov is not None else np.eye(br.B.shape[1], dtype=br.B.dtype)
+            Sw = Sw + br.B @ cov @ br.B.T
+        mean = mean + br.p * mw
+        second = second + br.p * Sw
+    return Moments(mean, second)
+
+
+# --- left-hand sides for a quadratic f(x) = 1/2 x^T H x - c^T x + e ----------------------------------
+def grad_norm_sq(mean: Array, second: Array, H: Array, c: Array) -> Any:
+    """``E||H x - c||^2 = tr(H S H) - 2 c^T H m + ||c||^2`` for ``x`` with moments ``m``, ``S``."""
+    return np.trace(H @ second @ H.T) - 2 * (c @ (H @ mean)) + c @ c
+
+
+def f_value(mean: Array, second: Array, H: Array, c: Array, e: Any = 0) -> Any:
+    """``E f(x) = 1/2 tr(H S) - c^T m + e``."""
+    return np.trace(H @ second) / 2 - c @ mean + e
+
+
+def dist_sq(mean: Array, second: Array, x_star: Array) -> Any:
+    """``E||x - x*||^2 = tr(S) - 2 x*^T m + ||x*||^2``."""
+    return np.trace(second) - 2 * (x_star @ mean) + x_star @ x_star
+
+
+@dataclass
+class Rows:
+    """Moments of the recorded iterate at each row: ``mean`` ``(T, d)``, ``second`` ``(T, d, d)``."""
+
+    mean: Array
+    second: Array
+
+    def grad_norm_sq(self, q: Quad) -> Array:
+        """Row ``t``: ``E||grad f(x_t)||^2``."""
+        return np.array([grad_norm_sq(m, S, q.H, q.c) for m, S in zip(self.mean, self.second)])
+
+    def f_gap(self, q: Quad, f_star: Any) -> Array:
+        """Row ``t``: ``E f(x_t) - f_star``."""
+        return np.array(
+            [f_value(m, S, q.H, q.c, q.e) - f_star for m, S in zip(self.mean, self.second)]
+        )
+
+    def dist_sq(self, x_star: Array) -> Array:
+        """Row ``t``: ``E||x_t - x*||^2``."""
+        return np.array([dist_sq(m, S, x_star) for m, S in zip(self.mean, self.second)])
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.means: list[Array] = []
+        self.seconds: list[Array] = []
+
+    def add(self, mom: Moments, P: Array) -> None:
+        pm = mom.project(P)
+        self.means.append(pm.mean)
+        self.seconds.append(pm.second)
+
+    def rows(self) -> Rows:
+        return Rows(np.array(self.means), np.array(self.seconds))
+
+
+# --- quadratic problems ---------------------------------------------------------------------
+@dataclass
+class Quad:
+    """``f(x) = 1/2 x^T H x - c^T x + e``."""
+
+    H: Array
+    c: Array
+    e: Any = 0
+
+
+@dataclass
+class QuadProblem:
+    """The data of a quadratic problem: local ``H_i`` ``(n, d, d)``, ``c_i`` ``(n, d)``, ``e_i``;
+    the oracle noise covariance per query ``noise_cov`` ``(d, d)`` (``None``: exact) and whether the
+    noise is AsyncBC Theorem 3's independent-noise oracle."""
+
+    H: Array
+    c: Array
+    e: Array
+    noise_cov: Array | None
+    independent: bool
+
+    @property
+    def n(self) -> int:
+        return self.H.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.H.shape[1]
+
+    def full(self) -> Quad:
+        """The objective ``f = 1/n sum_i f_i``."""
+        n = self.n
+        return Quad(sum(self.H) / n, sum(self.c) / n, sum(self.e) / n)
+
+
+def quad_problem(problem: Any, exact_arith: bool = False) -> QuadProblem:
+    """The quadratic data of a :class:`boundcheck.problems.quadratic.Quadratic` (``H_np``, ``c_np``,
+    ``e_np``) and its oracle (``exact``: no noise; ``gaussian``/``independent``: ``noise_var I``)."""
+    from boundcheck.problems.oracles import Exact, GaussianNoise, IndependentNoise
+
+    try:
+        H, c, e = problem.H_np, problem.c_np, problem.e_np
+    except AttributeError:
+        raise ParameterError(
+            f"{type(problem).__name__} is not a quadratic problem (it exposes no H_np, c_np, "
+            "e_np); exact moments need quadratic local functions"
+        ) from None
+    oracle = getattr(problem, "oracle", None)
+    if isinstance(oracle, Exact):
+        cov = None
+    elif isinstance(oracle, GaussianNoise):
+        cov = oracle.noise_var * np.eye(problem.d)
+    else:
+        raise ParameterError(
+            f"oracle {getattr(oracle, 'name', oracle)!r} is not allowed for exact moments: "
+            "expected 'exact', 'gaussian' or 'independent'"
+        )
+    conv = lambda a: _arr(a, exact_arith)  # noqa: E731
+    return QuadProblem(
+        conv(H),
+        conv(c),
+        conv(e),
+        None if cov is None else conv(cov),
+        isinstance(oracle, IndependentNoise),
+    )
+
+
+def _x0(x0: Any, d: int, exact_arith: bool) -> Array:
+    if x0 is None:
+        return _arr(np.zeros(d), exact_arith)
+    x = _arr(x0, exact_arith)
+    if x.shape != (d,):
+        raise ParameterError(f"x0 of shape {x.shape} is not allowed: expected ({d},)")
+    return x
+
+
+def _eye(d: int, exact_arith: bool) -> Array:
+    return _arr(np.eye(d), exact_arith)
+
+
+def _zeros(shape: Any, exact_arith: bool) -> Array:
+    return _arr(np.zeros(shape), exact_arith)
+
+
+def _num(v: Any, exact_arith: bool) -> Any:
+    return _frac(v) if exact_arith else float(v)
+
+
+def _block(D: int, d: int, j: int, exact_arith: bool) -> Array:
+    """The ``(d, D)`` selector of block ``j``."""
+    P = _zeros((d, D), exact_arith)
+    P[:, j * d : (j + 1) * d] = _eye(d, exact_arith)
+    return P
+
+
+# --- SARAH / AsyncBC with tau_C = 1 ------------------------------------------------------------
+def sarah_moments(
+    problem: Any,
+    *,
+    T: int,
+    eta: Any,
+    x0: Any = None,
+    stochastic: bool = False,
+    sampling: str = "shared",
+    client_probs: Sequence[Any] | None = None,
+    exact_arith: bool = False,
+) -> Rows:
+    """Moments of rows ``x_0..x_{T-1}`` of :func:`boundcheck.algorithms.asyncbc.sarah` (and of
+    ``asyncbc_gd``/``asyncbc_sgd`` with ``tau_C = 1``: every message is fresh, Algorithm 1 is SARAH).
+
+    ``m_0 = grad f(x_0)``, ``x_1 = x_0 - eta m_0``; for ``t = 1..T-1`` client ``i_t`` (u.a.r., or
+    ``client_probs``): ``m_t = m_{t-1} + g``, ``x_{t+1} = x_t - eta m_t`` with ``g = H_i (x_t -
+    x_{t-1})`` exactly, plus the oracle noise where it does not cancel: a Gaussian oracle with one
+    shared sample (Assumption 5) cancels; Theorem 3's independent-noise oracle adds ``xi_t``
+    (``Cov = noise_var I``); ``sampling="independent"`` with the Gaussian oracle adds ``xi - xi'``
+    (``Cov = 2 noise_var I``). State ``z_t = (x_t, x_{t-1}, m_{t-1})``.
+    """
+    qp = quad_problem(problem, exact_arith)
+    n, d = qp.n, qp.d
+    if int(T) < 2:
+        raise ParameterError(f"T={T} is not allowed: expected an integer >= 2")
+    if sampling not in ("shared", "independent"):
+        raise ParameterError(f"sampling must be 'shared' or 'independent', got {sampling!r}")
+    eta = _num(eta, exact_arith)
+    probs = _probs(client_probs, n, exact_arith)
+    full = qp.full()
+    x0v = _x0(x0, d, exact_arith)
+    m0 = full.H @ x0v - full.c
+    x1 = x0v - eta * m0
+    D = 3 * d
+    I, Z = _eye(d, exact_arith), _zeros((d, d), exact_arith)
+    cov = None
+    if stochastic and qp.noise_cov is not None:
+        if qp.independent:
+            cov = qp.noise_cov
+        elif sampling == "independent":
+            cov = 2 * qp.noise_cov
+    branches = []
+    for i in range(n):
+        Hi = qp.H[i]
+        # m_t = m_{t-1} + H_i x_t - H_i x_{t-1} (+ noise); x_{t+1} = x_t - eta m_t
+        Mrow = [Hi, -Hi, I]
+        Xrow = [I - eta * Hi, eta * Hi, -eta * I]
+        A = np.block([Xrow, [I, Z, Z], Mrow])
+        B = None if cov is None else np.vstack([-eta * I, Z, I])
+        branches.append(Branch(probs[i], A, None, B, cov))
+    rec = _Recorder()
+    rec.means.append(x0v)
+    rec.seconds.append(np.outer(x0v, x0v))
+    mom = deterministic(np.concatenate([x1, x0v, m0]), exact_arith)
+    P = _block(D, d, 0, exact_arith)
+    for _ in range(1, int(T)):
+        rec.add(mom, P)
+        mom = step(mom, branches)
+    return rec.rows()
+
+
+def _probs(client_probs: Any, n: int, exact_arith: bool) -> list[Any]:
+    if client_probs is None:
+        return [_frac(Fraction(1, n)) if exact_arith else 1.0 / n] * n
+    ps = [_num(p, exact_arith) for p in client_probs]
+    if len(ps) != n:
+        raise ParameterError(f"client_probs has {len(ps)} entries; expected n = {n}")
+    return ps
+
+
+# --- FedPAQ / FedAvg ------------------------------------------------------------------------
+def randk_masks(d: int, k: int, unbiased: bool, exact_arith: bool = False) -> list[Branch]:
+    """rand-k as a mixture of ``binom(d, k)`` diagonal maps ``c 1_S`` (``c = d/k`` if unbiased)."""
+    if not 1 <= k <= d:
+        raise ParameterError(f"k={k} is not allowed: expected 1 <= k <= d = {d}")
+    scale = (Fraction(d, k) if exact_arith else d / k) if unbiased else 1
+    subsets = list(itertools.combinations(range(d), k))
+    p = Fraction(1, len(subsets)) if exact_arith else 1.0 / len(subsets)
+    out = []
+    for S in subsets:
+        M = _zeros((d, d), exact_arith)
+        for j in S:
+            M[j, j] = _num(scale, exact_arith)
+        out.append(Branch(p, M))
+    return out
+
+
+def _quantizer_maps(quantizer: Any, d: int, exact_arith: bool) -> list[Branch]:
+    from boundcheck.compressors import Identity, RandK
+
+    if quantizer is None or isinstance(quantizer, Identity):
+        return [Branch(1, _eye(d, exact_arith))]
+    if isinstance(quantizer, RandK):
+        return randk_masks(d, quantizer.k(d), quantizer.unbiased, exact_arith)
+    raise ParameterError(
+        f"quantizer {getattr(quantizer, 'name', quantizer)!r} is not linear given finitely many "
+        "random choices; exact moments accept the identity and rand-k"
+    )
+
+
+def fedpaq_moments(
+    problem: Any,
+    *,
+    K: int,
+    tau: int,
+    r: int,
+    eta: Any,
+    quantizer: Any = None,
+    x0: Any = None,
+    exact_arith: bool = False,
+) -> tuple[Rows, Rows]:
+    """Moments of :func:`boundcheck.algorithms.fedpaq.fedpaq` (``virtual=True``): the per-period rows
+    ``x_k`` (``k = 0..K``) and the per-local-iteration rows ``bar x_{k,t}`` (``k tau + t``).
+
+    State ``z = (x, x^{(1)}, ..., x^{(n)})``. Per period: every node starts at ``x_k`` (line 5) and
+    runs ``tau`` steps ``x^{(i)} <- (I - eta_k H_i) x^{(i)} + eta_k c_i - eta_k xi`` (independent
+    noise per node and step, eq. (7)); its message ``Q(x^{(i)} - x_k)`` (line 11) is a mixture over
+    rand-k masks, node by node (independent draws); ``S_k`` is one of the ``binom(n, r)`` subsets with
+    equal probability and ``x_{k+1} = x_k + 1/r sum_{i in S_k} Q_i`` (line 13). ``eta``: a number or
+    one per period.
+    """
+    qp = quad_problem(problem, exact_arith)
+    n, d = qp.n, qp.d
+    K, tau, r = int(K), int(tau), int(r)
+    if not 1 <= r <= n:
+        raise ParameterError(f"r={r} is not allowed: expected 1 <= r <= n = {n}")
+    etas = list(eta) if isinstance(eta, (list, tuple)) else [eta] * K
+    if len(etas) != K:
+        raise ParameterError(f"eta has {len(etas)} entries; expected K = {K}")
+    D = (n + 1) * d
+    I = _eye(D, exact_arith)
+    Px = _block(D, d, 0, exact_arith)
+    Pbar = sum(_block(D, d, i + 1, exact_arith) for i in range(n)) * (
+        Fraction(1, n) if exact_arith else 1.0 / n
+    )
+    # line 5: x^{(i)} = x
+    reset = I.copy()
+    for i in range(n):
+        reset[(i + 1) * d : (i + 2) * d] = Px
+    qmaps = _quantizer_maps(quantizer, d, exact_arith)
+    # line 11 for node i: x^{(i)} <- M (x^{(i)} - x)
+    quant_stages = []
+    for i in range(n):
+        stage = []
+        sl = slice((i + 1) * d, (i + 2) * d)
+        for br in qmaps:
+            A = I.copy()
+            A[sl, :] = 0
+            A[sl, sl] = br.A
+            A[sl, 0:d] = -br.A
+            stage.append(Branch(br.p, A))
+        quant_stages.append(stage)
+    subsets = list(itertools.combinations(range(n), r))
+    ps = Fraction(1, len(subsets)) if exact_arith else 1.0 / len(subsets)
+    inv_r = Fraction(1, r) if exact_arith else 1.0 / r
+    select = []
+    for S in subsets:
+        A = I.copy()
+        for i in S:
+            A[0:d, (i + 1) * d : (i + 2) * d] = inv_r * _eye(d, exact_arith)
+        select.append(Branch(ps, A))
+    recx, recbar = _Recorder(), _Recorder()
+    x0v = _x0(x0, d, exact_arith)
+    mom = deterministic(np.concatenate([x0v] * (n + 1)), exact_arith)
+    for k in range(K):
+        recx.add(mom, Px)
+        e = _num(etas[k], exact_arith)
+        mom = step(mom, [Branch(1, reset)])
+        A = I.copy()
+        b = _zeros(D, exact_arith)
+        for i in range(n):
+            sl = slice((i + 1) * d, (i + 2) * d)
+            A[sl, sl] = _eye(d, exact_arith) - e * qp.H[i]
+            b[sl] = e * qp.c[i]
+        if qp.noise_cov is not None:
+            B = _zeros((D, n * d), exact_arith)
+            B[d:, :] = -e * _eye(n * d, exact_arith)
+            cov = np.kron(np.eye(n, dtype=int), qp.noise_cov)
+            local = Branch(1, A, b, B, cov)
+        else:
+            local = Branch(1, A, b)
+        for _ in range(tau):
+            recbar.add(mom, Pbar)
+            mom = step(mom, [local])
+        for stage in quant_stages:
+            mom = step(mom, stage)
+        mom = step(mom, select)
+    recx.add(mom, Px)
+    return recx.rows(), recbar.rows()
+
+
+# --- Async-GD on a pinned schedule ------------------------------------------------------------
+def async_gd_moments(
+    problem: Any,
+    *,
+    T: int,
+    eta: Any,
+    clients: Sequence[int],
+    read_version: Sequence[int],
+    x0: Any = None,
+    stochastic: bool = False,
+    exact_arith: bool = False,
+) -> Rows:
+    """Moments of rows ``x_0..x_{T-1}`` of :func:`boundcheck.algorithms.asyncbc.async_gd` (``async_sgd``
+    with ``stochastic``) on one pinned schedule: at step ``t = 1..T`` the server receives ``grad
+    f_{j_t}(x_{v_t - 1}) (+ xi)`` (the task reading version ``v_t`` computed at ``x_{v_t - 1}``) and sets
+    ``x_t = x_{t-1} - eta g``. With the schedule fixed only the oracle noise is random; the state
+    is the whole history ``(x_0, ..., x_t)`` (rows are read back from it), which holds the last
+    ``tau_max + 1`` iterates that the recursion needs.
+    """
+    qp = quad_problem(problem, exact_arith)
+    d = qp.d
+    T = int(T)
+    cl, rv = list(clients), list(read_version)
+    if len(cl) < T or len(rv) < T:
+        raise ParameterError(f"the schedule has {min(len(cl), len(rv))} steps; this run needs {T}")
+    e = _num(eta, exact_arith)
+    x0v = _x0(x0, d, exact_arith)
+    # moments of the history as a growing state (T small in tests)
+    mean = [x0v]
+    cov_hist = {(0, 0): _zeros((d, d), exact_arith)}  # Cov(x_a, x_b)
+    for t in range(1, T + 1):
+        j, v = int(cl[t - 1]), int(rv[t - 1])
+        a = v - 1
+        if not 0 <= a <= t - 1:
+            raise ParameterError(f"step {t} reads version {v}; expected 1 <= v <= {t}")
+        # x_t = x_{t-1} - e (H_j x_a - c_j) - e xi
+        Hj = qp.H[j]
+        mean.append(mean[t - 1] - e * (Hj @ mean[a] - qp.c[j]))
+        for s in range(t):
+            # Cov(x_t, x_s) = Cov(x_{t-1}, x_s) - e H_j Cov(x_a, x_s)
+            cov_hist[(t, s)] = _get(cov_hist, t - 1, s) - e * Hj @ _get(cov_hist, a, s)
+        ct = (
+            _get(cov_hist, t - 1, t - 1)
+            - e * Hj @ _get(cov_hist, a, t - 1)
+            - e * _get(cov_hist, t - 1, a) @ Hj.T
+            + e * e * Hj @ _get(cov_hist, a, a) @ Hj.T
+        )
+        if stochastic and qp.noise_cov is not None:
+            ct = ct + e * e * qp.noise_cov
+        cov_hist[(t, t)] = ct
+    seconds = [cov_hist[(t, t)] + np.outer(mean[t], mean[t]) for t in range(T)]
+    return Rows(np.array(mean[:T]), np.array(seconds))
+
+
+def _get(c: dict[tuple[int, int], Array], a: int, b: int) -> Array:
+    return c[(a, b)] if (a, b) in c else c[(b, a)].T
+
+
+# --- exact rationals ---------------------------------------------------------------------------
+def exact(value: Any) -> Fraction:
+    """A value computed with ``exact_arith=True`` as one :class:`~fractions.Fraction`."""
+    return _frac(value)
+
+
+def mixture_paths(branches: Sequence[Branch], z0: Array, steps: int) -> Iterable[tuple[Any, Array]]:
+    """Every path of ``steps`` noise-free branch choices from ``z0``: ``(probability, z)`` (for
+    tests: brute-force enumeration, ``len(branches) ** steps`` paths)."""
+    for path in itertools.product(branches, repeat=steps):
+        z, p = z0, 1
+        for br in path:
+            z = br.A @ z + (br.b if br.b is not None else 0)
+            p = p * br.p
+        yield p, z
+
+
+__all__ = [
+    "Branch",
+    "Moments",
+    "QuadProblem",
+    "Quad",
+    "Rows",
+    "async_gd_moments",
+    "deterministic",
+    "dist_sq",
+    "exact",
+    "f_value",
+    "fedpaq_moments",
+    "grad_norm_sq",
+    "mixture_paths",
+    "quad_problem",
+    "randk_masks",
+    "sarah_moments",
+    "step",
+]
