@@ -26,6 +26,8 @@ of the real implementations):
   Algorithms 1-2, Section 4.2);
 * :func:`fedpaq_moments` -- FedPAQ/FedAvg (FedPAQ Algorithm 1) with node sampling, local SGD with
   Gaussian noise, identity or rand-k quantizers (``virtual=True`` rows ``bar x_{k,t}``, eq. (20));
+* :func:`ef_moments` -- EF-SGD/SAEF-SGD (SAEF Algorithm 1, momentum and error averaging included)
+  with identity or rand-k compressors on the workers and the server;
 * :func:`async_gd_moments` -- Async-GD/-SGD on a pinned schedule (the state augmented by the delayed
   iterates).
 """
@@ -33,6 +35,7 @@ of the real implementations):
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -469,6 +472,153 @@ def fedpaq_moments(
     return recx.rows(), recbar.rows()
 
 
+# --- EF-SGD / SAEF-SGD --------------------------------------------------------------------------
+@dataclass
+class EFMoments:
+    """Rows ``t = 0..T-1`` of :func:`ef_moments`: moments of ``x_t`` and ``tilde x_t``, and the exact
+    ``E||e_t||^2`` (``err_server_sq``) and ``E 1/K sum_k ||e_t^(k)||^2`` (``err_workers_sq``)."""
+
+    x: Rows
+    x_tilde: Rows
+    err_server_sq: Array
+    err_workers_sq: Array
+
+
+def ef_moments(
+    problem: Any,
+    *,
+    variant: str,
+    T: int,
+    eta: Any,
+    K: int,
+    mu: Any = 0,
+    p: int | None = None,
+    client_compressor: Any = None,
+    server_compressor: Any = None,
+    assignment: str = "shared",
+    x0: Any = None,
+    exact_arith: bool = False,
+) -> EFMoments:
+    """Moments of :func:`boundcheck.algorithms.saef.ef_sgd` (``variant="ef"``) and ``saef_sgd``
+    (``"saef"``), SAEF Algorithm 1, with identity or rand-k compressors (linear given the mask).
+
+    State ``z = (x, e, s, e^(1..K), m^(1..K))`` (``s``: the server's ``Delta_{t+1}`` being summed).
+    Iteration ``t``: error averaging if ``(t + 1) % p == 0`` (lines 6-8); row ``t`` records ``x_t``,
+    ``tilde x_t = x_t - (e_t + 1/K sum_k e_t^(k))``; ``m^(k) <- mu m^(k) + grad f(z_k; xi^(k))`` at
+    ``z_k = x - e^(k)`` (SAEF) or ``x`` (EF) -- with ``assignment="shared"`` the worker gradient is
+    ``Hbar z_k - cbar`` plus the mean of ``n`` independent client noises (``Cov = noise_var / n I``),
+    with ``"partition"`` ``H_k z_k - c_k + xi``; ``Delta^(k) = e^(k) + eta_t m^(k)`` (lines 12/16);
+    worker ``k``'s mask ``M``: ``s += 1/K M Delta^(k)``, ``e^(k) = Delta^(k) - M Delta^(k)`` (line 18);
+    server (lines 21-23): ``s = e + 1/K sum_k C(Delta^(k))``, ``c = C(s)`` (``s`` itself for
+    single-way compression, ``server_compressor=None``), ``e = s - c``; ``x -= c`` (line 25).
+    """
+    if variant not in ("ef", "saef"):
+        raise ParameterError(f"variant must be 'ef' or 'saef', got {variant!r}")
+    if assignment not in ("shared", "partition"):
+        raise ParameterError(f"assignment must be 'shared' or 'partition', got {assignment!r}")
+    qp = quad_problem(problem, exact_arith)
+    n, d = qp.n, qp.d
+    T, K = int(T), int(K)
+    if assignment == "partition" and K != n:
+        raise ParameterError(f"assignment='partition' needs K == n, got K={K}, n={n}")
+    etas = list(eta) if isinstance(eta, (list, tuple)) else [eta] * T
+    if len(etas) != T:
+        raise ParameterError(f"eta has {len(etas)} entries; expected T = {T}")
+    mu = _num(mu, exact_arith)
+    nb = 3 + 2 * K
+    D = nb * d
+    X, E, S = 0, 1, 2
+    EK = lambda k: 3 + k  # noqa: E731
+    MK = lambda k: 3 + K + k  # noqa: E731
+    Id, I = _eye(d, exact_arith), _eye(D, exact_arith)
+    sl = lambda j: slice(j * d, (j + 1) * d)  # noqa: E731
+    one = lambda: I.copy()  # noqa: E731
+    invK = Fraction(1, K) if exact_arith else 1.0 / K
+    full = qp.full()
+
+    # lines 6-8: e^(k) <- 1/K sum_k' e^(k')
+    avg = one()
+    for k in range(K):
+        avg[sl(EK(k)), :] = 0
+        for j in range(K):
+            avg[sl(EK(k)), sl(EK(j))] = invK * Id
+    # worker gradients and momentum
+    grad_A, grad_b = one(), _zeros(D, exact_arith)
+    for k in range(K):
+        Hk, ck = (full.H, full.c) if assignment == "shared" else (qp.H[k], qp.c[k])
+        r = sl(MK(k))
+        grad_A[r, :] = 0
+        grad_A[r, r] = mu * Id
+        grad_A[r, sl(X)] = Hk
+        if variant == "saef":
+            grad_A[r, sl(EK(k))] = -Hk
+        grad_b[r] = -ck
+    noise = None
+    if qp.noise_cov is not None:
+        # shared: the mean of n independent client draws; partition: one client's draw
+        inv_n = Fraction(1, n) if exact_arith else 1.0 / n
+        cov1 = qp.noise_cov * inv_n if assignment == "shared" else qp.noise_cov
+        Bn = _zeros((D, K * d), exact_arith)
+        for k in range(K):
+            Bn[sl(MK(k)), k * d : (k + 1) * d] = Id
+        noise = (Bn, np.kron(np.eye(K, dtype=int), cov1))
+    # server accumulator starts at e
+    s_init = one()
+    s_init[sl(S), :] = 0
+    s_init[sl(S), sl(E)] = Id
+    up = _quantizer_maps(client_compressor, d, exact_arith)
+    down = None if server_compressor is None else _quantizer_maps(server_compressor, d, exact_arith)
+    worker_stages = []
+    for k in range(K):
+        stage = []
+        for br in up:
+            A = one()
+            A[sl(S), sl(EK(k))] = invK * br.A
+            A[sl(EK(k)), sl(EK(k))] = Id - br.A
+            stage.append(Branch(br.p, A))
+        worker_stages.append(stage)
+    server_stage = []
+    for br in down if down is not None else [Branch(1, Id)]:
+        A = one()
+        A[sl(X), sl(S)] = -br.A
+        A[sl(E), :] = 0
+        if down is not None:
+            A[sl(E), sl(S)] = Id - br.A
+        server_stage.append(Branch(br.p, A))
+
+    Px = _block(D, d, X, exact_arith)
+    Pt = Px - _block(D, d, E, exact_arith)
+    for k in range(K):
+        Pt = Pt - invK * _block(D, d, EK(k), exact_arith)
+    Pe = _block(D, d, E, exact_arith)
+    Pek = [_block(D, d, EK(k), exact_arith) for k in range(K)]
+    rx, rt = _Recorder(), _Recorder()
+    es, ew = [], []
+    x0v = _x0(x0, d, exact_arith)
+    z0 = _zeros(D, exact_arith)
+    z0[sl(X)] = x0v
+    mom = deterministic(z0, exact_arith)
+    per = None if p is None or p == math.inf else int(p)
+    for t in range(T):
+        if per is not None and (t + 1) % per == 0:
+            mom = step(mom, [Branch(1, avg)])
+        rx.add(mom, Px)
+        rt.add(mom, Pt)
+        es.append(np.trace(mom.project(Pe).second))
+        ew.append(sum(np.trace(mom.project(P).second) for P in Pek) * invK)
+        g = Branch(1, grad_A, grad_b, *(noise if noise is not None else (None, None)))
+        mom = step(mom, [g])
+        e_t = _num(etas[t], exact_arith)
+        delta = one()
+        for k in range(K):
+            delta[sl(EK(k)), sl(MK(k))] = e_t * Id
+        mom = step(mom, [Branch(1, delta @ s_init)])
+        for stage in worker_stages:
+            mom = step(mom, stage)
+        mom = step(mom, server_stage)
+    return EFMoments(rx.rows(), rt.rows(), np.array(es), np.array(ew))
+
+
 # --- Async-GD on a pinned schedule ------------------------------------------------------------
 def async_gd_moments(
     problem: Any,
@@ -552,6 +702,8 @@ __all__ = [
     "Rows",
     "async_gd_moments",
     "deterministic",
+    "EFMoments",
+    "ef_moments",
     "dist_sq",
     "exact",
     "f_value",

@@ -237,3 +237,33 @@ def test_async_gd_pinned_schedule_exact_matches_mc(stochastic: bool) -> None:
         return
     _lhs(tr, rows, pb, "async_sgd pinned")
     _assert_x_moments(tr.series["x"], rows, "async_sgd pinned")
+
+
+# --- (c) EF-SGD / SAEF-SGD -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("variant", "K", "mu", "p", "up", "down", "assignment"),
+    [
+        ("ef", 1, 0.0, None, RandK(k=1), None, "shared"),
+        ("saef", 1, 0.0, None, RandK(k=1), RandK(k=1), "shared"),
+        ("saef", 3, 0.5, 2, RandK(k=1, unbiased=True), None, "partition"),
+        ("ef", 2, 0.0, None, None, RandK(k=1), "shared"),
+    ],
+    ids=["ef-randk", "saef-double-randk", "saefm-avg-partition", "ef-server-randk"],
+)
+def test_ef_saef_exact_matches_mc(variant, K, mu, p, up, down, assignment) -> None:
+    from boundcheck.algorithms.saef import ef_sgd, saef_sgd
+
+    pb = _problem("gaussian", noise_var=0.3)
+    T, eta, x0 = 6, 0.15, np.array([1.0, 0.5])
+    ex = mo.ef_moments(pb, variant=variant, T=T, eta=eta, K=K, mu=mu, p=p, client_compressor=up,
+                       server_compressor=down, assignment=assignment, x0=x0)  # fmt: skip
+    run = ef_sgd if variant == "ef" else saef_sgd
+    tr = run(pb, T=T, R=R, seed=17, eta=eta, K=K, mu=mu, p=p, client_compressor=up,
+             server_compressor=down, assignment=assignment, x0=torch.tensor(x0),
+             record_x=True)  # fmt: skip
+    what = f"{variant} K={K} {up}/{down}"
+    _lhs(tr, ex.x, pb, what)
+    _lhs(tr, ex.x_tilde, pb, what, g="grad_norm_sq_tilde", f="f_gap_tilde")
+    _assert_in_ci(tr.series["err_server_sq"], ex.err_server_sq, f"{what} ||e_t||^2")
+    _assert_in_ci(tr.series["err_workers_sq"], ex.err_workers_sq, f"{what} ||e_t^(k)||^2")
+    _assert_x_moments(tr.series["x"], ex.x, what)
