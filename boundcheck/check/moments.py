@@ -157,17 +157,24 @@ class Rows:
 
     def grad_norm_sq(self, q: Quad) -> Array:
         """Row ``t``: ``E||grad f(x_t)||^2``."""
-        return np.array([grad_norm_sq(m, S, q.H, q.c) for m, S in zip(self.mean, self.second)])
+        return np.array(
+            [grad_norm_sq(m, S, q.H, q.c) for m, S in zip(self.mean, self.second, strict=True)]
+        )
 
     def f_gap(self, q: Quad, f_star: Any) -> Array:
         """Row ``t``: ``E f(x_t) - f_star``."""
         return np.array(
-            [f_value(m, S, q.H, q.c, q.e) - f_star for m, S in zip(self.mean, self.second)]
+            [
+                f_value(m, S, q.H, q.c, q.e) - f_star
+                for m, S in zip(self.mean, self.second, strict=True)
+            ]
         )
 
     def dist_sq(self, x_star: Array) -> Array:
         """Row ``t``: ``E||x_t - x*||^2``."""
-        return np.array([dist_sq(m, S, x_star) for m, S in zip(self.mean, self.second)])
+        return np.array(
+            [dist_sq(m, S, x_star) for m, S in zip(self.mean, self.second, strict=True)]
+        )
 
 
 class _Recorder:
@@ -519,7 +526,7 @@ def ef_moments(
     qp = quad_problem(problem, exact_arith)
     n, d = qp.n, qp.d
     T, K = int(T), int(K)
-    if assignment == "partition" and K != n:
+    if assignment == "partition" and n != K:
         raise ParameterError(f"assignment='partition' needs K == n, got K={K}, n={n}")
     etas = list(eta) if isinstance(eta, (list, tuple)) else [eta] * T
     if len(etas) != T:
@@ -696,15 +703,15 @@ def mixture_paths(branches: Sequence[Branch], z0: Array, steps: int) -> Iterable
 
 __all__ = [
     "Branch",
+    "EFMoments",
     "Moments",
-    "QuadProblem",
     "Quad",
+    "QuadProblem",
     "Rows",
     "async_gd_moments",
     "deterministic",
-    "EFMoments",
-    "ef_moments",
     "dist_sq",
+    "ef_moments",
     "exact",
     "f_value",
     "fedpaq_moments",

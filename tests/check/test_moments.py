@@ -267,3 +267,29 @@ def test_ef_saef_exact_matches_mc(variant, K, mu, p, up, down, assignment) -> No
     _assert_in_ci(tr.series["err_server_sq"], ex.err_server_sq, f"{what} ||e_t||^2")
     _assert_in_ci(tr.series["err_workers_sq"], ex.err_workers_sq, f"{what} ||e_t^(k)||^2")
     _assert_x_moments(tr.series["x"], ex.x, what)
+
+
+# --- a finding: the row ring of asyncbc._Rows overwrites the first row of each block ---------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING (issue 13 groundwork): boundcheck.algorithms.asyncbc._Rows keeps rows in a ring "
+    "of B = min(T+1, max(16, F)) rows and flushes a block at wrote(j) with (j+1) % B == 0, but the "
+    "loops write x_{j+1} (slot (j+1) % B = the block's first slot) *before* wrote(j): when T+1 > B "
+    "(large R * d, no record_x) rows 0, B, 2B, ... record x_B, x_2B, ... instead (row 0 is not x_0, "
+    "so f_gap[0] = F0 is wrong). Exact moments expose it; remove this xfail once fixed.",
+)
+@pytest.mark.parametrize("method", ["sarah", "asyncbc_gd", "async_gd"])
+def test_asyncbc_row_ring_records_every_row(method: str) -> None:
+    pb = _problem()
+    T, Rr = 20, 8192  # R * d = 16384 > 2^15 / 16: the ring holds 16 < T + 1 rows
+    if method == "async_gd":  # deterministic on a pinned schedule: rows known exactly
+        sched = asyncbc_schedules(n=pb.n, T=T, tau_C=2, R=1, tau=10.0, seed=2).replica(0)
+        rows = mo.async_gd_moments(pb, T=T, eta=0.3, clients=sched.client[:T],
+                                   read_version=sched.read_version[:T])  # fmt: skip
+        tr = async_gd(pb, T=T, R=Rr, seed=1, eta=0.3, tau_C=2, schedule=sched)
+    else:
+        rows = mo.sarah_moments(pb, T=T, eta=0.3)
+        run = sarah if method == "sarah" else asyncbc_gd
+        kw = {} if method == "sarah" else {"tau_C": 1}
+        tr = run(pb, T=T, R=Rr, seed=1, eta=0.3, **kw)
+    _assert_in_ci(tr.series["grad_norm_sq"], rows.grad_norm_sq(pb_full(pb)), method)
