@@ -28,6 +28,7 @@ of the real implementations):
   Gaussian noise, identity or rand-k quantizers (``virtual=True`` rows ``bar x_{k,t}``, eq. (20));
 * :func:`ef_moments` -- EF-SGD/SAEF-SGD (SAEF Algorithm 1, momentum and error averaging included)
   with identity or rand-k compressors on the workers and the server;
+* :func:`asyncbc_pinned_moments` -- AsyncBC-GD/-SGD with ``tau_C >= 1`` on a pinned schedule;
 * :func:`async_gd_moments` -- Async-GD/-SGD on a pinned schedule (the state augmented by the delayed
   iterates).
 """
@@ -680,6 +681,85 @@ def async_gd_moments(
     return Rows(np.array(mean[:T]), np.array(seconds))
 
 
+def asyncbc_pinned_moments(
+    problem: Any,
+    *,
+    T: int,
+    eta: Any,
+    tau_C: int,
+    clients: Sequence[int],
+    read_version: Sequence[int],
+    x0: Any = None,
+    stochastic: bool = False,
+    sampling: str = "shared",
+    exact_arith: bool = False,
+) -> Rows:
+    """Moments of rows ``x_0..x_{T-1}`` of :func:`boundcheck.algorithms.asyncbc.asyncbc_gd` /
+    ``asyncbc_sgd`` (AsyncBC Algorithms 1-2) on one pinned schedule with ``tau_C`` tasks in flight.
+
+    ``m_0 = grad f(x_0)``, ``x_1 = x_0 - eta m_0``; at step ``t = 1..T-1`` the server receives the
+    task of client ``j_t`` reading version ``v_t``: ``1/tau_C (grad f_j(x_1) - grad f_j(x_0))`` for
+    an initial task (``v_t = 1``, line 3), ``grad f_j(x_v) - grad f_j(x_{v-1})`` otherwise (line 9);
+    ``m_t = m_{t-1} + g``, ``x_{t+1} = x_t - eta m_t``. Each task's oracle noise is independent and
+    enters once, when it is received (Gaussian with one shared sample: cancels; independent-noise
+    oracle: ``+ xi``; ``sampling="independent"``: ``+ xi - xi'``; divided by ``tau_C`` for initial
+    tasks). State: the history ``(x_0, ..., x_T, m)`` (it holds the last ``tau_max + 1`` iterates
+    that the recursion reads).
+    """
+    qp = quad_problem(problem, exact_arith)
+    d = qp.d
+    T, tau_C = int(T), int(tau_C)
+    cl, rv = list(clients), list(read_version)
+    if len(cl) < T - 1 or len(rv) < T - 1:
+        raise ParameterError(
+            f"the schedule has {min(len(cl), len(rv))} steps; this run needs {T - 1}"
+        )
+    e = _num(eta, exact_arith)
+    nb = T + 2  # x_0..x_T, m
+    D = nb * d
+    Id = _eye(d, exact_arith)
+    sl = lambda j: slice(j * d, (j + 1) * d)  # noqa: E731
+    M = T + 1
+    full = qp.full()
+    x0v = _x0(x0, d, exact_arith)
+    z0 = _zeros(D, exact_arith)
+    m0 = full.H @ x0v - full.c
+    z0[sl(0)], z0[sl(1)], z0[sl(M)] = x0v, x0v - e * m0, m0
+    mom = deterministic(z0, exact_arith)
+    cov = None
+    if stochastic and qp.noise_cov is not None:
+        if qp.independent:
+            cov = qp.noise_cov
+        elif sampling == "independent":
+            cov = 2 * qp.noise_cov
+    inv_tc = Fraction(1, tau_C) if exact_arith else 1.0 / tau_C
+    rec = _Recorder()
+    rec.add(mom, _block(D, d, 0, exact_arith))
+    for t in range(1, T):
+        j, v = int(cl[t - 1]), int(rv[t - 1])
+        if not 1 <= v <= t:
+            raise ParameterError(f"step {t} reads version {v}; expected 1 <= v <= {t}")
+        w = inv_tc if v == 1 else 1
+        Hj = qp.H[j]
+        A = _eye(D, exact_arith)
+        # m_t = m_{t-1} + w H_j (x_v - x_{v-1}) (+ w xi)
+        A[sl(M), sl(v)] = A[sl(M), sl(v)] + w * Hj
+        A[sl(M), sl(v - 1)] = A[sl(M), sl(v - 1)] - w * Hj
+        # x_{t+1} = x_t - eta m_t (the new m): rows of A applied after, as a second map
+        X = _eye(D, exact_arith)
+        X[sl(t + 1), :] = 0
+        X[sl(t + 1), sl(t)] = Id
+        X[sl(t + 1), sl(M)] = -e * Id
+        B = None
+        if cov is not None:
+            B = _zeros((D, d), exact_arith)
+            B[sl(M)] = w * Id
+        mom = step(mom, [Branch(1, A, None, B, cov)])
+        mom = step(mom, [Branch(1, X)])
+        rec.add(mom, _block(D, d, t, exact_arith))
+    return rec.rows()
+
+
 def _get(c: dict[tuple[int, int], Array], a: int, b: int) -> Array:
     return c[(a, b)] if (a, b) in c else c[(b, a)].T
 
@@ -709,6 +789,7 @@ __all__ = [
     "QuadProblem",
     "Rows",
     "async_gd_moments",
+    "asyncbc_pinned_moments",
     "deterministic",
     "dist_sq",
     "ef_moments",

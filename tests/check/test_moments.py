@@ -293,3 +293,24 @@ def test_asyncbc_row_ring_records_every_row(method: str) -> None:
         kw = {} if method == "sarah" else {"tau_C": 1}
         tr = run(pb, T=T, R=Rr, seed=1, eta=0.3, **kw)
     _assert_in_ci(tr.series["grad_norm_sq"], rows.grad_norm_sq(pb_full(pb)), method)
+
+
+# --- (d) AsyncBC-GD/-SGD with tau_C > 1 on a pinned schedule ---------------------------------------
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_asyncbc_pinned_schedule_exact_matches_mc(stochastic: bool) -> None:
+    pb = _problem("independent" if stochastic else "exact", noise_var=0.3)
+    T, tau_C = 9, 3
+    sched = asyncbc_schedules(n=pb.n, T=T, tau_C=tau_C, R=1, tau=10.0, seed=4).replica(0)
+    assert sched.tau_max >= 1
+    rows = mo.asyncbc_pinned_moments(pb, T=T, eta=0.25, tau_C=tau_C, clients=sched.client,
+                                     read_version=sched.read_version,
+                                     stochastic=stochastic)  # fmt: skip
+    run = asyncbc_sgd if stochastic else asyncbc_gd
+    tr = run(pb, T=T, R=R if stochastic else 64, seed=19, eta=0.25, tau_C=tau_C, schedule=sched,
+             record_x=True)  # fmt: skip
+    if not stochastic:  # deterministic given the schedule
+        np.testing.assert_allclose(tr.series["x"][:, 0].numpy(), rows.mean, rtol=1e-12)
+        np.testing.assert_allclose(rows.second, np.einsum("ti,tj->tij", rows.mean, rows.mean))
+        return
+    _lhs(tr, rows, pb, "asyncbc_sgd pinned")
+    _assert_x_moments(tr.series["x"], rows, "asyncbc_sgd pinned")
