@@ -29,6 +29,8 @@ of the real implementations):
 * :func:`ef_moments` -- EF-SGD/SAEF-SGD (SAEF Algorithm 1, momentum and error averaging included)
   with identity or rand-k compressors on the workers and the server;
 * :func:`asyncbc_pinned_moments` -- AsyncBC-GD/-SGD with ``tau_C >= 1`` on a pinned schedule;
+* :func:`qafel_pinned_moments` -- QAFeL/FedBuff (QAFeL Algorithms 1-3) on a pinned schedule with
+  identity or rand-k quantizers;
 * :func:`async_gd_moments` -- Async-GD/-SGD on a pinned schedule (the state augmented by the delayed
   iterates).
 """
@@ -760,6 +762,120 @@ def asyncbc_pinned_moments(
     return rec.rows()
 
 
+@dataclass
+class QAFeLMoments:
+    """Rows ``t = 0..T`` of :func:`qafel_pinned_moments`: moments of ``x^t`` and the exact
+    ``E||x^t - hat x^t||^2`` (``hidden_gap``; zeros for FedBuff)."""
+
+    x: Rows
+    hidden_gap: Array
+
+
+def qafel_pinned_moments(
+    problem: Any,
+    *,
+    T: int,
+    eta_l: Any,
+    eta_g: Any,
+    K: int,
+    P: int,
+    clients: Sequence[int],
+    read_version: Sequence[int],
+    hidden: bool = True,
+    client_compressor: Any = None,
+    server_compressor: Any = None,
+    x0: Any = None,
+    exact_arith: bool = False,
+) -> QAFeLMoments:
+    """Moments of :func:`boundcheck.algorithms.qafel.qafel` (``hidden=True``) and ``fedbuff``
+    (``hidden=False``) on one pinned schedule (``beta = 0``, no staleness weighting: the theorems'
+    setting), with identity or rand-k quantizers.
+
+    State ``(x, h^0..h^T, s)``: ``h^v`` is the hidden state ``hat x^v`` (QAFeL) or ``x^v`` (FedBuff),
+    ``s`` the buffer. Step ``t``: for each of the ``K`` events ``(j, v)`` of the step, client ``j``
+    runs ``P`` local steps from ``y_0 = h^v`` (Alg. 2 lines 1-4), ``y_P - y_0 = (A_j^P - I) h^v + b_P
+    + noise`` with ``A_j = I - eta_l H_j``; QAFeL quantizes it (line 5, a rand-k mask ``M``; the
+    oracle noise, covariance ``eta_l^2 sum_p A^p C A^{pT}``, enters through ``M`` too), and
+    ``s += M delta / K`` (line 11); ``x^{t+1} = x^t + eta_g s`` (line 12); ``h^{t+1} = h^t +
+    Q_s(x^{t+1} - h^t)`` (lines 13-14) or ``x^{t+1}`` (FedBuff); ``s = 0``.
+    """
+    qp = quad_problem(problem, exact_arith)
+    d = qp.d
+    T, K, P = int(T), int(K), int(P)
+    cl, rv = list(clients), list(read_version)
+    if len(cl) < T * K or len(rv) < T * K:
+        raise ParameterError(
+            f"the schedule has {min(len(cl), len(rv))} events; this run needs {T * K}"
+        )
+    el, eg = _num(eta_l, exact_arith), _num(eta_g, exact_arith)
+    nb = T + 3
+    D = nb * d
+    Id = _eye(d, exact_arith)
+    sl = lambda j: slice(j * d, (j + 1) * d)  # noqa: E731
+    X, S = 0, T + 2
+    Hs = lambda v: 1 + v  # noqa: E731
+    invK = Fraction(1, K) if exact_arith else 1.0 / K
+    up = _quantizer_maps(client_compressor if hidden else None, d, exact_arith)
+    down = _quantizer_maps(server_compressor if hidden else None, d, exact_arith)
+    # per client: delta = G_j h + b_j + noise
+    local = []
+    for j in range(qp.n):
+        Aj = Id - el * qp.H[j]
+        Ap, bp, cv = Id, _zeros(d, exact_arith), _zeros((d, d), exact_arith)
+        for _ in range(P):
+            Ap, bp = Aj @ Ap, Aj @ bp + el * qp.c[j]
+            if qp.noise_cov is not None:
+                cv = Aj @ cv @ Aj.T + el * el * qp.noise_cov
+        local.append((Ap - Id, bp, None if qp.noise_cov is None else cv))
+    x0v = _x0(x0, d, exact_arith)
+    z0 = _zeros(D, exact_arith)
+    z0[sl(X)], z0[sl(Hs(0))] = x0v, x0v
+    mom = deterministic(z0, exact_arith)
+    recx = _Recorder()
+    gaps = []
+    Px = _block(D, d, X, exact_arith)
+    for t in range(T + 1):
+        recx.add(mom, Px)
+        gap = mom.project(Px - _block(D, d, Hs(t), exact_arith)) if hidden else None
+        gaps.append(np.trace(gap.second) if gap is not None else 0 * Px[0, 0])
+        if t == T:
+            break
+        for k in range(K):
+            j, v = int(cl[t * K + k]), int(rv[t * K + k])
+            if not 0 <= v <= t:
+                raise ParameterError(f"step {t} reads version {v}; expected 0 <= v <= {t}")
+            G, b, cv = local[j]
+            stage = []
+            for br in up:
+                A = _eye(D, exact_arith)
+                A[sl(S), sl(Hs(v))] = A[sl(S), sl(Hs(v))] + invK * br.A @ G
+                bb = _zeros(D, exact_arith)
+                bb[sl(S)] = invK * br.A @ b
+                B = None
+                if cv is not None:
+                    B = _zeros((D, d), exact_arith)
+                    B[sl(S)] = invK * br.A
+                stage.append(Branch(br.p, A, bb, B, cv))
+            mom = step(mom, stage)
+        A = _eye(D, exact_arith)
+        A[sl(X), sl(S)] = eg * Id
+        A[sl(S), sl(S)] = 0 * Id
+        mom = step(mom, [Branch(1, A)])
+        stage = []
+        for br in down:
+            A = _eye(D, exact_arith)
+            n_ = sl(Hs(t + 1))
+            A[n_, :] = 0
+            if hidden:
+                A[n_, sl(Hs(t))] = Id - br.A
+                A[n_, sl(X)] = br.A
+            else:
+                A[n_, sl(X)] = Id
+            stage.append(Branch(br.p, A))
+        mom = step(mom, stage)
+    return QAFeLMoments(recx.rows(), np.array(gaps))
+
+
 def _get(c: dict[tuple[int, int], Array], a: int, b: int) -> Array:
     return c[(a, b)] if (a, b) in c else c[(b, a)].T
 
@@ -786,6 +902,7 @@ __all__ = [
     "EFMoments",
     "Moments",
     "Quad",
+    "QAFeLMoments",
     "QuadProblem",
     "Rows",
     "async_gd_moments",
@@ -798,6 +915,7 @@ __all__ = [
     "fedpaq_moments",
     "grad_norm_sq",
     "mixture_paths",
+    "qafel_pinned_moments",
     "quad_problem",
     "randk_masks",
     "sarah_moments",
