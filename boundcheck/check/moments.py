@@ -31,6 +31,8 @@ of the real implementations):
 * :func:`asyncbc_pinned_moments` -- AsyncBC-GD/-SGD with ``tau_C >= 1`` on a pinned schedule;
 * :func:`qafel_pinned_moments` -- QAFeL/FedBuff (QAFeL Algorithms 1-3) on a pinned schedule with
   identity or rand-k quantizers;
+* :func:`random_schedule_moments` -- AsyncBC-GD/-SGD and Async-GD/-SGD averaged over their random
+  AsyncBC Section 5 schedules (client choices enumerated);
 * :func:`async_gd_moments` -- Async-GD/-SGD on a pinned schedule (the state augmented by the delayed
   iterates).
 """
@@ -762,6 +764,77 @@ def asyncbc_pinned_moments(
     return rec.rows()
 
 
+def random_schedule_moments(
+    problem: Any,
+    *,
+    method: str,
+    T: int,
+    eta: Any,
+    tau_C: int,
+    tau: float = 10.0,
+    busy: str = "queue",
+    x0: Any = None,
+    stochastic: bool = False,
+    sampling: str = "shared",
+    max_paths: int = 200_000,
+) -> Rows:
+    """Moments of rows ``x_0..x_{T-1}`` of ``asyncbc_gd``/``asyncbc_sgd`` (``method="asyncbc"``) or
+    ``async_gd``/``async_sgd`` (``"async"``) averaged over their *random* AsyncBC Section 5 schedules
+    (the default ``schedule=None``), by enumerating the client choices.
+
+    The schedule is a deterministic function of the ordered ``tau_C`` distinct initial workers
+    (uniform over the ``n!/(n-tau_C)!`` orders) and of the workers ``k_{t+1}`` u.a.r. handed a task
+    after each step; only those handed out after steps ``1..T-2`` can reach the recorded rows. Each
+    choice sequence is mapped to its events by the implementation's own event loop
+    (``async_sim._asyncbc_heap``), equal event lists are merged with their probabilities, and the
+    pinned-schedule moments (:func:`asyncbc_pinned_moments`, :func:`async_gd_moments`) are averaged
+    -- exact, over ``n!/(n-tau_C)! n^(T-2)`` choice sequences (at most ``max_paths``).
+    """
+    from boundcheck.algorithms.async_sim import _asyncbc_heap
+
+    if method not in ("asyncbc", "async"):
+        raise ParameterError(f"method must be 'asyncbc' or 'async', got {method!r}")
+    if busy not in ("queue", "parallel"):
+        raise ParameterError(f"busy={busy!r} is not allowed: expected 'queue' or 'parallel'")
+    qp = quad_problem(problem)
+    n = qp.n
+    T, tau_C = int(T), int(tau_C)
+    if T < 2 or not 1 <= tau_C <= n:
+        raise ParameterError(f"T={T}, tau_C={tau_C}: expected T >= 2 and 1 <= tau_C <= n = {n}")
+    n_paths = math.perm(n, tau_C) * n ** max(T - 2, 0)
+    if n_paths > max_paths:
+        raise ParameterError(
+            f"{n_paths} client-choice sequences exceed max_paths={max_paths}: use a smaller T, n "
+            "or tau_C (or Monte Carlo)"
+        )
+    speed = (np.arange(1, n + 1) * float(tau)) / n
+    p_path = 1.0 / n_paths
+    merged: dict[tuple[tuple[int, ...], tuple[int, ...]], list[Any]] = {}
+    for first in itertools.permutations(range(n), tau_C):
+        for picks in itertools.product(range(n), repeat=max(T - 2, 0)):
+            new_w = np.zeros(T, dtype=np.int64)
+            new_w[: len(picks)] = picks
+            cl, rv, _, _ = _asyncbc_heap(speed, np.array(first), new_w, T, busy)
+            key = (tuple(cl[0, : T - 1].tolist()), tuple(rv[0, : T - 1].tolist()))
+            if key in merged:
+                merged[key][0] += p_path
+            else:
+                merged[key] = [p_path, cl[0], rv[0]]
+    mean = None
+    second = None
+    for p, cl, rv in merged.values():
+        if method == "asyncbc":
+            r = asyncbc_pinned_moments(problem, T=T, eta=eta, tau_C=tau_C, clients=cl,
+                                       read_version=rv, x0=x0, stochastic=stochastic,
+                                       sampling=sampling)  # fmt: skip
+        else:
+            r = async_gd_moments(problem, T=T, eta=eta, clients=cl, read_version=rv, x0=x0,
+                                 stochastic=stochastic)  # fmt: skip
+        mean = p * r.mean if mean is None else mean + p * r.mean
+        second = p * r.second if second is None else second + p * r.second
+    return Rows(mean, second)
+
+
 @dataclass
 class QAFeLMoments:
     """Rows ``t = 0..T`` of :func:`qafel_pinned_moments`: moments of ``x^t`` and the exact
@@ -901,8 +974,8 @@ __all__ = [
     "Branch",
     "EFMoments",
     "Moments",
-    "Quad",
     "QAFeLMoments",
+    "Quad",
     "QuadProblem",
     "Rows",
     "async_gd_moments",
@@ -918,6 +991,7 @@ __all__ = [
     "qafel_pinned_moments",
     "quad_problem",
     "randk_masks",
+    "random_schedule_moments",
     "sarah_moments",
     "step",
 ]

@@ -390,3 +390,29 @@ def test_qafel_pinned_schedule_exact_matches_mc(hidden, qc, qs) -> None:
     _assert_x_moments(tr.series["x"], ex.x, what)
     if hidden:
         _assert_in_ci(tr.series["hidden_gap"], ex.hidden_gap, f"{what} hidden_gap")
+
+
+# --- (d) averaged over the random schedule ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "stochastic"), [("asyncbc", False), ("asyncbc", True), ("async", True)]
+)
+@_simultaneous
+def test_random_schedule_exact_matches_mc(method: str, stochastic: bool) -> None:
+    pb = _problem("independent" if method == "asyncbc" and stochastic else "gaussian", 0.3)
+    T, tau_C = 6, 2
+    rows = mo.random_schedule_moments(pb, method=method, T=T, eta=0.25, tau_C=tau_C,
+                                      stochastic=stochastic)  # fmt: skip
+    if method == "asyncbc":
+        run = asyncbc_sgd if stochastic else asyncbc_gd
+    else:
+        run = async_sgd if stochastic else async_gd
+    tr = run(pb, T=T, R=R, seed=29, eta=0.25, tau_C=tau_C, record_x=True)
+    assert tr.meta["tau_max"] >= 1
+    what = f"{method} random schedule"
+    _lhs(tr, rows, pb, what)
+    _assert_x_moments(tr.series["x"], rows, what)
+
+
+def test_random_schedule_refuses_too_many_paths() -> None:
+    with pytest.raises(ParameterError, match="max_paths"):
+        mo.random_schedule_moments(_problem(), method="async", T=30, eta=0.1, tau_C=2)
