@@ -82,6 +82,13 @@ def cases(R: int):
         ),
     )
 
+    yield (
+        "AsyncBC-SGD tau_C=2, random schedule, T=8",
+        lambda: avg_g(mo.random_schedule_moments(pb_i, method="asyncbc", T=8, eta=0.2, tau_C=2,
+                                                 stochastic=True), pb_i),
+        lambda: asyncbc_sgd(pb_i, T=8, R=R, seed=0, eta=0.2, tau_C=2).series["grad_norm_sq"].mean(0),
+    )  # fmt: skip
+
     def saef_exact() -> float:
         ex = mo.ef_moments(pb_g, variant="saef", T=20, eta=0.1, K=2, client_compressor=RandK(k=1),
                            server_compressor=RandK(k=1))  # fmt: skip

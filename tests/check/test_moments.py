@@ -416,3 +416,35 @@ def test_random_schedule_exact_matches_mc(method: str, stochastic: bool) -> None
 def test_random_schedule_refuses_too_many_paths() -> None:
     with pytest.raises(ParameterError, match="max_paths"):
         mo.random_schedule_moments(_problem(), method="async", T=30, eta=0.1, tau_C=2)
+
+
+@pytest.mark.parametrize("builder", ["fedpaq", "saef", "qafel", "asyncbc", "async"])
+def test_exact_rationals_every_builder(builder: str) -> None:
+    """``exact_arith=True`` gives Fractions equal (to float rounding) to the float64 moments."""
+    from boundcheck.algorithms.async_sim import fedbuff_schedules
+
+    pb = _problem("gaussian", 0.25)
+    q = RandK(k=1)
+    a = asyncbc_schedules(n=3, T=5, tau_C=2, R=1, seed=1).replica(0)
+    s = fedbuff_schedules(n=3, T=3, K=2, R=1, rate=2.0, seed=6).replica(0)
+
+    def build(eta, ex):
+        if builder == "fedpaq":
+            return mo.fedpaq_moments(pb, K=2, tau=2, r=2, eta=eta, quantizer=q, exact_arith=ex)[1]
+        if builder == "saef":
+            return mo.ef_moments(pb, variant="saef", T=3, eta=eta, K=2, client_compressor=q,
+                                 server_compressor=q, exact_arith=ex).x_tilde  # fmt: skip
+        if builder == "qafel":
+            return mo.qafel_pinned_moments(pb, T=3, eta_l=eta, eta_g=1, K=2, P=2, clients=s.client,
+                                           read_version=s.read_version, client_compressor=q,
+                                           server_compressor=q, exact_arith=ex).x  # fmt: skip
+        if builder == "asyncbc":
+            return mo.asyncbc_pinned_moments(pb, T=5, eta=eta, tau_C=2, clients=a.client,
+                                             read_version=a.read_version, exact_arith=ex)  # fmt: skip
+        return mo.async_gd_moments(pb, T=5, eta=eta, clients=a.client, read_version=a.read_version,
+                                   stochastic=True, exact_arith=ex)  # fmt: skip
+
+    rq, rf = build(Fraction(1, 5), True), build(0.2, False)
+    assert all(isinstance(v, Fraction) for v in rq.second.flat)
+    np.testing.assert_allclose(np.array(rq.second, dtype=float), rf.second, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.array(rq.mean, dtype=float), rf.mean, rtol=1e-12, atol=1e-14)
