@@ -264,6 +264,13 @@ def quad_problem(problem: Any, exact_arith: bool = False) -> QuadProblem:
     )
 
 
+def _count(name: str, v: Any, lo: int = 1) -> int:
+    """An integer ``>= lo`` (bool and non-integral values refused)."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < lo:
+        raise ParameterError(f"{name}={v!r} is not allowed: expected an integer >= {lo}")
+    return int(v)
+
+
 def _x0(x0: Any, d: int, exact_arith: bool) -> Array:
     if x0 is None:
         return _arr(np.zeros(d), exact_arith)
@@ -316,8 +323,7 @@ def sarah_moments(
     """
     qp = quad_problem(problem, exact_arith)
     n, d = qp.n, qp.d
-    if int(T) < 2:
-        raise ParameterError(f"T={T} is not allowed: expected an integer >= 2")
+    T = _count("T", T, 2)
     if sampling not in ("shared", "independent"):
         raise ParameterError(f"sampling must be 'shared' or 'independent', got {sampling!r}")
     eta = _num(eta, exact_arith)
@@ -416,7 +422,7 @@ def fedpaq_moments(
     """
     qp = quad_problem(problem, exact_arith)
     n, d = qp.n, qp.d
-    K, tau, r = int(K), int(tau), int(r)
+    K, tau, r = _count("K", K), _count("tau", tau), _count("r", r)
     if not 1 <= r <= n:
         raise ParameterError(f"r={r} is not allowed: expected 1 <= r <= n = {n}")
     etas = list(eta) if isinstance(eta, (list, tuple)) else [eta] * K
@@ -530,7 +536,7 @@ def ef_moments(
         raise ParameterError(f"assignment must be 'shared' or 'partition', got {assignment!r}")
     qp = quad_problem(problem, exact_arith)
     n, d = qp.n, qp.d
-    T, K = int(T), int(K)
+    T, K = _count("T", T), _count("K", K)
     if assignment == "partition" and n != K:
         raise ParameterError(f"assignment='partition' needs K == n, got K={K}, n={n}")
     etas = list(eta) if isinstance(eta, (list, tuple)) else [eta] * T
@@ -652,7 +658,7 @@ def async_gd_moments(
     """
     qp = quad_problem(problem, exact_arith)
     d = qp.d
-    T = int(T)
+    T = _count("T", T)
     cl, rv = list(clients), list(read_version)
     if len(cl) < T or len(rv) < T:
         raise ParameterError(f"the schedule has {min(len(cl), len(rv))} steps; this run needs {T}")
@@ -712,7 +718,9 @@ def asyncbc_pinned_moments(
     """
     qp = quad_problem(problem, exact_arith)
     d = qp.d
-    T, tau_C = int(T), int(tau_C)
+    T, tau_C = _count("T", T, 2), _count("tau_C", tau_C)
+    if sampling not in ("shared", "independent"):
+        raise ParameterError(f"sampling must be 'shared' or 'independent', got {sampling!r}")
     cl, rv = list(clients), list(read_version)
     if len(cl) < T - 1 or len(rv) < T - 1:
         raise ParameterError(
@@ -798,8 +806,8 @@ def random_schedule_moments(
         raise ParameterError(f"busy={busy!r} is not allowed: expected 'queue' or 'parallel'")
     qp = quad_problem(problem)
     n = qp.n
-    T, tau_C = int(T), int(tau_C)
-    if T < 2 or not 1 <= tau_C <= n:
+    T, tau_C = _count("T", T, 2), _count("tau_C", tau_C)
+    if not tau_C <= n:
         raise ParameterError(f"T={T}, tau_C={tau_C}: expected T >= 2 and 1 <= tau_C <= n = {n}")
     n_paths = math.perm(n, tau_C) * n ** max(T - 2, 0)
     if n_paths > max_paths:
@@ -874,7 +882,7 @@ def qafel_pinned_moments(
     """
     qp = quad_problem(problem, exact_arith)
     d = qp.d
-    T, K, P = int(T), int(K), int(P)
+    T, K, P = _count("T", T), _count("K", K), _count("P", P)
     cl, rv = list(clients), list(read_version)
     if len(cl) < T * K or len(rv) < T * K:
         raise ParameterError(

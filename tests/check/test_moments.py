@@ -20,7 +20,7 @@ from boundcheck.algorithms.asyncbc import async_gd, async_sgd, asyncbc_gd, async
 from boundcheck.algorithms.common import f_star_used
 from boundcheck.algorithms.fedpaq import fedavg, fedpaq
 from boundcheck.check import moments as mo
-from boundcheck.compressors import RandK
+from boundcheck.compressors import RandK, TopK
 from boundcheck.errors import ParameterError
 from boundcheck.problems.oracles import make_oracle
 from boundcheck.problems.quadratic import Quadratic
@@ -448,3 +448,30 @@ def test_exact_rationals_every_builder(builder: str) -> None:
     assert all(isinstance(v, Fraction) for v in rq.second.flat)
     np.testing.assert_allclose(np.array(rq.second, dtype=float), rf.second, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(np.array(rq.mean, dtype=float), rf.mean, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda pb: mo.sarah_moments(pb, T=1, eta=0.1), "T=1"),
+        (lambda pb: mo.fedpaq_moments(pb, K=0, tau=1, r=1, eta=0.1), "K=0"),
+        (lambda pb: mo.fedpaq_moments(pb, K=1, tau=1, r=4, eta=0.1), "r=4"),
+        (
+            lambda pb: mo.ef_moments(pb, variant="ef", T=2, eta=0.1, K=2, assignment="partition"),
+            "K == n",
+        ),
+        (lambda pb: mo.ef_moments(pb, variant="xx", T=2, eta=0.1, K=1), "variant"),
+        (lambda pb: mo.fedpaq_moments(pb, K=1, tau=1, r=1, eta=0.1, quantizer=TopK(k=1)), "topk"),
+        (lambda pb: mo.sarah_moments(pb, T=3, eta=0.1, client_probs=[0.5, 0.5]), "client_probs"),
+        (lambda pb: mo.random_schedule_moments(pb, method="x", T=3, eta=0.1, tau_C=1), "method"),
+        (
+            lambda pb: mo.async_gd_moments(
+                pb, T=3, eta=0.1, clients=[0, 0, 0], read_version=[1, 5, 1]
+            ),
+            "version 5",
+        ),
+    ],
+)
+def test_builders_refuse_bad_input(call, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        call(_problem())
