@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-__all__ = ["BoundCheckFailure", "Checker", "assert_bound_holds"]
+__all__ = ["BoundViolationError", "Checker", "assert_bound_holds"]
 
 _BAD = ("violated", "diverged", "error")
 
 
-class BoundCheckFailure(AssertionError):
+class BoundViolationError(AssertionError):
     """A bound that does not hold at some point of the spec (the message holds the table)."""
 
 
@@ -85,7 +85,7 @@ def assert_bound_holds(
     )  # fmt: skip
     bad = _BAD if allow_inconclusive else (*_BAD, "inconclusive")
     if any(p.verdict in bad for c in run.checks for p in c.points):
-        raise BoundCheckFailure("boundcheck: the bound does not hold\n" + verdict_table(run))
+        raise BoundViolationError("boundcheck: the bound does not hold\n" + verdict_table(run))
     return run
 
 
