@@ -8,12 +8,48 @@ implementing the same method.
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from boundcheck.errors import ParameterError
 
-__all__ = ["EXECUTORS", "Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "TaskFailure",
+    "make_executor",
+    "run_with_retry",
+]
+
+
+@dataclass
+class TaskFailure:
+    """A task that raised on every try: the engine reports it as a finding for its point."""
+
+    error: str  # "ExceptionType: message"
+    traceback: str
+    tries: int
+
+
+def run_with_retry(fn: Callable[[Any], Any], task: Any, retries: int = 1) -> Any:
+    """``fn(task)``, retried ``retries`` times if it raises; a :class:`TaskFailure` if it never
+    succeeds. A user's bad input (``BoundcheckError``) is not retried: it propagates."""
+    from boundcheck.errors import BoundcheckError
+
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            return fn(task)
+        except BoundcheckError:
+            raise
+        except Exception as err:  # a failed point is a finding, never a crash of the whole run
+            if tries > retries:
+                return TaskFailure(f"{type(err).__name__}: {err}", traceback.format_exc(), tries)
 
 
 class Executor:
@@ -36,7 +72,7 @@ class SerialExecutor(Executor):
     def map(self, fn, tasks, on_done=None):
         out = []
         for i, t in enumerate(tasks):
-            out.append(fn(t))
+            out.append(run_with_retry(fn, t))
             if on_done:
                 on_done(i)
         return out
@@ -67,7 +103,7 @@ class ProcessExecutor(Executor):
         with ProcessPoolExecutor(
             min(self.jobs, len(tasks)), mp_context=ctx, initializer=_init_worker
         ) as pool:
-            futs = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            futs = {pool.submit(run_with_retry, fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futs):
                 i = futs[f]
                 out[i] = f.result()
@@ -76,14 +112,24 @@ class ProcessExecutor(Executor):
         return out
 
 
-EXECUTORS = ("serial", "process")
+EXECUTORS = ("serial", "process", "ray")
 
 
-def make_executor(name: str, jobs: int | None = None) -> Executor:
+def make_executor(
+    name: str, jobs: int | None = None, address: str | None = None, quiet: bool = False
+) -> Executor:
+    """``serial`` (default), ``process`` (a local pool of ``jobs`` workers) or ``ray`` (a local
+    Ray with ``jobs`` CPUs, or the cluster at ``address``; needs ``boundcheck[ray]``)."""
+    if address is not None and name != "ray":
+        raise ParameterError(f"--address {address!r} is not allowed without --executor ray")
     if name == "serial":
         return SerialExecutor()
     if name == "process":
         return ProcessExecutor(jobs)
+    if name == "ray":
+        from boundcheck.check.executor_ray import RayExecutor
+
+        return RayExecutor(address, num_cpus=jobs, quiet=quiet)
     raise ParameterError(f"executor {name!r} is not allowed; allowed: {', '.join(EXECUTORS)}")
 
 
