@@ -27,7 +27,7 @@ import numpy as np
 
 from boundcheck.check import stats
 from boundcheck.check.cache import Cache, key_of
-from boundcheck.check.executor import make_executor
+from boundcheck.check.executor import TaskFailure, make_executor
 from boundcheck.check.point import decode_array, run_point
 from boundcheck.check.results import (
     CheckResult,
@@ -56,11 +56,15 @@ def run_specs(
     cache_dir: str | None = None,
     progress: bool = True,
     alpha: float = 0.05,
+    address: str | None = None,
 ) -> RunResult:
     """Run ``specs`` (file paths or shipped spec ids; ``None`` = every shipped spec) at ``scale``
     ("ci" | "default" | "full"); ``seed``, ``replicas``, ``device``, ``dtype`` override every spec.
     ``cache_dir=None`` uses the user cache directory (``$BOUNDCHECK_CACHE`` or
-    ``~/.cache/boundcheck``); ``cache_dir=""`` disables the cache."""
+    ``~/.cache/boundcheck``); ``cache_dir=""`` disables the cache. ``executor`` is ``"serial"``,
+    ``"process"`` (``jobs`` local processes) or ``"ray"`` (a local Ray, or the cluster at
+    ``address``; ``boundcheck[ray]``): every backend gives the same numbers, and a task that fails
+    on every try becomes an ``error`` point (a finding), never a hole in the run."""
     t0 = time.perf_counter()
     if scale not in SCALES:
         raise ParameterError(f"scale {scale!r} is not allowed; allowed: {', '.join(SCALES)}")
@@ -80,10 +84,12 @@ def run_specs(
     ]
     results: list[Any] = [cache.get(k) if cache else None for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
-    ex = make_executor(executor, jobs)
+    ex = make_executor(executor, jobs, address=address, quiet=not progress)
     with _Progress(progress, len(todo)) as bar:
         fresh = ex.map(run_point, [tasks[i] for i in todo], on_done=lambda _i: bar.advance())
     for i, r in zip(todo, fresh, strict=True):
+        if isinstance(r, TaskFailure):  # raised outside run_point's own guard, or a lost worker
+            r = {"error": r.error, "traceback": r.traceback[-2000:]}
         results[i] = r
         if cache and "error" not in r:
             cache.put(keys[i], r)

@@ -50,6 +50,14 @@ def _command_line(specs: tuple[str, ...], opts: dict[str, object]) -> str:
     "--from-json", "from_json", type=click.Path(path_type=Path), default=None,
     help="Re-render a saved results.json instead of running anything.",
 )  # fmt: skip
+@click.option(
+    "--executor",
+    type=click.Choice(["serial", "process", "ray"]),
+    default=None,
+    help="Where sweep points run: serial (default), a local process pool (--jobs), or Ray "
+    "(pip install 'boundcheck[ray]'; a local Ray unless --address).",
+)
+@click.option("--address", default=None, help="Ray cluster address (with --executor ray).")
 @click.option("--quiet", is_flag=True, help="No progress bars; print only where the files are.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report_cmd(
@@ -62,6 +70,8 @@ def report_cmd(
     calibrate_spec: str | None,
     calibration_seeds: int,
     from_json: Path | None,
+    executor: str | None,
+    address: str | None,
     quiet: bool,
     as_json: bool,
 ) -> int:
@@ -87,6 +97,8 @@ def report_cmd(
             or jobs is not None
             or force
             or calibrate_spec
+            or executor
+            or address
             or (scale != "default")
         ):
             raise ParameterError(
@@ -105,13 +117,14 @@ def report_cmd(
         report.check_out_dir(out)
         from boundcheck.check.engine import calibrate, run_specs
 
-        executor = "process" if jobs and jobs > 1 else "serial"
+        executor = executor or ("process" if jobs and jobs > 1 else "serial")
         run = run_specs(
             list(specs) or None,
             scale=scale,
             seed=seed,
             executor=executor,
             jobs=jobs,
+            address=address,
             force=force,
             progress=not (quiet or as_json),
         )

@@ -43,6 +43,14 @@ def _point_label(point: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON (the RunResult) on stdout.")
 @click.option("--force", is_flag=True, help="Also run points outside the theorem's hypotheses.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: serial).")
+@click.option(
+    "--executor",
+    type=click.Choice(["serial", "process", "ray"]),
+    default=None,
+    help="Where sweep points run: serial (default), a local process pool (--jobs), or Ray "
+    "(pip install 'boundcheck[ray]'; a local Ray unless --address).",
+)
+@click.option("--address", default=None, help="Ray cluster address (with --executor ray).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--list", "list_specs", is_flag=True, help="List the shipped spec ids and exit.")
 @click.option("--no-cache", is_flag=True, help="Rerun instead of reading cached points.")
@@ -56,6 +64,8 @@ def verify_cmd(
     quiet: bool,
     list_specs: bool,
     no_cache: bool,
+    executor: str | None,
+    address: str | None,
 ) -> int:
     """Run experiment specs (files or shipped ids; none = every shipped spec) and print the
     verdict per sweep point: measured, bound, ratio, verdict.
@@ -65,6 +75,7 @@ def verify_cmd(
       boundcheck verify --list
       boundcheck verify saef_thm2 --scale ci
       boundcheck verify my_spec.toml --json
+      boundcheck verify --executor ray --scale ci      # a local Ray
     """
     from boundcheck.check.specs import shipped_specs
 
@@ -80,8 +91,9 @@ def verify_cmd(
         scale=scale,
         seed=seed,
         force=force,
-        executor="process" if jobs and jobs > 1 else "serial",
+        executor=executor or ("process" if jobs and jobs > 1 else "serial"),
         jobs=jobs,
+        address=address,
         progress=not quiet and not as_json,
         cache_dir="" if no_cache else None,
     )

@@ -111,3 +111,56 @@ def test_default_chunk_size() -> None:
     assert default_chunk_size(200, 2) == 25
     assert default_chunk_size(3, 16) == 1
     assert default_chunk_size(0, 2) == 1
+
+
+def _numbers(run) -> list[tuple]:
+    return [
+        (
+            c.spec_id,
+            tuple(sorted(p.point.items())),
+            p.measured,
+            p.ci_low,
+            p.ci_high,
+            p.bound,
+            p.verdict,
+            p.median,
+            p.max,
+        )
+        for c in run.checks
+        for p in c.points
+    ]
+
+
+def test_small_report_on_ray_has_exactly_the_serial_numbers(ray_executor) -> None:
+    """Issue 16: the same specs and seed give the same numbers serial and on a local Ray."""
+    from boundcheck.check.engine import run_specs
+
+    specs = ["fedpaq_thm2", "asyncbc_thm1"]
+    serial = run_specs(specs, scale="ci", cache_dir="", progress=False)
+    ray = run_specs(specs, scale="ci", cache_dir="", progress=False, executor="ray")
+    assert _numbers(ray) == _numbers(serial)
+    assert any(p.measured is not None for c in serial.checks for p in c.points)
+    assert ray.environment.get("executor", "ray") == "ray"
+
+
+def test_a_task_that_raises_becomes_an_error_finding_for_its_point(monkeypatch) -> None:
+    """A failure outside the point's own guard (here: the task function itself raises) is retried
+    and then reported as an ``error`` point with the message, never a hole in the run."""
+    from boundcheck.check import engine
+
+    real = engine.run_point
+    calls: list[int] = []
+
+    def failing_second_point(task):
+        calls.append(1)
+        if task["point"].get("T") == 400:
+            raise RuntimeError("simulated worker failure at T=400")
+        return real(task)
+
+    monkeypatch.setattr(engine, "run_point", failing_second_point)
+    run = engine.run_specs(["fedpaq_thm2"], scale="ci", cache_dir="", progress=False)
+    pts = {p.point["T"]: p for p in run.checks[0].points}
+    assert pts[400].verdict == "error"
+    assert any("simulated worker failure" in n for n in pts[400].notes + run.checks[0].findings)
+    assert pts[1600].verdict == "holds"
+    assert len(calls) == 4  # three points, the failing one tried twice
