@@ -155,13 +155,15 @@ def run_one(algo: str, R: int, n: int, d: int, T: int, dtype_name: str, device: 
         times.append(time.perf_counter() - t0)
     steps = T if algo == "qafel" else T - 1  # server steps (AsyncBC: events) of the T call
     per = R * (K * P if algo == "qafel" else 1)
-    marginal = max(times[1] - times[0], 1e-9)
+    # the 2T call must cost visibly more than the T call, else the difference is noise (NaN)
+    marginal = times[1] - times[0] if times[1] > 1.2 * times[0] else float("nan")
     calls = None
     if count_calls:  # marginal calls per server step: (calls(2T) - calls(T)) / T
         calls = (_calls(lambda: call(R, 2 * T)) - _calls(lambda: call(R, T))) / T
     return {"seconds": times[0], "client_steps": steps * per, "server_steps": steps,
             "marginal_seconds": marginal, "marginal_steps": T, "marginal_client_steps": T * per,
-            "setup_seconds": max(times[0] - marginal * steps / T, 0.0),
+            "setup_seconds": max(times[0] - marginal * steps / T, 0.0) if marginal == marginal
+            else float("nan"),
             "calls_per_step": calls}  # fmt: skip
 
 
