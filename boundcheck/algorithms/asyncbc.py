@@ -557,8 +557,8 @@ def _asyncbc(
     rows.wrote(0)
     for t in range(1, T):
         m = torch.add(rows.m(t - 1), flight.receive(t), out=rows.m(t))  # lines 5-6
+        rows.wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
         _descend(rows.x(t), eta, m, rows.x(t + 1))  # line 7
-        rows.wrote(t)
         flight.hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None,
@@ -728,8 +728,8 @@ def sarah(
         c = cl[:, t - 1 : t]
         g = diff(c, rows.x(t).unsqueeze(1), rows.x(t - 1).unsqueeze(1), diff.draw(c))
         m = torch.add(rows.m(t - 1), g[:, 0], out=rows.m(t))
+        rows.wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
         _descend(rows.x(t), eta, m, rows.x(t + 1))
-        rows.wrote(t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "stochastic": stochastic,
               "sampling": sampling, "first_replica": first_replica}  # fmt: skip
     shared = bool((cl_np == cl_np[:1]).all())
@@ -794,8 +794,9 @@ def _async_plain(
     first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3))
     for t in range(1, T + 1):
-        _descend(rows.x(t - 1), eta, flight.receive(t), rows.x(t))  # grad f_{j_t}(x_{t-1-tau_t})
-        rows.wrote(t - 1)
+        g = flight.receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
+        rows.wrote(t - 1)  # row t-1 is final; record it before x_t may take its ring slot
+        _descend(rows.x(t - 1), eta, g, rows.x(t))
         flight.hand_out(t + 1)  # a new client u.a.r. computes at x_t
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "first_replica": first_replica}  # fmt: skip

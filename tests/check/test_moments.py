@@ -313,15 +313,7 @@ def test_ef_saef_exact_matches_mc(variant, K, mu, p, up, down, assignment) -> No
     _assert_x_moments(tr.series["x"], ex.x, what)
 
 
-# --- a finding: the row ring of asyncbc._Rows overwrites the first row of each block ---------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING (issue 13 groundwork): boundcheck.algorithms.asyncbc._Rows keeps rows in a ring "
-    "of B = min(T+1, max(16, F)) rows and flushes a block at wrote(j) with (j+1) % B == 0, but the "
-    "loops write x_{j+1} (slot (j+1) % B = the block's first slot) *before* wrote(j): when T+1 > B "
-    "(large R * d, no record_x) rows 0, B, 2B, ... record x_B, x_2B, ... instead (row 0 is not x_0, "
-    "so f_gap[0] = F0 is wrong). Exact moments expose it; remove this xfail once fixed.",
-)
+# --- regression: the row ring of asyncbc._Rows overwrote the first row of each block (fixed) ----------
 @pytest.mark.parametrize("method", ["sarah", "asyncbc_gd", "async_gd"])
 @_simultaneous
 def test_asyncbc_row_ring_records_every_row(method: str) -> None:
