@@ -193,7 +193,9 @@ def _strict(text: str):
 
 
 @pytest.fixture(autouse=True)
-def _caps(monkeypatch):
+def _caps(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # `report` writes reports/ under the working directory
+    monkeypatch.setenv("BOUNDCHECK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("BOUNDCHECK_MEMORY_LIMIT", str(256 << 20))
     monkeypatch.setenv("BOUNDCHECK_WORK_LIMIT", "2e6")
     monkeypatch.setenv("COLUMNS", "80")

@@ -36,3 +36,24 @@ def test_tour_commands_run_without_input_errors(argv, capsys):
     code = main(argv)
     err = capsys.readouterr().err
     assert code in (0, 1), err  # 2 would mean the README shows a bad command
+
+
+def _verify_commands() -> list[list[str]]:
+    """The README's `verify` block, minus the lines that need a user's file or start Ray/a pool
+    (those are covered by tests/check/)."""
+    block = re.search(r"## Checks from the command line: verify, executors\n\n```bash\n(.*?)```",
+                      README, re.S).group(1)  # fmt: skip
+    cmds = []
+    for line in block.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("boundcheck ") and not re.search(r"my_spec|--executor|--jobs", line):
+            cmds.append(shlex.split(line)[1:])
+    return cmds
+
+
+@pytest.mark.parametrize("argv", _verify_commands(), ids=lambda a: " ".join(a[:3]))
+def test_verify_commands_run(argv, capsys):
+    code = main([*argv, "--quiet"] if "--list" not in argv else argv)
+    err = capsys.readouterr().err
+    assert code == 0, err  # the shipped spec holds at the ci scale; --list lists
+    assert len(_verify_commands()) == 2

@@ -84,7 +84,10 @@ def run_specs(
     ]
     results: list[Any] = [cache.get(k) if cache else None for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
-    ex = make_executor(executor, jobs, address=address, quiet=not progress)
+    wants_gpu = any(str(t["spec"].device).startswith("cuda") for t in tasks)
+    ex = make_executor(
+        executor, jobs, address=address, quiet=not progress, gpus_per_task=1.0 if wants_gpu else 0.0
+    )
     with _Progress(progress, len(todo)) as bar:
         fresh = ex.map(run_point, [tasks[i] for i in todo], on_done=lambda _i: bar.advance())
     for i, r in zip(todo, fresh, strict=True):

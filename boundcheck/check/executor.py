@@ -116,10 +116,15 @@ EXECUTORS = ("serial", "process", "ray")
 
 
 def make_executor(
-    name: str, jobs: int | None = None, address: str | None = None, quiet: bool = False
+    name: str,
+    jobs: int | None = None,
+    address: str | None = None,
+    quiet: bool = False,
+    gpus_per_task: float = 0.0,
 ) -> Executor:
     """``serial`` (default), ``process`` (a local pool of ``jobs`` workers) or ``ray`` (a local
-    Ray with ``jobs`` CPUs, or the cluster at ``address``; needs ``boundcheck[ray]``)."""
+    Ray with ``jobs`` CPUs, or the cluster at ``address``; needs ``boundcheck[ray]``). On Ray a task
+    asks for ``gpus_per_task`` GPUs (the engine asks for one when a spec runs on CUDA)."""
     if address is not None and name != "ray":
         raise ParameterError(f"--address {address!r} is not allowed without --executor ray")
     if name == "serial":
@@ -129,7 +134,7 @@ def make_executor(
     if name == "ray":
         from boundcheck.check.executor_ray import RayExecutor
 
-        return RayExecutor(address, num_cpus=jobs, quiet=quiet)
+        return RayExecutor(address, num_cpus=jobs, num_gpus=gpus_per_task, quiet=quiet)
     raise ParameterError(f"executor {name!r} is not allowed; allowed: {', '.join(EXECUTORS)}")
 
 

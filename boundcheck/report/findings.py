@@ -24,11 +24,24 @@ def _with_parts(message: str, parts: list[dict[str, str]]) -> str:
 
 def attach_theory_findings(run: RunResult) -> RunResult:
     """Fill each check's ``dimension_findings`` and ``derivation_findings`` from the theorem
-    registry where the engine left them empty (in place; returns ``run``). Checks of theorems the
-    registry does not know (a user's own) are left as they are."""
+    registry and the derivation audit (``boundcheck derive``), computed now, where the engine left
+    them empty (in place; returns ``run``). Checks of theorems the registry does not know (a user's
+    own) are left as they are. Only the audit's *refuted* checks whose subject is the theorem are
+    findings; verified ones are not listed."""
+    import derivations
     from boundcheck.theory import checks, registry
 
     by_id = {t.id: t for t in registry.all_theorems()}
+    wanted = {c.theorem_id for c in run.checks if c.theorem_id in by_id}
+    refuted: dict[str, list[str]] = {}
+    if wanted and any(not c.derivation_findings for c in run.checks):
+        for o in derivations.run(None):
+            d = o.to_dict()
+            if d["verdict"] == "refuted" and d["subject"] in wanted:
+                refuted.setdefault(d["subject"], []).append(
+                    f"{d['claim']} ({d['location']}; {d['severity']}): {d['evidence']} "
+                    f"[boundcheck derive {d['id']}]"
+                )
     for c in run.checks:
         try:
             thm = registry.get(c.theorem_id)
@@ -41,9 +54,5 @@ def attach_theory_findings(run: RunResult) -> RunResult:
                 if not f.message.startswith("cannot ")
             ]
         if not c.derivation_findings:
-            c.derivation_findings = [
-                f"{f.message} [{f.kind}; {f.evidence.get('source', thm.source)}; "
-                f"asserted by {f.evidence.get('verified_by') or 'the encoding'}]"
-                for f in checks.recorded_findings([thm])
-            ]
+            c.derivation_findings = list(refuted.get(thm.id, []))
     return run

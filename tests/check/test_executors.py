@@ -164,3 +164,11 @@ def test_a_task_that_raises_becomes_an_error_finding_for_its_point(monkeypatch) 
     assert any("simulated worker failure" in n for n in pts[400].notes + run.checks[0].findings)
     assert pts[1600].verdict == "holds"
     assert len(calls) == 4  # three points, the failing one tried twice
+
+
+def test_ray_task_asks_for_a_gpu_when_the_spec_runs_on_cuda() -> None:
+    """Device placement (issue 16): the executor built for CUDA specs requests one GPU per task."""
+    pytest.importorskip("ray")
+    ex = make_executor("ray", jobs=2, quiet=True, gpus_per_task=1.0)
+    assert ex.num_gpus == 1.0 and ex._ray is None  # nothing started until a map
+    assert make_executor("ray", quiet=True).num_gpus == 0.0

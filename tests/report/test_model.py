@@ -160,9 +160,8 @@ def test_theory_findings_attached_per_theorem():
         and "C2*(tau - 1)**2/(k*tau + 1) ~ [F]^2 [X]^-2" in f
         for f in fedpaq.dimension_findings
     )
-    assert any(
-        "Appendix A.6 claims that (13) implies (67)" in f for f in fedpaq.derivation_findings
-    )
+    # the audit's refuted check of FedPAQ Theorem 1's stepsize (A.6: (13) => (67)), computed now
+    assert any("[boundcheck derive fedpaq.a6_stepsize]" in f for f in fedpaq.derivation_findings)
     assert saef_l1.dimension_findings == [] and saef_l1.derivation_findings == []
     assert run.checks[0].derivation_findings == kept  # the engine's own are not replaced
     assert not any(f.startswith("cannot ") for c in run.checks for f in c.dimension_findings)

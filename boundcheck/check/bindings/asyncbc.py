@@ -6,7 +6,7 @@ Symbol -> source (the table of :mod:`boundcheck.algorithms.asyncbc`):
 * ``T``, ``tau_C`` -> settings (``tau_C = 1`` fixed for SARAH, Theorem 3);
 * ``eta`` -> setting, or ``"theorem"``: the stated stepsize, which needs ``tau_max`` *before* the
   run. The engine therefore generates every batch's schedule first (AsyncBC Section 5 timing,
-  :func:`~boundcheck.algorithms.async_sim.asyncbc_schedule`), measures ``tau_max`` as the run will
+  :func:`~boundcheck.algorithms.async_sim.asyncbc_schedules`, one per replica), measures ``tau_max`` as the run will
   (applied updates and the tasks still in flight after the last step), takes the maximum over the
   batches, sets the stepsize, and hands each batch its schedule (``schedule=``);
 * ``tau_max`` -> that batch maximum (observed), checked after the run against ``meta['tau_max']``;
@@ -14,10 +14,11 @@ Symbol -> source (the table of :mod:`boundcheck.algorithms.asyncbc`):
 * ``sigma`` (Theorem 3, ``sigma^2 = E||xi||^2``) -> ``sqrt(sigma2)``;
 * ``F0`` -> ``f(x_0) - f*_lower``.
 
-The expectation of Theorems 1-2 is over the oracle noise *and the uniform client choices*, which a
-schedule fixes for its batch: a replica mean over one batch is conditional on one client sequence.
-Specs therefore use several ``batches`` (independent schedules); every batch contributes its
-replicas to the sample.
+The expectation of Theorems 1-2 is over the oracle noise *and the uniform client choices*: every
+replica has its own schedule (a per-replica :class:`~boundcheck.algorithms.async_sim.ScheduleBatch`),
+so the replica mean estimates exactly that expectation. Lemmas 1 and 5 are pathwise (they hold for
+every schedule), so their checks pin one schedule per batch, which the virtual iterates are rebuilt
+from; several ``batches`` then sample several schedules.
 """
 
 from __future__ import annotations
@@ -41,26 +42,30 @@ def _tau_max(ctx: Ctx):
 
 
 def _prepare(ctx: Ctx) -> None:
+    """Per-replica schedules (issue 8: every replica draws its own client sequence, the randomness
+    Theorems 1-2 average over), generated for every batch before the run so that the stated
+    stepsize can use the batch ``tau_max``; each batch gets its :class:`ScheduleBatch`."""
     from boundcheck.algorithms import asyncbc as A
-    from boundcheck.algorithms.async_sim import asyncbc_schedule
+    from boundcheck.algorithms.async_sim import asyncbc_schedules
 
     T = int(ctx.settings["T"])
     tau_C = int(ctx.settings["tau_C"])
     steps = T - 1
     taus = []
     for b, kw in enumerate(ctx.batch_kwargs):
-        sched = asyncbc_schedule(
+        batch = asyncbc_schedules(
             n=ctx.problem.n,
             T=T,
             tau_C=tau_C,
+            R=int(ctx.spec.replicas),
             tau=float(ctx.settings.get("tau", 10.0)),
             seed=int(kw["seed"]) + 7919 * (b + 1),
             busy=ctx.settings.get("busy", "queue"),
         )
-        st = sched.staleness[:steps]
-        in_flight = A._in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
-        taus.append(max(int(st.max()) if steps else 0, in_flight))
-        kw["schedule"] = sched
+        st = batch.staleness[:, :steps]
+        in_flight = A._in_flight_tau(batch, steps, tau_C, last_version=steps + 1)
+        taus.append(max(int(st.max()) if steps else 0, int(in_flight.max())))
+        kw["schedule"] = batch
     ctx.scratch["tau_max"] = max(taus)
     if ctx.settings.get("eta") == "theorem":
         ctx.settings["eta"] = _stated_eta(ctx)
@@ -169,7 +174,7 @@ def _prepare_lemma(ctx: Ctx) -> None:
     """As :func:`_prepare`, with schedules long enough that every task handed out during the run
     (versions ``<= T - 1``) appears with its client, so the virtual momentum can be rebuilt."""
     from boundcheck.algorithms import asyncbc as A
-    from boundcheck.algorithms.async_sim import asyncbc_schedule
+    from boundcheck.algorithms.async_sim import ScheduleBatch, asyncbc_schedule
 
     T = int(ctx.settings["T"])
     tau_C = int(ctx.settings["tau_C"])
@@ -191,7 +196,8 @@ def _prepare_lemma(ctx: Ctx) -> None:
                 break
             extra *= 2
         st = sched.staleness[:steps]
-        in_flight = A._in_flight_tau(sched, steps, tau_C, last_version=steps + 1)
+        pinned = ScheduleBatch.pin(sched, 1)  # pathwise lemmas: one schedule per batch suffices
+        in_flight = int(A._in_flight_tau(pinned, steps, tau_C, last_version=steps + 1)[0])
         taus.append(max(int(st.max()) if steps else 0, in_flight))
         kw["schedule"] = sched
     ctx.scratch["tau_max"] = max(taus)
