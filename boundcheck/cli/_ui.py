@@ -65,12 +65,23 @@ def progress(description: str, total: int) -> Iterator[Any]:
     if not show_progress():
         yield lambda *_a, **_k: None
         return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    # spinner and elapsed time keep moving while a step is long (e.g. the adversarial compressor's
+    # structured pool, evaluated before the first counted step)
     with Progress(
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console(stderr=True),
         transient=True,
