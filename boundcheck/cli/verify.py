@@ -80,8 +80,13 @@ def verify_cmd(
     from boundcheck.check.specs import shipped_specs
 
     if list_specs:
-        for p in shipped_specs():
-            click.echo(p.stem)
+        if as_json:
+            from boundcheck.jsonutil import dumps
+
+            click.echo(dumps([p.stem for p in shipped_specs()]))
+        else:
+            for p in shipped_specs():
+                click.echo(p.stem)
         return 0
     from boundcheck.check.engine import run_specs
     from boundcheck.jsonutil import dumps
