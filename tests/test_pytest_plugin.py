@@ -7,33 +7,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 pytest_plugins = ("pytester",)
 
-SPEC = """\
-theorem = "fedpaq.thm2"
-replicas = 64
-seed = 0
-[problem]
-family = "quadratic_toy"
-n = 4
-d = 10
-mu = 0.1
-L = 1.0
-zeta = 0.0
-oracle = "gaussian"
-noise_var = 0.01
-[algorithm]
-name = "fedpaq"
-eta = "theorem"
-tau = 1
-r = 4
-x0 = 1.0
-[sweep]
-T = [100]
-"""
+# the shipped calibration subject: FedPAQ Theorem 2 where the published bound is tight up to its
+# factor 2 (ratio ~ 0.50), so halving the bound makes it false
+SPEC = (
+    Path(__file__).resolve().parents[1] / "problems" / "calibration" / "fedpaq_thm2_tight.toml"
+).read_text()
 
 USER_TESTS = """\
 import pathlib
