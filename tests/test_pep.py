@@ -273,3 +273,38 @@ def test_importing_boundcheck_does_not_import_pepit():
         "sys.exit(1 if bad else 0)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+# --- the worst case over the class joins the findings list and the report (issue 14) ------------
+def test_findings_pep_lists_every_reduction_of_the_paper(capsys):
+    from boundcheck.cli import main
+
+    code = main(["findings", "--paper", "SAEF", "--pep", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert {r["theorem"] for r in out["pep"]} == {"saef.thm1", "saef.thm2"}
+    assert all(r["verdict"] in ("holds", "tight") and 0 < r["ratio"] < 1 for r in out["pep"])
+    pep_findings = sum(len(r["findings"]) for r in out["pep"])
+    assert out["count"] == len(out["symbolic"]) + len(out["derivations"]) + pep_findings
+    assert code == (1 if out["count"] else 0)
+
+
+def test_report_pep_column(tmp_path):
+    """`boundcheck report --pep`: the check's theorem gets PEPit's worst case / bound, its verdict
+    and whether the class can refute; the summary shows it in its own column, HTML and PDF."""
+    from pypdf import PdfReader
+
+    from boundcheck.check.engine import run_specs
+    from boundcheck.report import render
+    from boundcheck.report.findings import attach_pep
+
+    run = run_specs(["fedpaq_thm1"], scale="ci", cache_dir="", progress=False)
+    attach_pep(run)
+    wc = run.checks[0].pep
+    assert wc["theorem"] == "fedpaq.thm1" and wc["case"].startswith("exact")
+    assert wc["verdict"] == "holds" and 0 < wc["ratio"] < 1
+    assert wc["ratio"] == max(r["ratio"] for r in wc["results"] if not r["failed_conditions"])
+    files = render(run, tmp_path / "out")
+    html = files["html"].read_text()
+    assert "worst case over the class (PEPit)" in html and "exact class" in html
+    text = "".join(p.extract_text() for p in PdfReader(files["pdf"]).pages[:2])
+    assert "worst case (PEPit)" in text

@@ -1017,3 +1017,30 @@ def findings(results: Sequence[PepResult]) -> list[Any]:
         for r in results
         if r.finding
     ]
+
+
+def worst_case_summary(theorem_id: str, solver: str | None = None) -> dict[str, Any] | None:
+    """The "worst case over the class" entry of a theorem for the findings list and the report:
+    its reduction solved over the CI-sized sweep, or ``None`` when it has no deterministic special
+    case. Keys: ``ratio`` (largest primal / bound over the T values *inside* the stated
+    hypotheses, ``None`` if none is inside), ``verdict`` ("violated" if any in-hypotheses point is,
+    else "holds"/"tight"/"inconclusive" by the worst such point), ``case`` (whether the class is
+    exact, i.e. whether the value can refute), ``T``, ``results`` (each :meth:`PepResult.to_dict`)
+    and ``findings`` (:func:`findings`)."""
+    if theorem_id not in REDUCTIONS:
+        return None
+    results = sweep(theorem_id, solver=solver)
+    inside = [r for r in results if r.in_hypotheses]
+    ratios = [r.ratio for r in inside if r.ratio is not None]
+    order = ("violated", "inconclusive", "tight", "holds")
+    verdicts = [r.verdict for r in inside]
+    verdict = next((v for v in order if v in verdicts), "outside hypotheses")
+    return {
+        "theorem": theorem_id,
+        "ratio": max(ratios) if ratios else None,
+        "verdict": verdict,
+        "case": results[0].case if results else "",
+        "T": [r.T for r in results],
+        "results": [r.to_dict() for r in results],
+        "findings": [f.to_dict() for f in findings(results)],
+    }

@@ -107,6 +107,9 @@ class CheckResult:
     device: str = "cpu"
     dtype: str = "float64"
     wall_s: float | None = None
+    # worst case over the function class (PEPit, ``boundcheck report --pep``): see
+    # :func:`boundcheck.check.pep.worst_case_summary` (its ``results`` and ``ratio``/``verdict``)
+    pep: dict[str, Any] | None = None
 
 
 @dataclass

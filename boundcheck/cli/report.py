@@ -58,6 +58,13 @@ def _command_line(specs: tuple[str, ...], opts: dict[str, object]) -> str:
     "(pip install 'boundcheck[ray]'; a local Ray unless --address).",
 )
 @click.option("--address", default=None, help="Ray cluster address (with --executor ray).")
+@click.option(
+    "--pep",
+    "with_pep",
+    is_flag=True,
+    help="Add the worst case over the function class (PEPit) for every theorem with a "
+    "deterministic special case (pip install 'boundcheck[pep]'; a few seconds).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars; print only where the files are.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report_cmd(
@@ -72,6 +79,7 @@ def report_cmd(
     from_json: Path | None,
     executor: str | None,
     address: str | None,
+    with_pep: bool,
     quiet: bool,
     as_json: bool,
 ) -> int:
@@ -99,6 +107,7 @@ def report_cmd(
             or calibrate_spec
             or executor
             or address
+            or with_pep
             or (scale != "default")
         ):
             raise ParameterError(
@@ -132,13 +141,17 @@ def report_cmd(
             run.calibration = calibrate(
                 calibrate_spec, seeds=calibration_seeds, scale=scale, executor=executor, jobs=jobs
             )
-        opts: dict[str, object] = {"scale": scale, "seed": seed, "jobs": jobs, "force": force}
+        opts: dict[str, object] = {
+            "scale": scale, "seed": seed, "jobs": jobs, "force": force, "pep": with_pep,
+        }  # fmt: skip
         if calibrate_spec:
             opts |= {"calibrate": calibrate_spec, "calibration-seeds": calibration_seeds}
         run.command = _command_line(specs, opts)
-        from boundcheck.report.findings import attach_theory_findings
+        from boundcheck.report.findings import attach_pep, attach_theory_findings
 
         attach_theory_findings(run)
+        if with_pep:
+            attach_pep(run)
     files = report.render(run, out)
     bad = [c for c in run.checks if c.verdict in FAILING]
     if as_json:

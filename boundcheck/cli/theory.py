@@ -542,7 +542,15 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
 @click.command("findings")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--paper", help="Only this paper: QAFeL, FedPAQ, SAEF or AsyncBC.")
-def findings_cmd(as_json: bool, paper: str | None) -> int:
+@click.option(
+    "--pep",
+    "with_pep",
+    is_flag=True,
+    help="Also solve every deterministic special case's worst case over the function class "
+    "(PEPit; pip install 'boundcheck[pep]'; a few seconds): a worst case above the bound inside "
+    "the stated hypotheses is a finding.",
+)
+def findings_cmd(as_json: bool, paper: str | None, with_pep: bool) -> int:
     """Everything boundcheck finds wrong in the four papers' statements, computed now, with evidence.
 
     Two sources, both run when you ask: the symbolic checks of every encoded theorem (dimensions of
@@ -555,12 +563,26 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
     """
     import derivations
 
-    _of_paper(registry.all_theorems(), paper)  # an unknown paper is bad input
+    thms = _of_paper(registry.all_theorems(), paper)  # an unknown paper is bad input
+    pep_rows: list[dict] = []
+    if with_pep:
+        from boundcheck.check import pep
+
+        pep.require_pepit()
+        ids = {t.id for t in thms}
+        with _ui.status("solving the PEPit worst cases"):
+            pep_rows = [pep.worst_case_summary(t) for t in pep.REDUCTIONS if t in ids]
+    pep_findings = [f for r in pep_rows for f in r["findings"]]
     with _ui.status("checking dimensions, orders and derivations"):
         report = derivations.findings_report(paper)
+    count = report.count + len(pep_findings)
     if as_json:
-        echo_json(report.to_dict())
-        return 1 if report.count else 0
+        out = report.to_dict()
+        if with_pep:
+            out["pep"] = [{k: v for k, v in r.items() if k != "results"} for r in pep_rows]
+            out["count"] = count
+        echo_json(out)
+        return 1 if count else 0
     console.print(f"[bold]Symbolic checks[/bold] ({len(report.symbolic)} finding(s))")
     for f in report.symbolic:
         console.print(f"  [red]{esc(f.kind)}[/red] {f.subject}: {esc(f.message)}")
@@ -574,8 +596,19 @@ def findings_cmd(as_json: bool, paper: str | None) -> int:
         d = o.to_dict()
         console.print(f"  [red]{esc(d['severity'])}[/red] {d['id']} ({esc(d['location'])}):")
         console.print(esc(f"      {d['evidence']}"))
+    if with_pep:
+        console.print(
+            f"\n[bold]Worst case over the class (PEPit)[/bold] ({len(pep_findings)} finding(s); "
+            "`boundcheck pep ID` shows the table)"
+        )
+        for r in pep_rows:
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
+            console.print(esc(f"  {r['theorem']}: worst case / bound {ratio}, {r['verdict']} "
+                              f"({r['case']}; T = {r['T']})"))  # fmt: skip
+        for f in pep_findings:
+            console.print(f"  [red]{esc(f['kind'])}[/red] {f['subject']}: {esc(f['message'])}")
     if report.not_checked:
         console.print(f"\n[bold]Not checked[/bold] ({len(report.not_checked)}; not findings)")
         for n in report.not_checked:
             console.print(esc(f"  {n['subject']}: {n['reason']}"))
-    return 1 if report.count else 0
+    return 1 if count else 0

@@ -56,3 +56,20 @@ def attach_theory_findings(run: RunResult) -> RunResult:
         if not c.derivation_findings:
             c.derivation_findings = list(refuted.get(thm.id, []))
     return run
+
+
+def attach_pep(run: RunResult) -> RunResult:
+    """Fill each check's ``pep`` (worst case over the function class, PEPit) where its theorem has
+    a deterministic special case, and add a violation inside the stated hypotheses to the check's
+    findings (in place; returns ``run``). Needs ``boundcheck[pep]`` (a one-line error otherwise)."""
+    from boundcheck.check import pep
+
+    pep.require_pepit()
+    cache: dict[str, dict | None] = {}
+    for c in run.checks:
+        if c.theorem_id not in cache:
+            cache[c.theorem_id] = pep.worst_case_summary(c.theorem_id)
+        c.pep = cache[c.theorem_id]
+        if c.pep:
+            c.findings.extend(f["message"] for f in c.pep["findings"])
+    return run

@@ -415,13 +415,16 @@ def build(run: RunResult) -> dict[str, Any]:
             "tightness": c["tightness"],
             "points": _verdict_counts([p.verdict for p in rc.points]) or "—",
             "findings": _findings_short(c, rc),
+            "pep": _pep_cell(rc.pep),
         }
         for c, rc in zip(checks, run.checks, strict=True)
     ]
+    has_pep = any(c.pep is not None for c in run.checks)
     counts = Counter(c.verdict for c in run.checks)
     headline = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) or "no checks"
     env = dict(run.environment)
     return {
+        "has_pep": has_pep,
         "title": "boundcheck report: bound versus measured",
         "headline": f"{len(run.checks)} check{'s' if len(run.checks) != 1 else ''}: {headline}",
         "n_violated": counts["violated"],
@@ -436,3 +439,16 @@ def build(run: RunResult) -> dict[str, Any]:
         "calibration": _calibration(run.calibration, run.checks),
         "verdict_help": list(VERDICT_HELP.items()),
     }
+
+
+def _pep_cell(pep: dict | None) -> str:
+    """The summary's "worst case over the class" cell: PEPit's largest worst case / bound inside
+    the stated hypotheses, its verdict, and whether the class is exact (can refute) or not."""
+    if pep is None:
+        return "—"
+    can = "exact class" if str(pep.get("case", "")).startswith("exact") else "confirms only"
+    ratio = pep.get("ratio")
+    r = "—" if ratio is None else fmt(ratio, 3)
+    return (
+        f"{r} {pep.get('verdict', '')} ({can}; T = {', '.join(str(t) for t in pep.get('T', []))})"
+    )
