@@ -46,20 +46,12 @@ def _parse_T(text: str | None) -> list[int] | None:
 
 
 def _parse_params(args: list[str], defaults: dict[str, Any], theorem: str) -> dict[str, Any]:
-    """``--name value`` / ``--name=value`` pairs, typed like each parameter's default."""
+    """``--name value`` / ``--name=value`` pairs (split as ``boundcheck stepsize`` does), typed
+    like each parameter's default."""
+    from boundcheck.cli.theory import _parse_params as split_pairs
+
     out: dict[str, Any] = {}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if not a.startswith("--") or len(a) <= 2:
-            raise ParameterError(f"unexpected argument {a!r}; parameters are given as --name value")
-        name, eq, val = a[2:].partition("=")
-        if not eq:
-            if i + 1 >= len(args):
-                raise ParameterError(f"--{name} needs a value")
-            val = args[i + 1]
-            i += 1
-        name = name.replace("-", "_")
+    for name, val in split_pairs(args).items():
         if name not in defaults:
             raise ParameterError(
                 f"unknown parameter --{name} for {theorem}; it takes: "
@@ -73,7 +65,6 @@ def _parse_params(args: list[str], defaults: dict[str, Any], theorem: str) -> di
             raise ParameterError(f"--{name} {val!r} is not allowed; it must be {what}") from None
         if kind is float and not math.isfinite(out[name]):
             raise ParameterError(f"--{name} {val!r} is not allowed; it must be finite")
-        i += 1
     return out
 
 
