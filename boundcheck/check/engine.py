@@ -173,17 +173,27 @@ def _tested(r: dict[str, Any], force: bool) -> bool:
 def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> RunResult:
     from boundcheck.theory import registry
 
+    from boundcheck.check import comparison
+
     n_cmp = sum(1 for r in results if _tested(r, force))
     n_cmp += sum(
         1
         for s in loaded
-        if registry.get(s.theorem).order is not None and registry.get(s.theorem).bound is None
+        if not s.comparison
+        and registry.get(s.theorem).order is not None
+        and registry.get(s.theorem).bound is None
     )
+    n_cmp += sum(comparison.n_tests(s) for s in loaded if s.comparison)
     n_cmp = max(n_cmp, 1)
     level = alpha / n_cmp
     run = RunResult(alpha=alpha, n_comparisons=n_cmp)
     i = 0
     for s in loaded:
+        if s.comparison:
+            k = len(s.points())
+            run.checks.append(comparison.assemble(s, results[i : i + k], level, alpha))
+            i += k
+            continue
         thm = registry.get(s.theorem)
         chk = CheckResult(
             spec_id=s.id,

@@ -197,6 +197,10 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     spec, point, force = task["spec"], task["point"], task["force"]
+    if spec.comparison:  # an empirical comparison claim (QAFeL Figure 3), not a theorem
+        from boundcheck.check.comparison import run_comparison
+
+        return run_comparison(task)
     thm = registry.get(spec.theorem)
     binding = get_binding(spec.theorem)
     ctx = _build(spec, point, force)
