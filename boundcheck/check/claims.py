@@ -119,6 +119,4 @@ def get(claim_id: str) -> Claim:
     try:
         return CLAIMS[claim_id]
     except (KeyError, TypeError):
-        raise UnknownIdError(
-            f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}"
-        ) from None
+        raise UnknownIdError(f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}") from None

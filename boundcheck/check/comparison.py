@@ -196,7 +196,9 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
             for v in vals:
                 _setting(name, f"sweep.{k}", v, sigs["baseline"][k])
         else:
-            common = [k for k in sigs["baseline"] if k in sigs["candidate"] and k not in _ENGINE_SET]
+            common = [
+                k for k in sigs["baseline"] if k in sigs["candidate"] and k not in _ENGINE_SET
+            ]
             raise _unknown(name, "sweep.", k, [*allowed_p, *common])
     # check: planted claimed ranges
     chk = dict(d.get("check", {}))
@@ -216,7 +218,9 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
             and 0 <= v[0] <= v[1]
         )
         if not ok:
-            raise _err(name, f"check.claimed.{k}", f"expected [lo, hi] with 0 <= lo <= hi, got {v!r}")
+            raise _err(
+                name, f"check.claimed.{k}", f"expected [lo, hi] with 0 <= lo <= hi, got {v!r}"
+            )
     x_axis = d.get("x_axis", next(iter(sweep)))
     if x_axis not in sweep:
         raise _err(
@@ -239,8 +243,12 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
         batches=d.get("batches", 1),
         scale=scale,
         check=chk,
-        comparison={"claim": cid, "baseline": arms["baseline"], "candidate": arms["candidate"],
-                    "target": tgt},  # fmt: skip
+        comparison={
+            "claim": cid,
+            "baseline": arms["baseline"],
+            "candidate": arms["candidate"],
+            "target": tgt,
+        },
     )
 
 
@@ -305,7 +313,9 @@ def run_comparison(task: dict[str, Any]) -> dict[str, Any]:
         sig = algorithm_parameters(alg)
         for k, v in list(settings.items()):
             if sig.get(k) == "compressor" and isinstance(v, dict):
-                settings[k] = compressors.get(v["name"], **{a: b for a, b in v.items() if a != "name"})
+                settings[k] = compressors.get(
+                    v["name"], **{a: b for a, b in v.items() if a != "name"}
+                )
         if settings.get("x0") is not None:
             settings["x0"] = torch.full((problem.d,), float(settings["x0"]), dtype=dt)
         fn = algorithm_function(alg)
@@ -368,7 +378,7 @@ def ratio_bounds(
         else:
             den = (a * a / (n - 1) if a else 0.0) + (b * b / (m - 1) if b else 0.0)
             df = (a + b) ** 2 / den
-            q = t_quantile(level, max(1, int(math.floor(df))))
+            q = t_quantile(level, max(1, math.floor(df)))
             low, high = est * math.exp(-q * se), est * math.exp(q * se)
     if x_censored:
         high = math.inf
@@ -416,7 +426,7 @@ def _arm_stats(a: dict[str, Any], horizon: int) -> dict[str, Any]:
     up = filled * K
     mb_up = up * a["bits_per_upload"] / MB
     mb_down = filled * a["bits_per_broadcast"] / MB
-    sd = (lambda v: float(v.std(ddof=1)) if v.size > 1 else 0.0)  # noqa: E731
+    sd = lambda v: float(v.std(ddof=1)) if v.size > 1 else 0.0  # noqa: E731
     return {
         "algorithm": a["algorithm"],
         "R": int(steps.size),
@@ -557,11 +567,16 @@ def assemble(spec, results: list[dict[str, Any]], level: float, alpha: float):
         "baseline": claim.baseline,
         "candidate": claim.candidate,
         "quantities": [
-            {"key": q.key, "label": q.label, "claimed": list(claimed[q.key]),
-             "published": list(q.claimed), "quote": q.quote,
-             "planted": q.key in spec.check.get("claimed", {})}
+            {
+                "key": q.key,
+                "label": q.label,
+                "claimed": list(claimed[q.key]),
+                "published": list(q.claimed),
+                "quote": q.quote,
+                "planted": q.key in spec.check.get("claimed", {}),
+            }
             for q in claim.quantities
-        ],  # fmt: skip
+        ],
         "target": dict(tgt),
         "level": level,
         "points": rows,
@@ -575,9 +590,12 @@ def _conf_text(conf: dict[str, Any]) -> str:
     parts = []
     for k, v in conf.items():
         if isinstance(v, dict):
-            v = v.get("name", "") + "(" + ", ".join(
-                f"{a}={b}" for a, b in v.items() if a != "name"
-            ) + ")"
+            v = (
+                v.get("name", "")
+                + "("
+                + ", ".join(f"{a}={b}" for a, b in v.items() if a != "name")
+                + ")"
+            )
         parts.append(f"{k}={v}" if k != "name" else str(v))
     return ", ".join(parts)
 
@@ -589,7 +607,10 @@ def _message(d: int, base: dict[str, Any], cand: dict[str, Any]) -> dict[str, An
     down = base["bits_per_broadcast"] / cand["bits_per_broadcast"]
     out = {
         "d": d,
-        "bits_per_upload": {"baseline": base["bits_per_upload"], "candidate": cand["bits_per_upload"]},
+        "bits_per_upload": {
+            "baseline": base["bits_per_upload"],
+            "candidate": cand["bits_per_upload"],
+        },
         "bits_per_broadcast": {
             "baseline": base["bits_per_broadcast"],
             "candidate": cand["bits_per_broadcast"],

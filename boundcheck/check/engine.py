@@ -171,9 +171,8 @@ def _tested(r: dict[str, Any], force: bool) -> bool:
 
 
 def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> RunResult:
-    from boundcheck.theory import registry
-
     from boundcheck.check import comparison
+    from boundcheck.theory import registry
 
     n_cmp = sum(1 for r in results if _tested(r, force))
     n_cmp += sum(

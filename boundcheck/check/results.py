@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = [
-    "PROVENANCES",
     "CLAIM_VERDICTS",
+    "PROVENANCES",
     "VERDICTS",
     "CheckResult",
     "PointResult",
