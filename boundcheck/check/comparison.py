@@ -520,10 +520,6 @@ def assemble(spec, results: list[dict[str, Any]], level: float, alpha: float):
         for a in ARMS:
             st = arms[a]
             if st["censored"]:
-                p.notes.append(
-                    f"{a} ({st['algorithm']}): {st['censored']} of {st['R']} replicas did not "
-                    f"reach the target within {H} server steps (censored, counted)"
-                )
                 chk.findings.append(
                     f"[{where}] {a} ({st['algorithm']}): {st['censored']} of {st['R']} replicas "
                     f"never reached the target within the horizon of {H} server steps"
