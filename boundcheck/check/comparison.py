@@ -378,8 +378,11 @@ def ratio_bounds(
         else:
             den = (a * a / (n - 1) if a else 0.0) + (b * b / (m - 1) if b else 0.0)
             df = (a + b) ** 2 / den
-            q = t_quantile(level, max(1, math.floor(df)))
-            low, high = est * math.exp(-q * se), est * math.exp(q * se)
+            q = t_quantile(level, max(1.0, df))  # type: ignore[arg-type]  # Welch: real df
+            # exp(q se) overflows for a tiny level with few degrees of freedom: an infinite bound
+            w = q * se
+            low = est * math.exp(-w) if w < 700 else 0.0
+            high = est * math.exp(w) if w < 700 else math.inf
     if x_censored:
         high = math.inf
     if y_censored:
