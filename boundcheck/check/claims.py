@@ -69,6 +69,8 @@ CLAIMS: dict[str, Claim] = {
                     "client uploads to the target",
                     (1.0, 1.5),
                     "The number of client updates is only 1 - 1.5 times higher",
+                    "read literally as the range [1, 1.5]: a ratio below 1 (QAFeL needing fewer "
+                    "uploads than FedBuff) lies outside it",
                 ),
                 Quantity(
                     "mb_up",

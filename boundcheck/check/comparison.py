@@ -542,17 +542,20 @@ def assemble(spec, results: list[dict[str, Any]], level: float, alpha: float):
         cand, base = arms["candidate"], arms["baseline"]
         if message is None:
             message = _message(r["d"], base, cand)
+        caption = None
         if cand["algorithm"] == "qafel" and cand["bits_per_upload"] == cand["bits_per_broadcast"]:
             # Figure 3's caption: MB broadcast = MB uploaded / K, checked on the measured numbers
             gap = abs(cand["mb_down_mean"] - cand["mb_up_mean"] / cand["K"])
-            p.notes.append(
+            caption = (
                 "Figure 3 caption 'MB broadcasted = MB uploaded / buffer size' for QAFeL: "
                 + ("holds" if gap <= 1e-9 * max(cand["mb_down_mean"], 1e-300) else "fails")
                 + f" ({cand['mb_down_mean']:.6g} vs {cand['mb_up_mean'] / cand['K']:.6g})"
             )
+            if "fails" in caption:
+                chk.findings.append(f"[{where}] {caption}")
         chk.points.append(p)
         rows.append({"point": p.point, "arms": arms, "ratios": ratios, "verdict": p.verdict,
-                     "horizon": H})  # fmt: skip
+                     "horizon": H, "caption_check": caption})  # fmt: skip
     chk.verdict = aggregate([p.verdict for p in chk.points])
     chk.wall_s = sum(p.wall_s or 0.0 for p in chk.points)
     if message and message.get("note"):

@@ -87,6 +87,8 @@ def view(check: CheckResult) -> dict[str, Any]:
             + f", τ_max {arms[a]['tau_max']}"
             for a in ("baseline", "candidate")
         )  # fmt: skip
+        if row.get("caption_check"):
+            t["replicas"] += ". " + row["caption_check"]
         tables.append(t)
     msg = c.get("message") or {}
     message = []
