@@ -580,6 +580,11 @@ def calibrate(
     from pathlib import Path
 
     base = load_spec(resolve_specs([spec])[0], scale)
+    if base.comparison:
+        raise ParameterError(
+            f"calibrate {spec}: a comparison claim ({base.theorem}) has no bound to plant; "
+            "allowed: a theorem's spec (plant a claimed range with [check] claimed = ...)"
+        )
     text = Path(base.path).read_text()
     rates: dict[str, Any] = {
         "spec": base.id,

@@ -71,3 +71,36 @@ def test_report_renders_the_comparison_section(tmp_path, monkeypatch, capsys):
     assert n >= 3
     for s in ("Ratiosperpoint", "Syntheticstand-in", "MBuploaded", "[0.125,0.1923]"):
         assert s in text, s
+
+
+def test_censored_comparison_survives_results_json(tmp_path, capsys):
+    """A horizon too short for the target: every replica censored, infinite upper bounds; the
+    saved results.json reads back equal and re-renders the same report."""
+    from boundcheck.check.engine import run_specs
+    from boundcheck.report import load_results, render
+
+    spec = tmp_path / "short.toml"
+    spec.write_text(SPEC.replace("horizon = 60", "horizon = 1"))
+    run = run_specs([str(spec)], scale="ci", cache_dir="", progress=False)
+    r = run.checks[0].comparison["points"][0]["ratios"]["uploads"]
+    assert r["high"] == float("inf") and r["low"] == 0.0
+    files = render(run, tmp_path / "a")
+    again = load_results(files["json"])
+    assert again == run
+    assert main(["report", "--from-json", str(files["json"]), "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert _pdf_text(tmp_path / "b" / "report.pdf") == _pdf_text(files["pdf"])
+    html = (tmp_path / "b" / "report.html").read_text()
+    assert "never reached the target" in html and "∞" in html
+
+
+def test_calibrate_refuses_a_comparison_claim(tmp_path):
+    import pytest
+
+    from boundcheck.check.engine import calibrate
+    from boundcheck.errors import ParameterError
+
+    spec = tmp_path / "c.toml"
+    spec.write_text(SPEC)
+    with pytest.raises(ParameterError, match=r"comparison claim .* has no bound to plant"):
+        calibrate(str(spec), seeds=1)
