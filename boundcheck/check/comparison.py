@@ -349,45 +349,14 @@ def run_comparison(task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# --- statistics and verdicts --------------------------------------------------------------------
+# --- verdicts -----------------------------------------------------------------------------------
 def ratio_bounds(
     x: np.ndarray, y: np.ndarray, level: float, *, x_censored: int = 0, y_censored: int = 0
 ) -> dict[str, float]:
-    """``mean(x) / mean(y)`` for independent samples with one-sided bounds at ``level`` each:
-    delta method on ``log``: ``se^2 = s_x^2/(n xbar^2) + s_y^2/(m ybar^2)``, Student t with
-    Welch-Satterthwaite degrees of freedom. ``x`` and ``y`` hold censored replicas at their
-    smallest possible value; ``x_censored`` / ``y_censored`` of them make the upper / lower bound
-    infinite / 0 (module docstring)."""
-    from boundcheck.check.stats import t_quantile
+    """:func:`boundcheck.check.stats.ratio_of_means` (see there)."""
+    from boundcheck.check.stats import ratio_of_means
 
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    n, m = x.size, y.size
-    mx, my = float(x.mean()), float(y.mean())
-    if not (mx > 0 and my > 0):
-        return {"estimate": math.nan, "low": 0.0, "high": math.inf, "df": 0.0}
-    est = mx / my
-    if n < 2 or m < 2:
-        low, high, df = 0.0, math.inf, 0.0
-    else:
-        a = float(x.var(ddof=1)) / (n * mx * mx)
-        b = float(y.var(ddof=1)) / (m * my * my)
-        se = math.sqrt(a + b)
-        if se == 0:
-            low = high = est
-            df = math.inf
-        else:
-            den = (a * a / (n - 1) if a else 0.0) + (b * b / (m - 1) if b else 0.0)
-            df = (a + b) ** 2 / den
-            q = t_quantile(level, max(1.0, df))  # type: ignore[arg-type]  # Welch: real df
-            # exp(q se) overflows for a tiny level with few degrees of freedom: an infinite bound
-            w = q * se
-            low = est * math.exp(-w) if w < 700 else 0.0
-            high = est * math.exp(w) if w < 700 else math.inf
-    if x_censored:
-        high = math.inf
-    if y_censored:
-        low = 0.0
-    return {"estimate": est, "low": low, "high": high, "df": df}
+    return ratio_of_means(x, y, level, x_censored=x_censored, y_censored=y_censored)
 
 
 def claim_verdict(low: float, high: float, claimed: tuple[float, float] | list[float]) -> str:
