@@ -161,6 +161,19 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
             if k not in sigs[arm]:
                 raise _unknown(name, where.rsplit(".", 1)[0] + ".", k, sigs[arm])
             _setting(name, where, v, sigs[arm][k])
+    for arm in ARMS:  # keywords without a default: in [algorithm], the arm or the sweep
+        missing = [
+            k
+            for k in _required(arms[arm]["name"])
+            if k not in shared and k not in arms[arm] and k not in d["sweep"]
+        ]
+        if missing:
+            raise _err(
+                name,
+                f"compare.{arm}",
+                f"{arms[arm]['name']} needs {', '.join(missing)}: set them in [algorithm], "
+                "the configuration or the sweep",
+            )
     # target
     tgt = dict(d["target"])
     for k, v in tgt.items():
@@ -250,6 +263,22 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
             "target": tgt,
         },
     )
+
+
+def _required(alg: str) -> list[str]:
+    """The keywords of algorithm ``alg`` without a default that a spec must set."""
+    import inspect
+
+    from boundcheck.check.bindings import algorithm_function
+
+    sig = inspect.signature(algorithm_function(alg)).parameters
+    return [
+        k
+        for k, p in sig.items()
+        if p.default is inspect.Parameter.empty
+        and k not in ("problem", "R", "seed", *_ENGINE_SET)
+        and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
 
 
 def _setting(name: str, key: str, v: Any, kind: str) -> None:
@@ -343,10 +372,14 @@ def run_comparison(task: dict[str, Any]) -> dict[str, Any]:
             "bits_per_broadcast": bits_down[0],
             "K": K,
             "tau_max": max(taus),
-            "client_compressor": str(settings.get("client_compressor", "none")),
-            "server_compressor": str(settings.get("server_compressor", "none")),
+            "client_compressor": _describe(settings.get("client_compressor")),
+            "server_compressor": _describe(settings.get("server_compressor")),
         }
     return out
+
+
+def _describe(c: Any) -> str:
+    return "none" if c is None else str(c.describe() if hasattr(c, "describe") else c)
 
 
 # --- verdicts -----------------------------------------------------------------------------------

@@ -329,6 +329,7 @@ def _edit(tmp_path: Path, old: str, new: str) -> Path:
         ('candidate = { name = "qafel" }', "", "compare.candidate", "missing"),
         ("[compare]", '[compare]\nthird = { name = "qafel" }', "compare.third", "unknown key"),
         ("P = 2", "P = 2\nT = 5", "algorithm.T", "set by the engine"),
+        ("P = 2", "", "compare.baseline", "fedbuff needs P"),
         ("P = 2", "P = 2\nwarp = 1", "algorithm.warp", "unknown key"),
         ("eta_l = 0.5", 'eta_l = "theorem"', "algorithm.eta_l", "expected a number"),
         (
