@@ -181,6 +181,7 @@ class _Loop:
         # row of ring_rows holding replica b's read version of update (t, k): slot * Bn + b
         gather = (slots * Bn + torch.arange(Bn, device=dev).view(Bn, 1, 1)).transpose(0, 1)
         gather = gather.reshape(T, Bn * K).contiguous()
+        clients = clients.transpose(0, 1).contiguous()  # (T, Bn, K): step t's clients contiguous
         x_hat = ring[0] if hidden else x  # QAFeL's hidden state lives in the ring
         mom = torch.zeros_like(x) if self.beta > 0 else None
         step = torch.empty_like(x)
@@ -202,7 +203,7 @@ class _Loop:
         update_divergence(diverged, 0, x)
         for t in range(T):
             record(t, x_hat)
-            c = clients[:, t]  # (Bn, K): the K updates applied at step t (Alg. 1 lines 5-10)
+            c = clients[t]  # (Bn, K): the K updates applied at step t (Alg. 1 lines 5-10)
             # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff), one gather
             torch.index_select(ring_rows, 0, gather[t], out=y0.view(Bn * K, d))
             y.copy_(y0)
