@@ -71,3 +71,32 @@ def test_blocks_of_replicas_give_the_same_numbers(algo, block):
     for name, v in one.series.items():
         assert torch.equal(v, blocked.series[name]), name
     assert torch.equal(one.diverged_at, blocked.diverged_at)
+
+
+@pytest.mark.parametrize("variant", ["ef", "saef"])
+@pytest.mark.parametrize(
+    "record", [["grad_norm_sq"], ["epsilon", "lemma1_lhs"], ["mismatch_err", "err_spread_sq"]]
+)
+def test_saef_records_only_the_series_asked_for_with_the_same_numbers(variant, record):
+    from boundcheck.algorithms.saef import ef_sgd
+
+    fn = saef_sgd if variant == "saef" else ef_sgd
+    p = GoldenQuad(3, 6, 0.3, torch.float64, seed=5)
+    kw = dict(T=7, R=4, K=3, seed=2, eta=0.1, mu=0.5, p=3, client_compressor=QSGDBits(2),
+              server_compressor=ScaledSign())  # fmt: skip
+    full = fn(p, **kw)
+    lean = fn(p, record=record, **kw)
+    assert set(lean.series) == set(record) | {"bits_up", "bits_down", "averaged"}
+    assert lean.meta["recorded"] == list(lean.series)
+    for name, v in lean.series.items():
+        assert torch.equal(v, full.series[name]), name
+    assert torch.equal(lean.meta["x_final"], full.meta["x_final"])
+
+
+@pytest.mark.parametrize("record", ["grad_norm_sq", ["grad_norm_sq", "nope"], [3]])
+def test_saef_record_refuses_unknown_series(record):
+    from boundcheck.errors import ParameterError
+
+    p = GoldenQuad(2, 3, 0.3, torch.float64)
+    with pytest.raises(ParameterError, match="record="):
+        saef_sgd(p, T=2, R=1, K=2, seed=0, eta=0.1, record=record)
