@@ -385,6 +385,11 @@ def _run(
         "device": str(dev),
         "dtype": str(dtype),
         "dtype_note": DTYPE_NOTE,
+        "rng_dtypes": {
+            "noise": "the problem's oracle (Gaussian noise: the run's dtype)",
+            "compressor_up": str(dtype),
+            "compressor_down": str(dtype),
+        },
         "streams": {
             "noise": "xi_t^(k) (lines 10, 14)",
             "compressor_up": "C (line 18)",
