@@ -17,7 +17,8 @@ One run prints, all measured in that run:
    ``git worktree`` run by this file in a subprocess; keywords it lacks, e.g. ``block`` or
    ``record``, are left out there);
 3. the block-size table (replicas per block, QAFeL and FedPAQ; ``None`` is ``auto_block``);
-4. a scaling table in ``R``, ``d`` and ``T`` (QAFeL and FedPAQ, whole calls, set-up included).
+4. a scaling table in ``R``, ``d`` and ``T`` (QAFeL and FedPAQ, whole calls, set-up included;
+   ``T`` is QAFeL's server steps, FedPAQ's periods ``K``).
 
 Counts per client step (one local SGD step of one client in one replica; SAEF: one worker's step):
 QAFeL draws ``d`` normals (oracle) and ``d / P + d / (K P)`` uniforms (client and server QSGD);
