@@ -1,34 +1,43 @@
-"""Client-steps per second of FedPAQ and SAEF, before and after issues 8-9, beside the machine's limits.
+"""Client-steps per second of QAFeL, FedPAQ and SAEF beside the machine's limits (issue 9).
 
-    python benchmarks/bench_sync.py [--before 0ae7604] [--Rs 1,64,1024] [--threads 1] [--quick]
+    python benchmarks/bench_sync.py [--quick] [--before COMMIT] [--clock cpu|wall] [--threads 1]
 
 One run prints, all measured in that run:
 
-1. the machine's limits (``benchmarks/_limits.py``): the per-replica generator's float32 normals
-   (``replica_rng_normal_f32``, what the algorithms draw from) beside the serial torch RNG, uniforms,
-   preallocated copy bandwidth;
-2. client-steps per second of FedPAQ (``virtual=False``, the r sampled nodes train) and SAEF-SGD at
-   R = 1, 64, 1024 with the code of ``--before`` (a temporary ``git worktree``, run in a
-   subprocess) and with this tree (also a subprocess, same script; once more with glibc told to
-   keep freed memory, ``MALLOC_KEEP``, to show what page faults of temporaries still cost), the
-   ratio after / before, and the fraction of the binding limit. Per client step FedPAQ draws ``d`` normals (oracle), ``d /
-   tau`` uniforms (QSGD, once a period) and ``n / (tau r)`` float64 uniforms (S_k); SAEF (scaled
-   sign both ways, deterministic) draws ``n d`` normals per worker step. The RNG-bound rate is
-   ``1 / sum_k (numbers_k / rate_k)``; the copy-bound rate assumes the minimal traffic of one read
-   and one write of the local iterate (``8 d`` bytes in float32). The smaller one binds;
-3. a block-size table (replicas per block, FedPAQ at R = 1024; the default ``auto_block``) and a
-   small scaling table in R, d and T.
+1. the machine's limits (``benchmarks/_limits.py``): float32/float64 normals and uniforms per second
+   of the serial torch generator filling a 2^22 buffer and of the per-replica generator filling a
+   cache-sized block in place (the faster of the two is the random-number limit: the algorithms
+   draw per replica, row by row), preallocated copy bandwidth, batched matmul rate;
+2. the headline (issue 9's goal: QAFeL and FedPAQ at R = 1024, n = 100, d = 1000, float32 at >= 60%
+   of the random-number limit): per algorithm the marginal client-steps/s (a call with ``T`` and one
+   with ``2 T`` steps: set-up such as schedules and generators excluded), the per-client-step counts
+   (normals, uniforms, minimal bytes), the rate each limit allows, which binds and the fraction
+   reached; SAEF with the full recording and with ``record=["grad_norm_sq"]`` (the lhs of its
+   Theorems 2-3 alone). ``--before COMMIT`` adds the same figures for that commit (a temporary
+   ``git worktree`` run by this file in a subprocess; keywords it lacks, e.g. ``block`` or
+   ``record``, are left out there);
+3. the block-size table (replicas per block, QAFeL and FedPAQ; ``None`` is ``auto_block``);
+4. a scaling table in ``R``, ``d`` and ``T`` (QAFeL and FedPAQ, whole calls, set-up included;
+   ``T`` is QAFeL's server steps, FedPAQ's periods ``K``).
 
-A *client step* is one local SGD step of one node in one replica (FedPAQ: ``K tau r R`` per run);
-for SAEF one worker's gradient step (``T K R``). float32, CPU, ``--threads`` torch threads (default
-1: the host is shared, and the RNG is no faster on 2 threads). The problem is the diagonal quadratic
-of ``_sync_problem.py`` (noise in the run's dtype, closed-form recording). Figures from a shared,
-loaded machine are noisy: compare ratios within one run.
+Counts per client step (one local SGD step of one client in one replica; SAEF: one worker's step):
+QAFeL draws ``d`` normals (oracle) and ``d / P + d / (K P)`` uniforms (client and server QSGD);
+FedPAQ ``d`` normals, ``d / tau`` uniforms (QSGD) and ``n / (tau r)`` float64 uniforms (``S_k``);
+SAEF ``n d`` normals (each worker averages ``n`` client draws; scaled sign draws nothing). The
+RNG-bound rate is ``1 / sum_k numbers_k / rate_k``; the copy-bound rate assumes one read and one
+write of the local iterate, ``8 d`` bytes in float32. The smaller binds.
+
+``--clock cpu`` (default) times this process's CPU time (``time.process_time``) with one torch
+thread: on a shared host it leaves out the time other processes held the core (they still share
+caches and memory bandwidth, so figures stay noisy: compare within one run). ``--quick`` (under
+two minutes on a calm machine): fewer steps, R = 256 for the block table, a smaller scaling table.
+The problem is the diagonal quadratic of ``_sync_problem.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -42,91 +51,123 @@ import torch
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-FEDPAQ = dict(n=100, d=1000, K=2, tau=5, r=10)
-SAEF = dict(n=1, d=1000, T=10, K=10)
+QAFEL = dict(n=100, d=1000, K=10, P=5)
+FEDPAQ = dict(n=100, d=1000, tau=5, r=10)
+SAEF = dict(n=1, d=1000, K=10)
+HEADLINE_R = 1024
 
 
 # --- the measurement (runs in a subprocess against whichever boundcheck is importable) ------------
-def run_fedpaq(R: int, n: int, d: int, K: int, tau: int, r: int, block: int | None = None):
+def _accepts(fn, name: str) -> bool:
+    return name in inspect.signature(fn).parameters
+
+
+def runner(algo: str, R: int, cfg: dict, block=None, record=None):
+    """``steps -> trace`` for one configuration (``steps``: QAFeL T, FedPAQ K, SAEF T)."""
     from _sync_problem import make_problem
 
-    from boundcheck.algorithms.fedpaq import fedpaq
-    from boundcheck.compressors import QSGDBits
+    from boundcheck.compressors import QSGDBits, ScaledSign
 
-    p = make_problem(n, d)
-    kw = dict(K=K, tau=tau, r=r, R=R, seed=0, eta=0.01, quantizer=QSGDBits(4), virtual=False,
-              dtype=torch.float32)  # fmt: skip
-    if block is not None:
+    p = make_problem(cfg["n"], cfg["d"])
+    f32 = torch.float32
+    if algo == "qafel":
+        from boundcheck.algorithms.qafel import qafel as fn
+
+        q4 = QSGDBits(4)
+        kw = dict(R=R, seed=0, eta_l=0.01, eta_g=1.0, K=cfg["K"], P=cfg["P"], concurrency=20,
+                  client_compressor=q4, server_compressor=q4, dtype=f32)  # fmt: skip
+        key = "T"
+    elif algo == "fedpaq":
+        from boundcheck.algorithms.fedpaq import fedpaq as fn
+
+        kw = dict(R=R, seed=0, eta=0.01, tau=cfg["tau"], r=cfg["r"], quantizer=QSGDBits(4),
+                  virtual=False, dtype=f32)  # fmt: skip
+        key = "K"
+    else:
+        from boundcheck.algorithms.saef import saef_sgd as fn
+
+        kw = dict(R=R, seed=0, eta=0.01, K=cfg["K"], mu=0.9, p=4, client_compressor=ScaledSign(),
+                  server_compressor=ScaledSign(), dtype=f32)  # fmt: skip
+        key = "T"
+    if block is not None and _accepts(fn, "block"):
         kw["block"] = block
-    return fedpaq(p, **kw)
+    if record is not None:
+        if not _accepts(fn, "record"):
+            return None
+        kw["record"] = record
+    return lambda steps: fn(p, **{key: steps}, **kw)
 
 
-def run_saef(R: int, n: int, d: int, T: int, K: int):
-    from _sync_problem import make_problem
-
-    from boundcheck.algorithms.saef import saef_sgd
-    from boundcheck.compressors import ScaledSign
-
-    p = make_problem(n, d)
-    return saef_sgd(p, T=T, R=R, seed=0, eta=0.01, K=K, mu=0.9, p=4,
-                    client_compressor=ScaledSign(), server_compressor=ScaledSign(),
-                    dtype=torch.float32)  # fmt: skip
+def per_step(algo: str, cfg: dict) -> int:
+    """Client steps per unit of ``steps`` and replica."""
+    if algo == "qafel":
+        return cfg["K"] * cfg["P"]
+    return cfg["tau"] * cfg["r"] if algo == "fedpaq" else cfg["K"]
 
 
-def timed(f, repeat: int) -> float:
-    """Client-steps per second: the best of ``repeat`` timed calls after one warm-up (at R = 1)."""
-    best = 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        tr = f()
-        dt = time.perf_counter() - t0
-        steps = tr.meta.get("client_steps") or tr.params["T"] * tr.params["K"] * tr.params["R"]
-        best = max(best, steps / dt)
-    return best
+def marginal(clock, algo: str, R: int, cfg: dict, steps: int, **kw) -> dict | None:
+    """Client-steps/s of the extra ``steps`` of a ``2 steps`` call over a ``steps`` call."""
+    run = runner(algo, R, cfg, **kw)
+    if run is None:
+        return None
+    run(1)  # warm-up (allocator, caches, lazy imports)
+    t = []
+    for s in (steps, 2 * steps):
+        t0 = clock()
+        tr = run(s)
+        t.append(clock() - t0)
+    extra = steps * per_step(algo, cfg) * R
+    return {"rate": extra / (t[1] - t[0]) if t[1] > t[0] else float("nan"),
+            "whole": 2 * extra / t[1], "block": tr.meta.get("block")}  # fmt: skip
 
 
-def worker(Rs: list[int], tables: bool, quick: bool) -> dict:
+def whole(clock, algo: str, R: int, cfg: dict, steps: int) -> float:
+    run = runner(algo, R, cfg)
+    run(1)
+    t0 = clock()
+    run(steps)
+    return steps * per_step(algo, cfg) * R / (clock() - t0)
+
+
+def worker(args: argparse.Namespace) -> dict:
     import boundcheck
 
-    out: dict = {"boundcheck": str(Path(boundcheck.__file__).parent), "fedpaq": {}, "saef": {}}
-    run_fedpaq(1, **FEDPAQ), run_saef(1, **SAEF)  # warm-up
-    for R in Rs:
-        rep = 1 if R >= 256 else 3
-        out["fedpaq"][R] = timed(lambda R=R: run_fedpaq(R, **FEDPAQ), rep)
-        out["saef"][R] = timed(lambda R=R: run_saef(R, **SAEF), rep)
-    if tables:
-        R = 256 if quick else 1024
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    q = args.quick
+    R = HEADLINE_R
+    head_steps = {"qafel": 2 if q else 4, "fedpaq": 2 if q else 4, "saef": 10 if q else 20}
+    cfgs = {"qafel": QAFEL, "fedpaq": FEDPAQ, "saef": SAEF}
+    out: dict = {"boundcheck": str(Path(boundcheck.__file__).parent), "head": {}}
+    for algo in ("qafel", "fedpaq", "saef"):
+        out["head"][algo] = marginal(clock, algo, R, cfgs[algo], head_steps[algo])
+    out["head"]["saef_lean"] = marginal(
+        clock, "saef", R, SAEF, head_steps["saef"], record=["grad_norm_sq"]
+    )
+    if args.tables:
+        Rb = 256 if q else 1024
+        out["block_R"] = Rb
         out["block"] = {
-            str(b): timed(lambda b=b: run_fedpaq(R, block=b, **FEDPAQ), 1)
-            for b in (R, 256, 64, 16, None)
+            algo: {
+                str(b): marginal(clock, algo, Rb, cfgs[algo], 2, block=b)
+                for b in ((8, 26, 64, None) if q else (4, 8, 16, 26, 64, 256, None))
+            }
+            for algo in ("qafel", "fedpaq")
         }
-        out["block_R"] = R
-        from boundcheck.algorithms.fedpaq import auto_block
-
-        out["auto_block"] = auto_block(R, FEDPAQ["r"], FEDPAQ["d"], 4)
         out["scaling"] = []
-        for R in (16, 256):
-            for d in (100, 1000):
-                for K in (2, 8):
-                    cfg = FEDPAQ | {"d": d, "K": K}
-                    out["scaling"].append(
-                        [R, d, K * cfg["tau"], timed(lambda R=R, c=cfg: run_fedpaq(R, **c), 1)]
-                    )
+        Rs, ds, Ts = (
+            ((16, 1024), (100, 1000), (2, 8)) if q else ((1, 16, 256, 1024), (100, 1000), (2, 8))
+        )
+        for algo in ("qafel", "fedpaq"):
+            for R_ in Rs:
+                for d in ds:
+                    for T in Ts:
+                        cfg = cfgs[algo] | {"d": d}
+                        out["scaling"].append([algo, R_, d, T, whole(clock, algo, R_, cfg, T)])
     return out
 
 
-#: glibc settings that keep freed temporaries in the process instead of returning them to the
-#: kernel (no page faults when the next step allocates the same sizes again): a host setting, not
-#: part of boundcheck; the "after, malloc kept" column shows what page faults still cost.
-MALLOC_KEEP = {
-    "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
-    "MALLOC_TRIM_THRESHOLD_": str(1 << 32),
-    "MALLOC_TOP_PAD_": str(1 << 28),
-}
-
-
-def spawn(root: Path, args: list[str], env_extra: dict | None = None) -> dict:
-    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{HERE}", **(env_extra or {}))
+def spawn(root: Path, args: list[str]) -> dict:
+    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{HERE}")
     res = subprocess.run(
         [sys.executable, str(HERE / "bench_sync.py"), "--worker", *args],
         cwd=root, env=env, capture_output=True, text=True, check=False,
@@ -137,48 +178,70 @@ def spawn(root: Path, args: list[str], env_extra: dict | None = None) -> dict:
 
 
 # --- the report ---------------------------------------------------------------------------------
-def bound_rates(lim: dict) -> dict[str, dict[str, float]]:
-    """RNG- and copy-bound client-steps/s per algorithm (see the module docstring)."""
-    f, s = FEDPAQ, SAEF
-    rng_rate = lim["replica_rng_normal_f32"]
-    fed_rng = 1.0 / (
-        f["d"] / rng_rate
-        + (f["d"] / f["tau"]) / lim["rng_uniform_f32"]
-        + (f["n"] / (f["tau"] * f["r"])) / lim["rng_uniform_f64"]
-    )
-    saef_rng = rng_rate / (s["n"] * s["d"])
-    copy = lim["copy_GBps"] * 1e9
-    return {
-        "fedpaq": {"rng": fed_rng, "copy": copy / (8 * f["d"])},
-        "saef": {"rng": saef_rng, "copy": copy / (8 * s["d"])},
-    }
+def counts(algo: str) -> dict[str, float]:
+    """Random numbers and minimal bytes per client step (module docstring)."""
+    if algo == "qafel":
+        c = QAFEL
+        return {"normal": c["d"], "uniform": c["d"] / c["P"] + c["d"] / (c["K"] * c["P"]),
+                "uniform64": 0.0, "bytes": 8 * c["d"]}  # fmt: skip
+    if algo == "fedpaq":
+        c = FEDPAQ
+        return {"normal": c["d"], "uniform": c["d"] / c["tau"],
+                "uniform64": c["n"] / (c["tau"] * c["r"]), "bytes": 8 * c["d"]}  # fmt: skip
+    c = SAEF
+    return {"normal": c["n"] * c["d"], "uniform": 0.0, "uniform64": 0.0, "bytes": 8 * c["d"]}
+
+
+def bounds(algo: str, lim: dict) -> dict[str, float]:
+    """Client-steps/s each limit allows: RNG at the fastest generator rate (binding candidate), RNG
+    at the serial 2^22-buffer rate (issue 9's figure), copy bandwidth."""
+    c = counts(algo)
+
+    def rng(tag: str) -> float:
+        return 1.0 / (
+            c["normal"] / lim[f"{tag}normal_f32"]
+            + c["uniform"] / lim[f"{tag}uniform_f32"]
+            + c["uniform64"] / lim[f"{tag}uniform_f64"]
+        )
+
+    return {"rng": max(rng("rng_"), rng("replica_rng_")), "rng_serial": rng("rng_"),
+            "copy": lim["copy_GBps"] * 1e9 / c["bytes"]}  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default="0ae7604", help="commit to compare with ('' to skip)")
-    ap.add_argument("--Rs", default="1,64,1024")
+    ap.add_argument("--before", default="", help="commit to compare with (default: none)")
+    ap.add_argument("--quick", action="store_true", help="the headline figures in < 2 minutes")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--quick", action="store_true", help="R = 256 for the block table")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--tables", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    Rs = [int(v) for v in args.Rs.split(",")]
-    wargs = ["--Rs", args.Rs, "--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    wargs = ["--clock", args.clock, "--threads", str(args.threads)] + (
+        ["--quick"] if args.quick else []
+    )
     if args.worker:
-        print(json.dumps(worker(Rs, args.tables, args.quick)))
+        print(json.dumps(worker(args)))
         return
 
     sys.path.insert(0, str(HERE))
     from _limits import limits
 
-    lim = limits("cpu")
-    print(f"torch {torch.__version__}, {args.threads} thread(s), float32, CPU; host load "
-          f"{os.getloadavg()[0]:.1f} (shared machine: figures are noisy)")  # fmt: skip
-    print("limits:  " + "  ".join(f"{k} {v:.3g}" for k, v in lim.items()))
-    print(f"         per-replica RNG {lim['replica_rng_normal_f32'] / 1e6:.1f} M normals/s beside "
-          f"the serial torch RNG {lim['rng_normal_f32'] / 1e6:.1f} M/s")  # fmt: skip
+    t_start = time.perf_counter()
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    lim = limits("cpu", repeat=3 if args.quick else 5, clock=clock)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), float32, CPU, clock={args.clock}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (a shared machine: "
+          "figures are noisy, compare within one run)")  # fmt: skip
+    print("1. limits (this run):")
+    print(f"   normals f32: serial {lim['rng_normal_f32'] / 1e6:.0f} M/s, per-replica in cache "
+          f"{lim['replica_rng_normal_f32'] / 1e6:.0f} M/s | uniforms f32: "
+          f"{lim['rng_uniform_f32'] / 1e6:.0f} / {lim['replica_rng_uniform_f32'] / 1e6:.0f} M/s | "
+          f"normals f64: {lim['rng_normal_f64'] / 1e6:.0f} / "
+          f"{lim['replica_rng_normal_f64'] / 1e6:.0f} M/s")  # fmt: skip
+    print(f"   copy {lim['copy_GBps']:.1f} GB/s | matmul f32 {lim['matmul_f32_flops'] / 1e9:.0f} "
+          f"GFLOP/s, f64 {lim['matmul_f64_flops'] / 1e9:.0f} GFLOP/s")  # fmt: skip
 
     before = None
     if args.before:
@@ -192,34 +255,48 @@ def main() -> None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(wt)],
                            check=False, capture_output=True)  # fmt: skip
     after = spawn(ROOT, [*wargs, "--tables"])
-    kept = spawn(ROOT, wargs, MALLOC_KEEP)
 
-    bounds = bound_rates(lim)
-    print(f"\nFedPAQ {FEDPAQ} virtual=False, QSGD 4 bits; SAEF {SAEF} scaled sign both ways, "
-          "mu=0.9, p=4")  # fmt: skip
-    print("client-steps/s; 'kept': after, with glibc keeping freed memory (MALLOC_KEEP)")
-    print(f"{'algorithm':8s} {'R':>5s} {'before':>10s} {'after':>10s} {'ratio':>6s} "
-          f"{'kept':>10s} {'RNG bound':>10s} {'copy bound':>10s} {'binding':>7s} "
-          f"{'fraction':>8s} {'kept':>6s}")  # fmt: skip
-    for alg in ("fedpaq", "saef"):
-        b = bounds[alg]
-        bind = "rng" if b["rng"] <= b["copy"] else "copy"
-        for R in Rs:
-            a, k = after[alg][str(R)], kept[alg][str(R)]
-            bf = before[alg][str(R)] if before else float("nan")
-            print(f"{alg:8s} {R:5d} {bf:10.0f} {a:10.0f} {a / bf:6.2f} {k:10.0f} {b['rng']:10.0f} "
-                  f"{b['copy']:10.0f} {bind:>7s} {a / b[bind]:8.1%} {k / b[bind]:6.1%}")  # fmt: skip
-    R = after["block_R"]
+    print(f"\n2. headline, R = {HEADLINE_R}, float32; marginal client-steps/s (set-up excluded)")
+    print(f"   QAFeL {QAFEL} concurrency 20, QSGD 4 bits both ways; FedPAQ {FEDPAQ} "
+          f"virtual=False, QSGD 4 bits; SAEF {SAEF} mu 0.9, p 4, scaled sign both ways")  # fmt: skip
+    print(f"   {'algorithm':11s} {'block':>5s} {'normals':>8s} {'unif':>6s} {'rate':>10s} "
+          f"{'RNG bound':>10s} {'copy bound':>10s} {'binding':>7s} {'fraction':>8s} "
+          f"{'vs serial RNG':>13s} {'before':>10s} {'ratio':>6s}")  # fmt: skip
+    for name in ("qafel", "fedpaq", "saef", "saef_lean"):
+        algo = "saef" if name.startswith("saef") else name
+        a = after["head"][name]
+        b = before["head"].get(name) if before else None
+        bd = bounds(algo, lim)
+        bind = "rng" if bd["rng"] <= bd["copy"] else "copy"
+        c = counts(algo)
+        brate = b["rate"] if b else float("nan")
+        label = "saef (lean)" if name == "saef_lean" else name
+        print(f"   {label:11s} {a['block']!s:>5s} {c['normal']:8.0f} "
+              f"{c['uniform'] + c['uniform64']:6.0f} {a['rate']:10.4g} {bd['rng']:10.4g} "
+              f"{bd['copy']:10.4g} {bind:>7s} {a['rate'] / bd[bind]:8.1%} "
+              f"{a['rate'] / bd['rng_serial']:13.1%} {brate:10.4g} "
+              f"{a['rate'] / brate:6.2f}")  # fmt: skip
     print(
-        f"\nblock size (replicas per block), FedPAQ R = {R} (auto_block = {after['auto_block']}):"
+        "   'fraction': of the binding limit (the faster RNG rate); 'vs serial RNG': of the rate "
+        "the serial 2^22-buffer generator allows (issue 9's definition)"
     )
-    for blk, v in after["block"].items():
-        name = "auto" if blk == "None" else blk
-        print(f"  block {name:>5s}: {v:12.0f} client-steps/s")
-    print("\nscaling (FedPAQ after): R, d, T = K tau -> client-steps/s")
-    for R, d, T, v in after["scaling"]:
-        print(f"  R={R:5d} d={d:5d} T={T:3d}: {v:12.0f}")
-    print(f"\nbefore: {before['boundcheck'] if before else '-'}; after: {after['boundcheck']}")
+
+    R = after["block_R"]
+    print(f"\n3. replicas per block at R = {R} (None: auto_block); marginal client-steps/s")
+    for algo, row in after["block"].items():
+        cells = "  ".join(
+            f"{'auto' if b == 'None' else b}{'=' + str(v['block']) if b == 'None' else ''}: "
+            f"{v['rate']:.4g}"
+            for b, v in row.items()
+        )
+        print(f"   {algo:7s} {cells}")
+
+    print("\n4. scaling (whole calls, set-up included): client-steps/s")
+    print(f"   {'algorithm':8s} {'R':>5s} {'d':>5s} {'T':>3s} {'rate':>10s}")
+    for algo, R_, d, T, v in after["scaling"]:
+        print(f"   {algo:8s} {R_:5d} {d:5d} {T:3d} {v:10.4g}")
+    print(f"\nbefore: {before['boundcheck'] if before else '-'}; after: {after['boundcheck']}; "
+          f"{time.perf_counter() - t_start:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

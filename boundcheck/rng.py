@@ -114,8 +114,9 @@ class ReplicaGenerator:
     def _fill(self, kind: str, out: torch.Tensor) -> None:
         """Fill row ``r`` of ``out`` (``(R, m)``) from replica ``r``'s generator."""
         fn = torch.randn if kind == "normal" else torch.rand
-        for r, g in enumerate(self._gens):
-            fn(out.shape[1], generator=g, out=out[r])
+        m = out.shape[1]
+        for row, g in zip(out.unbind(0), self._gens, strict=True):  # R row views, one call
+            fn(m, generator=g, out=row)
 
     def _take(self, kind: str, m: int, dtype: torch.dtype) -> torch.Tensor:
         """``(R, m)`` fresh numbers of ``kind`` (a view into the pool when ``m <= block``)."""

@@ -71,9 +71,18 @@ def update_divergence(diverged_at: torch.Tensor, step: int, *tensors: torch.Tens
     ``diverged_at`` has shape ``(R,)`` with -1 for replicas that have not diverged; every tensor has
     the replica axis first.
     """
-    bad = torch.zeros_like(diverged_at, dtype=torch.bool)
+    bad = None
     for t in tensors:
-        bad |= ~torch.isfinite(t.reshape(t.shape[0], -1)).all(dim=1)
+        rows = t.reshape(t.shape[0], -1)
+        # a finite row sum means finite entries (NaN and inf propagate): one read, no (R, m) mask;
+        # only rows whose sum is not finite (a non-finite entry, or finite ones overflowing the
+        # sum) are looked at entry by entry
+        s = torch.isfinite(rows.sum(dim=1))
+        if not bool(s.all()):
+            s |= torch.isfinite(rows).all(dim=1)
+            bad = ~s if bad is None else bad | ~s
+    if bad is None:
+        return
     newly = bad & (diverged_at < 0)
     diverged_at[newly] = step
 

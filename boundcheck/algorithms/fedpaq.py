@@ -298,6 +298,11 @@ def fedpaq(
         "bits": "cumulative",
         "f_gap_is_gap": "f_star" in problem.constants,
         "sampling_shared_across_replicas": bool(pin_sampling),
+        "rng_dtypes": {
+            "sampling": "float64 uniforms (n per period: exact ranks, negligible)",
+            "data": "the problem's oracle (Gaussian noise: the run's dtype)",
+            "compressor_up": str(dtype),
+        },
         "streams": {
             "sampling": "S_k (line 2)",
             "data": "oracle (line 7)",

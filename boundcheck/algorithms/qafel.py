@@ -45,6 +45,14 @@ it when the client starts, in distribution: the local noise and the quantizer ra
 independent of everything else (of the iterates, the schedule and the other updates), so drawing
 them later only relabels independent draws. Python work per server step does not grow with ``R``.
 
+**Speed (issue 9).** Replicas run in blocks of ``block`` (default: :func:`~boundcheck.algorithms.
+fedpaq.auto_block`, a cache-sized ``(block, K, d)`` working set), each block through all ``T`` steps;
+per-replica streams make the numbers independent of the block (``tests/algorithms/
+test_sync_golden.py``). Within a block the stale states are one ``index_select`` from the ring into
+a reused buffer, the local iterates are updated in place, and messages skip the careful
+finiteness pass when one norm pass shows them finite (:func:`~boundcheck.algorithms.fedpaq.
+compress_messages`, same numbers).
+
 **dtype.** float64 is the default: the checks compare ``grad_norm_sq`` means with bounds and take
 differences such as ``hidden_gap`` (Lemma F.9's finding is a gap of order ``1e-2`` of the terms).
 float32 is allowed (the benchmark's setting; ``meta['dtype']`` says which) for throughput where a
@@ -90,16 +98,25 @@ from boundcheck.algorithms.common import (
     initial_point,
     new_divergence,
     resolve_device,
-    safe_compress,
     sq_norm,
     update_divergence,
 )
+from boundcheck.algorithms.fedpaq import auto_block, compress_messages
 from boundcheck.algorithms.trace import Trace
 from boundcheck.compressors import Compressor, Identity
 from boundcheck.errors import ParameterError
 from boundcheck.problems.base import Problem
 
 __all__ = ["fedbuff", "qafel"]
+
+
+DTYPE_NOTE = (
+    "float64 (the default) where a check takes differences of recorded terms: hidden_gap "
+    "||x^t - hat x^t||^2 against Lemmas F.9/F.11 (the Lemma F.9 finding is a gap of order 1e-2 of "
+    "the terms); float32 suffices for Theorem F.1/F.4's lhs, a Monte Carlo mean of "
+    "||grad f(x^t)||^2 whose statistical error is orders above float32 rounding (the benchmark's "
+    "setting: float32 normals are ~6x cheaper)"
+)
 
 
 def _schedule(
@@ -134,6 +151,96 @@ def _schedule(
     return batch
 
 
+def _check_block(block: Any, R: int, K: int, d: int, dtype: torch.dtype) -> int:
+    """Replicas per block: ``block`` (an integer >= 1) or :func:`~boundcheck.algorithms.fedpaq.
+    auto_block`'s cache-sized choice for the ``(block, K, d)`` client iterates."""
+    if block is None:
+        return auto_block(R, K, d, torch.empty((), dtype=dtype).itemsize)
+    return min(check_int("block", block, 1), R)
+
+
+class _Loop:
+    """Algorithms 1-3 (or FedBuff) on one block of replicas, with every per-step temporary of the
+    clients' side in buffers reused across steps (issue 9): the gathered stale states ``y_0``
+    (one ``index_select`` from the ring), the local iterates ``y``, the server step."""
+
+    def __init__(
+        self, problem: Problem, calls: ClientCalls, hidden: bool, T: int, K: int, P: int,
+        eta_l: float, eta_g: float, beta: float, Qc: Compressor, Qs: Compressor, D: int,
+    ) -> None:  # fmt: skip
+        self.problem, self.calls, self.hidden = problem, calls, hidden
+        self.T, self.K, self.P, self.D = T, K, P, D
+        self.eta_l, self.eta_g, self.beta, self.Qc, self.Qs = eta_l, eta_g, beta, Qc, Qs
+
+    def __call__(
+        self, streams: Streams, x: torch.Tensor, slots: torch.Tensor, clients: torch.Tensor,
+        weights: torch.Tensor | None, diverged: torch.Tensor, out: dict[str, torch.Tensor],
+    ) -> None:  # fmt: skip
+        problem, calls, hidden = self.problem, self.calls, self.hidden
+        T, K, P, D, eta_l, eta_g = self.T, self.K, self.P, self.D, self.eta_l, self.eta_g
+        g_data, g_up, g_down = (
+            streams.replica(s) for s in ("data", "compressor_up", "compressor_down")
+        )
+        Bn, d = x.shape
+        dev, dtype = x.device, x.dtype
+        x = x.clone()
+        ring = torch.empty(D, Bn, d, device=dev, dtype=dtype)  # hat x^v (x^v) at slot v mod D
+        ring[0] = x  # Alg. 1 line 1 / Alg. 3 line 1: hat x^0 = x^0
+        ring_rows = ring.view(D * Bn, d)
+        # row of ring_rows holding replica b's read version of update (t, k): slot * Bn + b
+        gather = (slots * Bn + torch.arange(Bn, device=dev).view(Bn, 1, 1)).transpose(0, 1)
+        gather = gather.reshape(T, Bn * K).contiguous()
+        clients = clients.transpose(0, 1).contiguous()  # (T, Bn, K): step t's clients contiguous
+        x_hat = ring[0] if hidden else x  # QAFeL's hidden state lives in the ring
+        mom = torch.zeros_like(x) if self.beta > 0 else None
+        step = torch.empty_like(x)
+        y0 = torch.empty(Bn, K, d, device=dev, dtype=dtype)
+        y = torch.empty_like(y0)
+        gn, fg, hgap = out["grad_norm_sq"], out["f_gap"], out["hidden_gap"]
+        xs_rec, xh_rec = out.get("x"), out.get("x_hat")
+
+        def record(t: int, x_hat: torch.Tensor) -> None:
+            gn[t] = sq_norm(problem.grad(x))
+            fg[t] = f_gap(problem, x)
+            if hidden:
+                hgap[t] = sq_norm(x - x_hat)
+            if xs_rec is not None:
+                xs_rec[t] = x
+            if xh_rec is not None:
+                xh_rec[t] = x_hat
+
+        update_divergence(diverged, 0, x)
+        for t in range(T):
+            record(t, x_hat)
+            c = clients[t]  # (Bn, K): the K updates applied at step t (Alg. 1 lines 5-10)
+            # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff), one gather
+            torch.index_select(ring_rows, 0, gather[t], out=y0.view(Bn * K, d))
+            y.copy_(y0)
+            for _ in range(P):  # Alg. 2 lines 2-4
+                y.sub_(calls.stochastic_grad_i(y, calls.sample(Bn, c, g_data), c), alpha=eta_l)
+            delta = y.sub_(y0)
+            if hidden:
+                delta = compress_messages(self.Qc, delta, g_up)  # Alg. 2 line 5 (y_P - y_0)
+            if weights is not None:
+                delta.mul_(weights[:, t].unsqueeze(-1))
+            torch.sum(delta, dim=1, out=step)
+            step.div_(K)  # line 11
+            if mom is not None:
+                mom.mul_(self.beta).add_(step)
+                upd = mom
+            else:
+                upd = step
+            x.add_(upd, alpha=eta_g)  # line 12, eq. (3)
+            new = ring[(t + 1) % D]
+            if hidden:  # lines 13-14, eq. (4): hat x^{t+1} = hat x^t + Q_s(x^{t+1} - hat x^t)
+                torch.add(x_hat, compress_messages(self.Qs, x - x_hat, g_down), out=new)
+                x_hat = new
+            else:  # FedBuff broadcasts x^{t+1} itself
+                new.copy_(x)
+            update_divergence(diverged, t + 1, x, x_hat)
+        record(T, x_hat)
+
+
 def _run(
     problem: Problem,
     *,
@@ -159,6 +266,7 @@ def _run(
     device: Any,
     dtype: torch.dtype,
     record_x: bool,
+    block: int | None = None,
 ) -> Trace:
     problem = check_problem(problem)
     T = check_int("T", T, 1)
@@ -177,10 +285,6 @@ def _run(
     n, d = problem.n, problem.d
     dev = resolve_device(problem, device)
     sched = _schedule(schedule, n, T, K, R, rate, concurrency, sigma, seed, first_replica)
-    streams = Streams(seed, dev, R=R, first_replica=first_replica)
-    g_data, g_up, g_down = (
-        streams.replica(s) for s in ("data", "compressor_up", "compressor_down")
-    )
     calls = ClientCalls(problem)
 
     E = T * K
@@ -194,61 +298,31 @@ def _run(
     weights = None
     if staleness_weight:  # App. D: 1/sqrt(1 + tau) per update, (R, T, K)
         weights = torch.as_tensor(1.0 / np.sqrt(1.0 + stale), device=dev, dtype=dtype).view(R, T, K)
-    rows = torch.arange(R, device=dev).view(R, 1)
 
     z = dict(device=dev, dtype=dtype)
-    x = initial_point(x0, R, d, dev, dtype)
-    ring = torch.empty(D, R, d, **z)  # hat x^v (x^v for FedBuff) at slot v mod D
-    ring[0] = x  # Alg. 1 line 1 / Alg. 3 line 1: hat x^0 = x^0
-    x_hat = ring[0] if hidden else x  # QAFeL's hidden state lives in the ring
-    mom = torch.zeros_like(x) if beta > 0 else None
-    step = torch.empty_like(x)
+    x_all = initial_point(x0, R, d, dev, dtype)
     diverged = new_divergence(R, dev)
-    gn = torch.empty(T + 1, R, **z)
-    fg = torch.empty(T + 1, R, **z)
-    hidden_gap = torch.zeros(T + 1, R, **z)
-    xs_rec = torch.empty(T + 1, R, d, **z) if record_x else None
-    xh_rec = torch.empty(T + 1, R, d, **z) if (record_x and hidden) else None
-
-    def record(t: int, x_hat: torch.Tensor) -> None:
-        gn[t] = sq_norm(problem.grad(x))
-        fg[t] = f_gap(problem, x)
+    series_out = {
+        "grad_norm_sq": torch.empty(T + 1, R, **z),
+        "f_gap": torch.empty(T + 1, R, **z),
+        "hidden_gap": torch.zeros(T + 1, R, **z),
+    }
+    if record_x:
+        series_out["x"] = torch.empty(T + 1, R, d, **z)
         if hidden:
-            hidden_gap[t] = sq_norm(x - x_hat)
-        if xs_rec is not None:
-            xs_rec[t] = x
-        if xh_rec is not None:
-            xh_rec[t] = x_hat
-
-    update_divergence(diverged, 0, x)
-    for t in range(T):
-        record(t, x_hat)
-        c = clients[:, t]  # (R, K): the K updates applied at step t (Alg. 1 lines 5-10)
-        y0 = ring[slots[:, t], rows]  # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff)
-        y = y0.clone()
-        for _ in range(P):  # Alg. 2 lines 2-4
-            y.sub_(calls.stochastic_grad_i(y, calls.sample(R, c, g_data), c), alpha=eta_l)
-        delta = y.sub_(y0)
-        if hidden:
-            delta = safe_compress(Qc, delta, g_up)  # Alg. 2 line 5 (reading: y_P - y_0)
-        if weights is not None:
-            delta = delta * weights[:, t].unsqueeze(-1)
-        torch.sum(delta, dim=1, out=step)
-        step.div_(K)  # line 11
-        if mom is not None:
-            mom.mul_(beta).add_(step)
-            upd = mom
-        else:
-            upd = step
-        x.add_(upd, alpha=eta_g)  # line 12, eq. (3)
-        new = ring[(t + 1) % D]
-        if hidden:  # lines 13-14, eq. (4): hat x^{t+1} = hat x^t + Q_s(x^{t+1} - hat x^t)
-            torch.add(x_hat, safe_compress(Qs, x - x_hat, g_down), out=new)
-            x_hat = new
-        else:  # FedBuff broadcasts x^{t+1} itself
-            new.copy_(x)
-        update_divergence(diverged, t + 1, x, x_hat)
-    record(T, x_hat)
+            series_out["x_hat"] = torch.empty(T + 1, R, d, **z)
+    B = _check_block(block, R, K, d, dtype)
+    run = _Loop(problem, calls, hidden, T, K, P, eta_l, eta_g, beta, Qc, Qs, D)
+    for b0 in range(0, R, B):
+        b1 = min(R, b0 + B)
+        g = Streams(seed, dev, R=b1 - b0, first_replica=first_replica + b0)
+        run(
+            g, x_all[b0:b1], slots[b0:b1], clients[b0:b1],
+            None if weights is None else weights[b0:b1], diverged[b0:b1],
+            {k: v[:, b0:b1] for k, v in series_out.items()},
+        )  # fmt: skip
+    gn, fg, hidden_gap = (series_out[k] for k in ("grad_norm_sq", "f_gap", "hidden_gap"))
+    xs_rec, xh_rec = series_out.get("x"), series_out.get("x_hat")
 
     ts = torch.arange(T + 1, device=dev, dtype=dtype).unsqueeze(1).expand(T + 1, R)
     up_bits = K * (Qc.bits(d) if hidden else Identity().bits(d))
@@ -285,7 +359,13 @@ def _run(
         "first_replica": first_replica,
         "device": str(dev),
         "dtype": str(dtype),
-        "dtype_note": "float64 is the default for the checks; float32 only where the report says so",
+        "dtype_note": DTYPE_NOTE,
+        "rng_dtypes": {
+            "data": "the problem's oracle (Gaussian noise: the run's dtype)",
+            "compressor_up": str(dtype),
+            "compressor_down": str(dtype),
+            "sampling/delays": "float64 (host-side schedules)",
+        },
         "problem": problem.describe(),
         "schedule": summary,
         "tau_max": summary["tau_max_used"],
@@ -296,6 +376,7 @@ def _run(
         "bits": "cumulative: K uploads and one broadcast per server step (broadcast mode, Section 2)",
         "f_gap_is_gap": f_star_meta(problem)["value"] is not None,
         "client_steps": T * K * P * R,
+        "block": B,
     }
     return Trace(algorithm=algorithm, params=params, series=series, diverged_at=diverged, meta=meta)
 
@@ -323,6 +404,7 @@ def qafel(
     device: Any = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    block: int | None = None,
 ) -> Trace:
     """Run QAFeL (Algorithms 1-3) for ``T`` server steps on ``R`` replicas.
 
@@ -347,7 +429,7 @@ def qafel(
         K=K, P=P, client_compressor=client_compressor or Identity(),
         server_compressor=server_compressor or Identity(), schedule=schedule, rate=rate,
         concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight, beta=beta, x0=x0,
-        device=device, dtype=dtype, record_x=record_x,
+        device=device, dtype=dtype, record_x=record_x, block=block,
     )  # fmt: skip
 
 
@@ -372,6 +454,7 @@ def fedbuff(
     device: Any = None,
     dtype: torch.dtype = torch.float64,
     record_x: bool = False,
+    block: int | None = None,
 ) -> Trace:
     """Run FedBuff: :func:`qafel`'s loop with clients starting from ``x^t`` and no quantization.
 
@@ -382,5 +465,5 @@ def fedbuff(
         problem, algorithm="fedbuff", hidden=False, T=T, R=R, seed=seed, first_replica=first_replica, eta_l=eta_l, eta_g=eta_g,
         K=K, P=P, client_compressor=Identity(), server_compressor=Identity(), schedule=schedule,
         rate=rate, concurrency=concurrency, sigma=sigma, staleness_weight=staleness_weight,
-        beta=beta, x0=x0, device=device, dtype=dtype, record_x=record_x,
+        beta=beta, x0=x0, device=device, dtype=dtype, record_x=record_x, block=block,
     )  # fmt: skip

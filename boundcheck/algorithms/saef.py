@@ -36,7 +36,10 @@ Randomness and speed (issues 8-9). Every random source is drawn per replica from
 Replica ``r`` of a batch equals the single-replica run with ``first_replica = first_replica + r``,
 number for number, so the batch runs in blocks of ``block`` replicas (default
 :func:`~boundcheck.algorithms.fedpaq.auto_block`, a cache-sized working set) with the same result.
-Worker state (``e^(k)``, ``m^(k)``, ``x``) is updated in place. ``dtype``: float64 by default;
+Worker state (``e^(k)``, ``m^(k)``, ``x``) is updated in place. The worker-axis norms of the state
+(``err_workers_sq``, ``err_spread_sq``, ``lemma1_lhs``, ``mismatch_err``) are one reduction over a
+stacked, reused ``(B, 4, K, d)`` buffer, and ``record=`` computes only the series a check asks for
+(``epsilon`` costs a second oracle call per worker and step). ``dtype``: float64 by default;
 float32 suffices for the theorems' Monte Carlo means (``meta['dtype_note']``).
 
 Worker oracles. The paper assumes identically distributed worker data (``F = E_xi f(.; xi)``). With
@@ -236,6 +239,8 @@ class _WorkerOracle:
         n = self.problem.n
         zs = z.unsqueeze(2).expand(R, K, n, d).reshape(R, K * n, d)
         g = self.problem.stochastic_grad_i(zs, sample, self.clients)
+        if n == 1:  # the mean of one client's gradient is that gradient: no pass over it
+            return g.reshape(R, K, d)
         return g.reshape(R, K, n, d).mean(dim=2)
 
 
@@ -257,11 +262,33 @@ _NAMES = (
     "averaged",
 )
 
+#: The series that are means over the K workers of squared norms of (K, d) quantities of the state
+#: at iteration t (computed together, :func:`_run_block`).
+_K_NORMS = ("err_workers_sq", "err_spread_sq", "lemma1_lhs", "mismatch_err")
+#: Recorded whatever ``record`` says (cheap bookkeeping).
+_ALWAYS = ("bits_up", "bits_down", "averaged")
+
 DTYPE_NOTE = (
     "EF/SAEF need no float64 for Theorems 1-3 and Lemmas 1-5 (Monte Carlo means far above float32 "
     "rounding); the bitwise reductions to momentum SGD hold in either dtype; use float64 where a "
     "measured error term (||e_t||^2, mismatch) is compared with a bound below ~1e-10 ||x_t||^2"
 )
+
+
+def _recorded(record: Sequence[str] | None) -> list[str]:
+    """The series to record: all of them (``None``) or the named ones plus the bookkeeping."""
+    if record is None:
+        return list(_NAMES)
+    if isinstance(record, str) or not all(isinstance(k, str) for k in record):
+        raise ParameterError(
+            f"record={record!r} is not allowed: expected None or a list of series names"
+        )
+    bad = [k for k in record if k not in _NAMES]
+    if bad:
+        raise ParameterError(
+            f"record={bad[0]!r} is not allowed: expected series names from {', '.join(_NAMES)}"
+        )
+    return [k for k in _NAMES if k in record or k in _ALWAYS]
 
 
 def _blocks(R: int, m: int, d: int, dtype: torch.dtype, block: Any) -> int:
@@ -291,6 +318,7 @@ def _run(
     record_x: bool,
     first_replica: int = 0,
     block: int | None = None,
+    record: Sequence[str] | None = None,
 ) -> Trace:
     T, R, K = check_int("T", T, 1), check_int("R", R, 1), check_int("K", K, 1)
     seed = check_int("seed", seed, 0)
@@ -314,7 +342,7 @@ def _run(
     x_all = initial_point(x0, R, d, dev, dtype)
     diverged_at = new_divergence(R, dev)
     z = dict(device=dev, dtype=dtype)
-    S = {k: torch.empty(T, R, **z) for k in _NAMES}
+    S = {k: torch.empty(T, R, **z) for k in _recorded(record)}
     X: dict[str, torch.Tensor] = {}
     if record_x:
         X = {
@@ -357,6 +385,11 @@ def _run(
         "device": str(dev),
         "dtype": str(dtype),
         "dtype_note": DTYPE_NOTE,
+        "rng_dtypes": {
+            "noise": "the problem's oracle (Gaussian noise: the run's dtype)",
+            "compressor_up": str(dtype),
+            "compressor_down": str(dtype),
+        },
         "streams": {
             "noise": "xi_t^(k) (lines 10, 14)",
             "compressor_up": "C (line 18)",
@@ -380,6 +413,7 @@ def _run(
         "assignment_in_paper_setting": assignment == "shared",
         "sigma2_worker": _sigma2_worker(problem, problem.n, assignment),
         "lhs": LHS_SERIES,
+        "recorded": list(S),
         "client_steps": T * K * R,
     }
     return Trace(
@@ -423,6 +457,11 @@ def _run_block(
     bits_msg_down = (C_down if C_down is not None else _FULL).bits(d)
     bits_up = bits_down = 0
     record_x = "x" in S
+    k_names = [k for k in _K_NORMS if k in S and (k != "mismatch_err" or variant == "saef")]
+    stack = stack_sq = None
+    if k_names:
+        stack = torch.empty(Bn, len(k_names), K, d, device=dev, dtype=dtype)
+        stack_sq = torch.empty_like(stack)
 
     for t in range(T):
         # lines 6-8: error averaging (iteration t averages e_t^(k) before it is used)
@@ -434,14 +473,34 @@ def _run_block(
 
         # the state at iteration t (what the theorems' left-hand sides are about)
         update_divergence(diverged_at, t, x, e, e_k)
-        S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
-        S["grad_norm_sq_tilde"][t] = sq_norm(problem.grad(x_tilde))
-        S["f_gap"][t] = f_gap(problem, x)
-        S["f_gap_tilde"][t] = f_gap(problem, x_tilde)
-        S["err_server_sq"][t] = sq_norm(e)
-        S["err_workers_sq"][t] = sq_norm(e_k).mean(dim=1)
-        S["err_spread_sq"][t] = sq_norm(e_bar.unsqueeze(1) - e_k).mean(dim=1)
-        S["lemma1_lhs"][t] = sq_norm(e) + sq_norm(e_k - e.unsqueeze(1)).mean(dim=1)
+        if "grad_norm_sq" in S:
+            S["grad_norm_sq"][t] = sq_norm(problem.grad(x))
+        if "grad_norm_sq_tilde" in S:
+            S["grad_norm_sq_tilde"][t] = sq_norm(problem.grad(x_tilde))
+        if "f_gap" in S:
+            S["f_gap"][t] = f_gap(problem, x)
+        if "f_gap_tilde" in S:
+            S["f_gap_tilde"][t] = f_gap(problem, x_tilde)
+        if "err_server_sq" in S or "lemma1_lhs" in S:
+            e_sq = sq_norm(e)
+            if "err_server_sq" in S:
+                S["err_server_sq"][t] = e_sq
+        if stack is not None:  # the worker-axis norms: one reduction over a stacked buffer
+            for j, name in enumerate(k_names):
+                v = stack[:, j]
+                if name == "err_workers_sq":
+                    v.copy_(e_k)
+                elif name == "err_spread_sq":
+                    torch.sub(e_bar.unsqueeze(1), e_k, out=v)
+                elif name == "lemma1_lhs":
+                    torch.sub(e_k, e.unsqueeze(1), out=v)
+                else:  # mismatch_err, SAEF: eq. (10); eq. (11) on averaging steps
+                    torch.sub((e + e_bar).unsqueeze(1), e_k, out=v)
+            k_means = torch.mul(stack, stack, out=stack_sq).sum(dim=-1).mean(dim=-1)
+            for j, name in enumerate(k_names):
+                S[name][t] = k_means[:, j] + e_sq if name == "lemma1_lhs" else k_means[:, j]
+        if variant == "ef" and "mismatch_err" in S:  # eq. (9)
+            S["mismatch_err"][t] = sq_norm(e + e_bar)
         S["bits_up"][t] = bits_up
         S["bits_down"][t] = bits_down
         S["averaged"][t] = float(averaged)
@@ -457,15 +516,14 @@ def _run_block(
             m_k.mul_(mu).add_(g)
         else:
             m_k = g
-        S["m_norm_sq"][t] = sq_norm(m_k).mean(dim=1)
+        if "m_norm_sq" in S:
+            S["m_norm_sq"][t] = sq_norm(m_k).mean(dim=1)
 
-        # gradient mismatch, eqs. (9)-(11): same sample xi_t^(k) at tilde x_t and at z
-        g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(Bn, K, d), sample)
-        S["epsilon"][t] = sq_norm(g_tilde.sub_(g)).mean(dim=1)
-        if variant == "saef":  # eq. (10); eq. (11) on averaging steps (then e_bar = e_k)
-            S["mismatch_err"][t] = sq_norm((e + e_bar).unsqueeze(1) - e_k).mean(dim=1)
-        else:  # eq. (9)
-            S["mismatch_err"][t] = sq_norm(e + e_bar)
+        # gradient mismatch, eqs. (9)-(11): same sample xi_t^(k) at tilde x_t and at z (a second
+        # oracle call, made only when the series is recorded; it draws no random numbers)
+        if "epsilon" in S:
+            g_tilde = oracle.grad(x_tilde.unsqueeze(1).expand(Bn, K, d), sample)
+            S["epsilon"][t] = sq_norm(g_tilde.sub_(g)).mean(dim=1)
 
         # lines 12/16: Delta_{t+1}^(k) = e_t^(k) + eta_t m_{t+1}^(k), in e_k's buffer
         delta_k = e_k.add_(m_k, alpha=etas[t])
@@ -514,6 +572,7 @@ def ef_sgd(
     record_x: bool = False,
     first_replica: int = 0,
     block: int | None = None,
+    record: Sequence[str] | None = None,
 ) -> Trace:
     """Local error feedback (EF-SGD; EF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 14-25.
 
@@ -524,7 +583,10 @@ def ef_sgd(
     here too), ``client_compressor`` = the workers' ``C`` (line 18; ``None`` = identity),
     ``server_compressor`` = the server's ``C`` (line 22; ``None`` = single-way compression);
     ``first_replica`` (the replicas' stream numbers start there) and ``block`` (replicas per block)
-    as in the module docstring "Randomness and speed".
+    as in the module docstring "Randomness and speed"; ``record`` (``None``: every series below)
+    names the series to compute (``bits_up``, ``bits_down``, ``averaged`` always come): a check that
+    needs only ``grad_norm_sq`` skips the other norms and, without ``epsilon``, the second oracle
+    call per worker and step (the random streams are the same either way).
 
     Returns a :class:`Trace` whose rows ``t = 0..T-1`` describe iteration ``t`` before its update:
     ``grad_norm_sq`` = ``||grad F(x_t)||^2`` (Theorem 2-3's lhs iterate), ``grad_norm_sq_tilde`` at
@@ -544,7 +606,7 @@ def ef_sgd(
         "ef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
         client_compressor=client_compressor, server_compressor=server_compressor,
         assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
-        first_replica=first_replica, block=block,
+        first_replica=first_replica, block=block, record=record,
     )  # fmt: skip
 
 
@@ -567,6 +629,7 @@ def saef_sgd(
     record_x: bool = False,
     first_replica: int = 0,
     block: int | None = None,
+    record: Sequence[str] | None = None,
 ) -> Trace:
     """Step-ahead error feedback (SAEF-SGD; SAEF-SGDM when ``mu > 0``): SAEF Algorithm 1, lines 5-12, 18-25.
 
@@ -587,7 +650,7 @@ def saef_sgd(
         "saef", problem, T=T, R=R, seed=seed, eta=eta, K=K, mu=mu, p=p,
         client_compressor=client_compressor, server_compressor=server_compressor,
         assignment=assignment, x0=x0, device=device, dtype=dtype, record_x=record_x,
-        first_replica=first_replica, block=block,
+        first_replica=first_replica, block=block, record=record,
     )  # fmt: skip
 
 
