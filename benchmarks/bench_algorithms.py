@@ -58,8 +58,11 @@ def _problem_class():
         noise: float = 0.1
 
         def _ab(self, clients):
-            c = self.all_clients() if clients is None else clients
-            return self.a[c], self.b[c]
+            if clients is None:
+                return self.a, self.b
+            c = clients.reshape(-1)  # one gather per array, shaped (m, d) or (R, m, d)
+            shape = (*clients.shape, self.d)
+            return self.a.index_select(0, c).view(shape), self.b.index_select(0, c).view(shape)
 
         def f_i(self, x, clients=None):
             a, b = self._ab(clients)
@@ -69,8 +72,18 @@ def _problem_class():
             a, b = self._ab(clients)
             return a * (x - b)
 
-        def f(self, x):  # closed form of 1/n sum_i f_i, O(R d)
-            return 0.5 * (self.a_bar * x * x - 2 * self.ab_bar * x + self.abb_bar).sum(-1)
+        def grad_difference_i(self, x_new, x_old, sample, clients=None):
+            if sample is not None:  # Assumption 5: one shared sample (additive noise cancels)
+                return super().grad_difference_i(x_new, x_old, sample, clients)
+            a, _ = self._ab(clients)  # grad f_i(x_new) - grad f_i(x_old) = a_i (x_new - x_old)
+            return torch.sub(x_new, x_old).mul_(a)
+
+        def f(self, x):  # closed form of 1/n sum_i f_i: 1/2 x.(a x - 2 ab) + 1/2 sum abb
+            return (
+                torch.linalg.vecdot(x, torch.addcmul(self.ab2_bar, self.a_bar, x))
+                .mul_(0.5)
+                .add_(self.abb_half)
+            )
 
         def grad(self, x):
             return self.a_bar * x - self.ab_bar
@@ -94,6 +107,7 @@ def make_problem(n: int, d: int, device: str, dtype):
     b = torch.randn(n, d, generator=g).to(device=device, dtype=dtype)
     p = _problem_class()(n=n, d=d, dtype=dtype, device=device, a=a, b=b)
     p.a_bar, p.ab_bar, p.abb_bar = a.mean(0), (a * b).mean(0), (a * b * b).mean(0)
+    p.ab2_bar, p.abb_half = -2 * p.ab_bar, 0.5 * float(p.abb_bar.sum())
     return p
 
 

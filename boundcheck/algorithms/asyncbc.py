@@ -480,6 +480,9 @@ class _Flight:
         self.hand_flat = (base + plan.hand_slot).t().contiguous()  # (versions, R)
         self.hand_client = plan.hand_client.t().contiguous()  # (versions, R)
         self.need = plan.need
+        # one replica: the received row is a view of the buffer (no gather call per step)
+        self.rows1 = list(self.buf.unsqueeze(1).unbind(0)) if R == 1 else None
+        self.arrive1 = plan.arrive_slot[0].tolist() if R == 1 else None
 
     def hand_out(self, v: int) -> None:
         """Version ``v``'s task is handed out (after step ``v - 1``): draw its randomness now."""
@@ -507,16 +510,21 @@ class _Flight:
         self.done = v1
 
     def receive(self, t: int) -> torch.Tensor:
-        """``(R, d)``: every replica's message received at step ``t`` (a reused buffer)."""
+        """``(R, d)``: every replica's message received at step ``t`` (a reused buffer, or with one
+        replica a view of the buffer's row: used before the next evaluation)."""
         if self.need[t - 1] > self.done:
             self._evaluate()
+        if self.rows1 is not None:
+            return self.rows1[self.arrive1[t - 1]]
         return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
 
 def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
-    """Rows ``js`` of the ring as ``(R, m, d)`` (one row: a view, no copy)."""
-    if len(js) == 1:
-        return rows.x(js[0]).unsqueeze(1)
+    """Rows ``js`` (consecutive) of the ring as ``(R, m, d)``: a view where they do not wrap around
+    the ring (no copy), else one gather."""
+    b0 = js[0] % rows.B
+    if b0 + len(js) <= rows.B:
+        return rows.X[b0 : b0 + len(js)].transpose(0, 1)
     idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
     return rows.X.index_select(0, idx).transpose(0, 1)
 
