@@ -218,20 +218,22 @@ def _schedule(
 
 @dataclass
 class _Plan:
-    """Where each task lives in the ``(R, tau_C, d)`` buffer of tasks in flight (torch, on device).
+    """Where each task lives in the ``(R, tau_C, d)`` buffer of tasks in flight (torch, on device),
+    as rows of the flattened ``(R tau_C, d)`` buffer (replica ``r``'s slot ``k`` is row ``r tau_C +
+    k``), laid out one contiguous ``(R,)`` row per version or step.
 
     ``init_client[r, k]``: the client of the initial task in slot ``k`` (the ``k``-th initial task to
     arrive; slots of initial tasks that never arrive get client 0: their value is never used);
-    ``hand_client[r, v]`` / ``hand_slot[r, v]``: client and slot of the task reading version ``v``
-    (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
-    ``arrive_slot[r, t - 1]``: the slot of the message received at step ``t``; ``need[t - 1]``: the
-    largest version any replica receives at step ``t``.
+    ``hand_client[v, r]`` / ``hand_row[v, r]``: client and buffer row of the task reading version
+    ``v`` (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
+    ``arrive_row[t - 1, r]``: the buffer row of the message received at step ``t``; ``need[t - 1]``:
+    the largest version any replica receives at step ``t``.
     """
 
     init_client: torch.Tensor
     hand_client: torch.Tensor
-    hand_slot: torch.Tensor
-    arrive_slot: torch.Tensor
+    hand_row: torch.Tensor
+    arrive_row: torch.Tensor
     need: list[int]
 
 
@@ -245,19 +247,21 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     init_client = np.zeros((R, tau_C), dtype=np.int64)
     rr, ee = np.nonzero(is1)
     init_client[rr, rank[rr, ee]] = cl[rr, ee]
-    hand_client = np.zeros((R, steps + 2), dtype=np.int64)
+    hand_client = np.zeros((steps + 2, R), dtype=np.int64)
     rr, ee = np.nonzero(~is1)
-    hand_client[rr, rv[rr, ee]] = cl[rr, ee]
-    hand_slot = np.zeros((R, steps + 2), dtype=np.int64)
-    arrive = np.empty((R, steps), dtype=np.int64)
+    hand_client[rv[rr, ee], rr] = cl[rr, ee]
+    hand_slot = np.zeros((steps + 2, R), dtype=np.int64)
+    arrive = np.empty((steps, R), dtype=np.int64)
     for t in range(1, steps + 1):  # one NumPy pass over the steps, vectorised over replicas
         v = rv[:, t - 1]
-        slot = np.where(v == 1, rank[:, t - 1], hand_slot[rows, v])
-        arrive[:, t - 1] = slot
-        hand_slot[:, t + 1] = slot
+        slot = np.where(v == 1, rank[:, t - 1], hand_slot[v, rows])
+        arrive[t - 1] = slot
+        hand_slot[t + 1] = slot
+    base = rows * tau_C
     as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
     need = rv.max(axis=0).tolist() if steps else []
-    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot), as_t(arrive), need)
+    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot + base),
+                 as_t(arrive + base), need)  # fmt: skip
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
@@ -469,20 +473,18 @@ class _Flight:
         self.R, self.tau_C = R, tau_C
         self.buf = first.reshape(R * tau_C, -1).contiguous()
         self.msg = torch.empty(R, self.buf.shape[1], dtype=first.dtype, device=first.device)
-        self.plan, self.evaluate, self.draw = plan, evaluate, draw
+        self.evaluate, self.draw = evaluate, draw
         self.last, self.limit, self.stochastic = last_version, limit, stochastic
         self.done = 1  # versions evaluated (version 1: the initial tasks)
         self.handed = 1
         self.samples: list[Any] = []
-        base = torch.arange(R, device=first.device).unsqueeze(1) * tau_C
         # per step / version, contiguous (R,) rows: flat buffer rows and clients
-        self.arrive = list((base + plan.arrive_slot).t().contiguous().unbind(0))
-        self.hand_flat = (base + plan.hand_slot).t().contiguous()  # (versions, R)
-        self.hand_client = plan.hand_client.t().contiguous()  # (versions, R)
+        self.arrive = list(plan.arrive_row.unbind(0))
+        self.hand_flat, self.hand_client = plan.hand_row, plan.hand_client  # (versions, R)
         self.need = plan.need
         # one replica: the received row is a view of the buffer (no gather call per step)
         self.rows1 = list(self.buf.unsqueeze(1).unbind(0)) if R == 1 else None
-        self.arrive1 = plan.arrive_slot[0].tolist() if R == 1 else None
+        self.arrive1 = plan.arrive_row[:, 0].tolist() if R == 1 else None
 
     def hand_out(self, v: int) -> None:
         """Version ``v``'s task is handed out (after step ``v - 1``): draw its randomness now."""
