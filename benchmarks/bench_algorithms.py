@@ -7,7 +7,16 @@ one received gradient difference in one replica (AsyncBC-GD: one event, ``(T - 1
 ``git worktree`` and measured by this same file in a subprocess (``--worker``) with that checkout
 first on ``sys.path``; "after" is the working tree. Both measure the same problem, defined here so the
 benchmark times the algorithms, not a problem family: a heterogeneous diagonal quadratic ``f_i(x) =
-1/2 sum_j a_ij (x_j - b_ij)^2`` with Gaussian gradient noise and closed-form f, grad f.
+1/2 sum_j a_ij (x_j - b_ij)^2`` with Gaussian gradient noise and closed-form f, grad f, written as
+lean as a problem can be (one gather per array, the exact gradient difference ``a_i (x_new -
+x_old)``, f in two passes), so that the figures measure the algorithms' own work.
+
+On "before" at R > 1: commit 0ae7604 ran every replica on one *shared* client sequence, so its
+per-event work was one client's row broadcast over the replicas; "after" runs independent
+per-replica schedules (issue 8), which gathers one client per replica. At R = 256, d = 100 an event
+is then a handful of memory-bound passes over (R, d) arrays in both versions (oracle, message store
+and gather, momentum, step, recording ||grad f||^2, f, ||m||^2), so the ratio there is bounded by the
+ratio of pass counts, not by Python overhead; section 3 prints the fraction of the bandwidth limit.
 
 Sections printed:
 

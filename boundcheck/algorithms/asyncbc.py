@@ -21,8 +21,11 @@ gather (the received messages of all replicas), one in-place momentum update, on
 oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
 go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
 rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
-event. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
-``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so).
+event, written in place into the series. Every index is precomputed as a contiguous row per step;
+tasks of consecutive versions read the ring's rows as views (no copy); the received messages land
+in one reused ``(R, d)`` buffer (with one replica: a view of the buffer's row). A replica is marked
+diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or ``||m_t||^2`` is not finite (a
+non-finite ``x_t`` or ``m_t`` makes them so), read off the finished series once.
 
 **Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
 allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
