@@ -7,7 +7,16 @@ one received gradient difference in one replica (AsyncBC-GD: one event, ``(T - 1
 ``git worktree`` and measured by this same file in a subprocess (``--worker``) with that checkout
 first on ``sys.path``; "after" is the working tree. Both measure the same problem, defined here so the
 benchmark times the algorithms, not a problem family: a heterogeneous diagonal quadratic ``f_i(x) =
-1/2 sum_j a_ij (x_j - b_ij)^2`` with Gaussian gradient noise and closed-form f, grad f.
+1/2 sum_j a_ij (x_j - b_ij)^2`` with Gaussian gradient noise and closed-form f, grad f, written as
+lean as a problem can be (one gather per array, the exact gradient difference ``a_i (x_new -
+x_old)``, f in two passes), so that the figures measure the algorithms' own work.
+
+On "before" at R > 1: commit 0ae7604 ran every replica on one *shared* client sequence, so its
+per-event work was one client's row broadcast over the replicas; "after" runs independent
+per-replica schedules (issue 8), which gathers one client per replica. At R = 256, d = 100 an event
+is then a handful of memory-bound passes over (R, d) arrays in both versions (oracle, message store
+and gather, momentum, step, recording ||grad f||^2, f, ||m||^2), so the ratio there is bounded by the
+ratio of pass counts, not by Python overhead; section 3 prints the fraction of the bandwidth limit.
 
 Sections printed:
 
@@ -58,8 +67,11 @@ def _problem_class():
         noise: float = 0.1
 
         def _ab(self, clients):
-            c = self.all_clients() if clients is None else clients
-            return self.a[c], self.b[c]
+            if clients is None:
+                return self.a, self.b
+            c = clients.reshape(-1)  # one gather per array, shaped (m, d) or (R, m, d)
+            shape = (*clients.shape, self.d)
+            return self.a.index_select(0, c).view(shape), self.b.index_select(0, c).view(shape)
 
         def f_i(self, x, clients=None):
             a, b = self._ab(clients)
@@ -69,8 +81,18 @@ def _problem_class():
             a, b = self._ab(clients)
             return a * (x - b)
 
-        def f(self, x):  # closed form of 1/n sum_i f_i, O(R d)
-            return 0.5 * (self.a_bar * x * x - 2 * self.ab_bar * x + self.abb_bar).sum(-1)
+        def grad_difference_i(self, x_new, x_old, sample, clients=None):
+            if sample is not None:  # Assumption 5: one shared sample (additive noise cancels)
+                return super().grad_difference_i(x_new, x_old, sample, clients)
+            a, _ = self._ab(clients)  # grad f_i(x_new) - grad f_i(x_old) = a_i (x_new - x_old)
+            return torch.sub(x_new, x_old).mul_(a)
+
+        def f(self, x):  # closed form of 1/n sum_i f_i: 1/2 x.(a x - 2 ab) + 1/2 sum abb
+            return (
+                torch.linalg.vecdot(x, torch.addcmul(self.ab2_bar, self.a_bar, x))
+                .mul_(0.5)
+                .add_(self.abb_half)
+            )
 
         def grad(self, x):
             return self.a_bar * x - self.ab_bar
@@ -94,6 +116,7 @@ def make_problem(n: int, d: int, device: str, dtype):
     b = torch.randn(n, d, generator=g).to(device=device, dtype=dtype)
     p = _problem_class()(n=n, d=d, dtype=dtype, device=device, a=a, b=b)
     p.a_bar, p.ab_bar, p.abb_bar = a.mean(0), (a * b).mean(0), (a * b * b).mean(0)
+    p.ab2_bar, p.abb_half = -2 * p.ab_bar, 0.5 * float(p.abb_bar.sum())
     return p
 
 

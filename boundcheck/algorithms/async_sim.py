@@ -631,29 +631,39 @@ def _asyncbc_lockstep(
     wk = first.astype(np.int64)
     ver = np.ones((R, tau_C), dtype=np.int64)
     st0 = np.zeros((R, tau_C))
-    clients = np.empty((R, T), dtype=np.int64)
-    versions = np.empty((R, T), dtype=np.int64)
-    starts = np.empty((R, T))
-    ends = np.empty((R, T))
+    # one flat index per replica and step (faster than (rows, slot) pairs); rows of the outputs
+    # per step, transposed once at the end
+    seq_f, wk_f, ver_f, st0_f, fin_f = (a.reshape(-1) for a in (seq, wk, ver, st0, fin))
+    free_f = free_at.reshape(-1)
+    base, wbase = rows * tau_C, rows * n
+    new_t = np.ascontiguousarray(new_w.T)
+    clients = np.empty((T, R), dtype=np.int64)
+    versions = np.empty((T, R), dtype=np.int64)
+    starts = np.empty((T, R))
+    ends = np.empty((T, R))
     big = np.iinfo(np.int64).max
     for t in range(1, T + 1):
         m = fin.min(axis=1, keepdims=True)
         slot = np.argmin(np.where(fin == m, seq, big), axis=1)  # earliest; ties: handed out first
-        clients[:, t - 1] = wk[rows, slot]
-        versions[:, t - 1] = ver[rows, slot]
-        starts[:, t - 1] = st0[rows, slot]
+        k = base + slot
+        clients[t - 1] = wk_f[k]
+        versions[t - 1] = ver_f[k]
+        starts[t - 1] = st0_f[k]
         now = m[:, 0]
-        ends[:, t - 1] = now
-        w = new_w[:, t - 1]
-        begin = np.maximum(now, free_at[rows, w]) if queue else now
-        f = begin + speed[w]
+        ends[t - 1] = now
+        w = new_t[t - 1]
         if queue:
-            free_at[rows, w] = f
-        fin[rows, slot] = f
-        seq[rows, slot] = tau_C + t - 1
-        wk[rows, slot] = w
-        ver[rows, slot] = t + 1
-        st0[rows, slot] = now
+            kw = wbase + w
+            f = np.maximum(now, free_f[kw]) + speed[w]
+            free_f[kw] = f
+        else:
+            f = now + speed[w]
+        fin_f[k] = f
+        seq_f[k] = tau_C + t - 1
+        wk_f[k] = w
+        ver_f[k] = t + 1
+        st0_f[k] = now
+    return clients.T.copy(), versions.T.copy(), starts.T.copy(), ends.T.copy()
     return clients, versions, starts, ends
 
 

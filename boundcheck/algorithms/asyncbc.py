@@ -21,8 +21,11 @@ gather (the received messages of all replicas), one in-place momentum update, on
 oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
 go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
 rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
-event. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
-``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so).
+event, written in place into the series. Every index is precomputed as a contiguous row per step;
+tasks of consecutive versions read the ring's rows as views (no copy); the received messages land
+in one reused ``(R, d)`` buffer (with one replica: a view of the buffer's row). A replica is marked
+diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or ``||m_t||^2`` is not finite (a
+non-finite ``x_t`` or ``m_t`` makes them so), read off the finished series once.
 
 **Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
 allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
@@ -72,8 +75,8 @@ from boundcheck.algorithms.common import (
     Streams,
     check_float,
     check_int,
-    f_gap,
     f_star_meta,
+    f_star_used,
     initial_point,
     new_divergence,
     resolve_device,
@@ -218,20 +221,22 @@ def _schedule(
 
 @dataclass
 class _Plan:
-    """Where each task lives in the ``(R, tau_C, d)`` buffer of tasks in flight (torch, on device).
+    """Where each task lives in the ``(R, tau_C, d)`` buffer of tasks in flight (torch, on device),
+    as rows of the flattened ``(R tau_C, d)`` buffer (replica ``r``'s slot ``k`` is row ``r tau_C +
+    k``), laid out one contiguous ``(R,)`` row per version or step.
 
     ``init_client[r, k]``: the client of the initial task in slot ``k`` (the ``k``-th initial task to
     arrive; slots of initial tasks that never arrive get client 0: their value is never used);
-    ``hand_client[r, v]`` / ``hand_slot[r, v]``: client and slot of the task reading version ``v``
-    (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
-    ``arrive_slot[r, t - 1]``: the slot of the message received at step ``t``; ``need[t - 1]``: the
-    largest version any replica receives at step ``t``.
+    ``hand_client[v, r]`` / ``hand_row[v, r]``: client and buffer row of the task reading version
+    ``v`` (``v >= 2``), handed out after step ``v - 1`` into the slot freed at that step;
+    ``arrive_row[t - 1, r]``: the buffer row of the message received at step ``t``; ``need[t - 1]``:
+    the largest version any replica receives at step ``t``.
     """
 
     init_client: torch.Tensor
     hand_client: torch.Tensor
-    hand_slot: torch.Tensor
-    arrive_slot: torch.Tensor
+    hand_row: torch.Tensor
+    arrive_row: torch.Tensor
     need: list[int]
 
 
@@ -245,19 +250,21 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     init_client = np.zeros((R, tau_C), dtype=np.int64)
     rr, ee = np.nonzero(is1)
     init_client[rr, rank[rr, ee]] = cl[rr, ee]
-    hand_client = np.zeros((R, steps + 2), dtype=np.int64)
+    hand_client = np.zeros((steps + 2, R), dtype=np.int64)
     rr, ee = np.nonzero(~is1)
-    hand_client[rr, rv[rr, ee]] = cl[rr, ee]
-    hand_slot = np.zeros((R, steps + 2), dtype=np.int64)
-    arrive = np.empty((R, steps), dtype=np.int64)
+    hand_client[rv[rr, ee], rr] = cl[rr, ee]
+    hand_slot = np.zeros((steps + 2, R), dtype=np.int64)
+    arrive = np.empty((steps, R), dtype=np.int64)
     for t in range(1, steps + 1):  # one NumPy pass over the steps, vectorised over replicas
         v = rv[:, t - 1]
-        slot = np.where(v == 1, rank[:, t - 1], hand_slot[rows, v])
-        arrive[:, t - 1] = slot
-        hand_slot[:, t + 1] = slot
+        slot = np.where(v == 1, rank[:, t - 1], hand_slot[v, rows])
+        arrive[t - 1] = slot
+        hand_slot[t + 1] = slot
+    base = rows * tau_C
     as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
     need = rv.max(axis=0).tolist() if steps else []
-    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot), as_t(arrive), need)
+    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot + base),
+                 as_t(arrive + base), need)  # fmt: skip
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
@@ -325,31 +332,34 @@ class _Rows:
     every row with ``record_x``.
 
     ``grad_norm_sq``, ``f_gap`` (and ``m_norm_sq``) of rows ``0..T-1`` are computed per block of
-    ``B`` rows with one call of the problem's ``grad`` / ``f`` on ``(B R, d)`` points; divergence is
-    read off the block. ``x[j]`` / ``m[j]`` are prebuilt views (no tensor call per access).
+    ``F`` rows with one call of the problem's ``grad`` / ``f`` on ``(F R, d)`` points, written in
+    place into the series; divergence is read off the finished series once (:meth:`finish`).
+    ``xv[j % B]`` / ``mv[j % B]`` are prebuilt views of row ``j`` (no tensor call per access).
     """
+
+    #: elements of one recording block (``F R d``): blocks stay in the core's cache (issue 9)
+    BLOCK = 1 << 17
 
     def __init__(self, problem: Problem, T: int, R: int, dev: torch.device, dtype: torch.dtype,
                  record_x: bool, scalars: Sequence[str], with_m: bool = False) -> None:  # fmt: skip
         self.problem, self.T, self.R, self.d = problem, T, R, problem.d
         fast = type(problem).grad is not Problem.grad  # a closed-form full gradient
         per_row = R * self.d * (1 if fast else problem.n)
-        # record in cache-sized blocks of F rows (large temporaries page-fault, issue 9)
-        self.F = int(max(1, (1 << 15) // max(per_row, 1)))
+        self.F = int(max(1, self.BLOCK // max(per_row, 1)))
         self.B = T + 1 if record_x else int(min(T + 1, max(16, self.F)))
         self.X = torch.empty(self.B, R, self.d, device=dev, dtype=dtype)
         self.M = torch.empty(self.B, R, self.d, device=dev, dtype=dtype) if with_m else None
-        self._xv = list(self.X.unbind(0))
-        self._mv = list(self.M.unbind(0)) if with_m else []
+        self.xv = list(self.X.unbind(0))
+        self.mv = list(self.M.unbind(0)) if with_m else []
         self.S = {k: torch.zeros(T, R, device=dev, dtype=dtype) for k in scalars}
-        self.diverged_at = new_divergence(R, dev)
+        self.fs, _ = f_star_used(problem)
         self.done = 0  # rows 0..done-1 recorded
 
     def x(self, j: int) -> torch.Tensor:
-        return self._xv[j % self.B]
+        return self.xv[j % self.B]
 
     def m(self, j: int) -> torch.Tensor:
-        return self._mv[j % self.B]
+        return self.mv[j % self.B]
 
     def slots(self, js: Sequence[int]) -> list[int]:
         return [j % self.B for j in js]
@@ -366,32 +376,32 @@ class _Rows:
     def _flush(self, upto: int) -> None:
         j0, j1 = self.done, upto
         b0 = j0 % self.B
-        xs = self.X[b0 : b0 + (j1 - j0)]
-        flat = xs.reshape(-1, self.d)
+        flat = self.X[b0 : b0 + (j1 - j0)].reshape(-1, self.d)
         g = self.problem.grad(flat)
-        self.S["grad_norm_sq"][j0:j1] = torch.linalg.vecdot(g, g).view(j1 - j0, self.R)
-        self.S["f_gap"][j0:j1] = f_gap(self.problem, flat).view(j1 - j0, self.R)
-        # diverged: the first row whose ||grad f(x_t)||^2, f(x_t) (or ||m_t||^2) is not finite
-        bad = ~torch.isfinite(self.S["grad_norm_sq"][j0:j1] + self.S["f_gap"][j0:j1])
+        torch.linalg.vecdot(g, g, out=self.S["grad_norm_sq"][j0:j1].view(-1))
+        fg = self.S["f_gap"][j0:j1].view(-1)
+        f = self.problem.f(flat)  # f_gap (common.f_gap): f - f*, or f where f* is unknown
+        torch.sub(f, self.fs, out=fg) if self.fs is not None else fg.copy_(f)
         if self.M is not None:
             ms = self.M[b0 : b0 + (j1 - j0)]
-            mn = self.S["m_norm_sq"][j0:j1]
-            torch.linalg.vecdot(ms, ms, out=mn)
-            bad |= ~torch.isfinite(mn)
-        hit = bad.any(dim=0)
-        first = j0 + bad.to(torch.int8).argmax(dim=0)
-        new = hit & (self.diverged_at < 0)
-        self.diverged_at[new] = first[new]
+            torch.linalg.vecdot(ms, ms, out=self.S["m_norm_sq"][j0:j1])
         self.done = j1
 
     def finish(self, name: str, params: dict[str, Any], meta: dict[str, Any],
                extra: dict[str, torch.Tensor]) -> Trace:  # fmt: skip
         self.flush(self.T)
         x_final = self.x(self.T).clone()
-        update_divergence(self.diverged_at, self.T, x_final)
+        # diverged: the first row whose ||grad f(x_t)||^2, f(x_t) (or ||m_t||^2) is not finite
+        bad = ~torch.isfinite(self.S["grad_norm_sq"] + self.S["f_gap"])
+        if self.M is not None:
+            bad |= ~torch.isfinite(self.S["m_norm_sq"])
+        diverged_at = torch.where(
+            bad.any(dim=0), bad.to(torch.int8).argmax(dim=0), new_divergence(self.R, bad.device)
+        )
+        update_divergence(diverged_at, self.T, x_final)
         meta["x_final"] = x_final
         series = {**self.S, **extra}
-        return Trace(algorithm=name, params=params, series=series, diverged_at=self.diverged_at,
+        return Trace(algorithm=name, params=params, series=series, diverged_at=diverged_at,
                      meta=meta)  # fmt: skip
 
 
@@ -455,29 +465,37 @@ class _Flight:
     hand-out order); its value is computed only when some replica first receives a version ``>= v``,
     together with every other task handed out by then, in one oracle call (``evaluate(clients (R, m),
     versions, sample)``). The plan's ``need[t]`` (the largest version any replica receives at step
-    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``).
+    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``). Every
+    index is precomputed as a contiguous tensor: a step gathers the received messages into one
+    reused ``(R, d)`` buffer (:meth:`receive`).
     """
 
     def __init__(self, plan: _Plan, first: torch.Tensor, evaluate: Any, draw: Any,
-                 last_version: int, limit: int) -> None:  # fmt: skip
+                 last_version: int, limit: int, stochastic: bool) -> None:  # fmt: skip
         R, tau_C = first.shape[:2]
         self.R, self.tau_C = R, tau_C
         self.buf = first.reshape(R * tau_C, -1).contiguous()
-        self.plan, self.evaluate, self.draw = plan, evaluate, draw
-        self.last, self.limit = last_version, limit
+        self.msg = torch.empty(R, self.buf.shape[1], dtype=first.dtype, device=first.device)
+        self.evaluate, self.draw = evaluate, draw
+        self.last, self.limit, self.stochastic = last_version, limit, stochastic
         self.done = 1  # versions evaluated (version 1: the initial tasks)
         self.handed = 1
         self.samples: list[Any] = []
-        self.base = torch.arange(R, device=first.device).unsqueeze(1) * tau_C
-        self.arrive = list((self.base[:, 0:1] + plan.arrive_slot).t().unbind(0))  # flat rows
+        # per step / version, contiguous (R,) rows: flat buffer rows and clients
+        self.arrive = list(plan.arrive_row.unbind(0))
+        self.hand_flat, self.hand_client = plan.hand_row, plan.hand_client  # (versions, R)
         self.need = plan.need
+        # one replica: the received row is a view of the buffer (no gather call per step)
+        self.rows1 = list(self.buf.unsqueeze(1).unbind(0)) if R == 1 else None
+        self.arrive1 = plan.arrive_row[:, 0].tolist() if R == 1 else None
 
     def hand_out(self, v: int) -> None:
         """Version ``v``'s task is handed out (after step ``v - 1``): draw its randomness now."""
         if v > self.last:
             return
         self.handed = v
-        self.samples.append(self.draw(self.plan.hand_client[:, v : v + 1]))
+        if self.stochastic:
+            self.samples.append(self.draw(self.hand_client[v].unsqueeze(1)))
         if v - self.done >= self.limit:
             self._evaluate()
 
@@ -485,22 +503,33 @@ class _Flight:
         v0, v1 = self.done + 1, self.handed
         if v1 < v0:
             return
-        cl = self.plan.hand_client[:, v0 : v1 + 1]
-        g = self.evaluate(cl, v0, v1, _cat_samples(self.samples))
+        if v0 == v1:  # one version: contiguous rows, no reshuffle
+            cl, idx = self.hand_client[v0].unsqueeze(1), self.hand_flat[v0]
+        else:
+            cl = self.hand_client[v0 : v1 + 1].t()
+            idx = self.hand_flat[v0 : v1 + 1].t().reshape(-1)
+        sample = _cat_samples(self.samples) if self.stochastic else None
+        g = self.evaluate(cl, v0, v1, sample)
         self.samples = []
-        idx = (self.base + self.plan.hand_slot[:, v0 : v1 + 1]).reshape(-1)
         self.buf.index_copy_(0, idx, g.reshape(-1, g.shape[-1]))
         self.done = v1
 
     def receive(self, t: int) -> torch.Tensor:
-        """``(R, d)``: every replica's message received at step ``t``."""
+        """``(R, d)``: every replica's message received at step ``t`` (a reused buffer, or with one
+        replica a view of the buffer's row: used before the next evaluation)."""
         if self.need[t - 1] > self.done:
             self._evaluate()
-        return self.buf.index_select(0, self.arrive[t - 1])
+        if self.rows1 is not None:
+            return self.rows1[self.arrive1[t - 1]]
+        return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
 
 def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
-    """Rows ``js`` of the ring as ``(R, m, d)``."""
+    """Rows ``js`` (consecutive) of the ring as ``(R, m, d)``: a view where they do not wrap around
+    the ring (no copy), else one gather."""
+    b0 = js[0] % rows.B
+    if b0 + len(js) <= rows.B:
+        return rows.X[b0 : b0 + len(js)].transpose(0, 1)
     idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
     return rows.X.index_select(0, idx).transpose(0, 1)
 
@@ -553,13 +582,15 @@ def _asyncbc(
     x0_ = rows.x(0).unsqueeze(1).expand(R, tau_C, d)
     first = diff(ic, x1, x0_, diff.draw(ic)).div_(tau_C)
     flight = _Flight(plan, first, evaluate, diff.draw, last_version=steps,
-                     limit=max(1, rows.B - 3))  # fmt: skip
+                     limit=max(1, rows.B - 3), stochastic=stochastic)  # fmt: skip
     rows.wrote(0)
+    xv, mv, B = rows.xv, rows.mv, rows.B
+    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
     for t in range(1, T):
-        m = torch.add(rows.m(t - 1), flight.receive(t), out=rows.m(t))  # lines 5-6
-        rows.wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
-        _descend(rows.x(t), eta, m, rows.x(t + 1))  # line 7
-        flight.hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
+        m = torch.add(mv[(t - 1) % B], receive(t), out=mv[t % B])  # lines 5-6
+        wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
+        _descend(xv[t % B], eta, m, xv[(t + 1) % B])  # line 7
+        hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None,
               "first_replica": first_replica}  # fmt: skip
@@ -792,12 +823,15 @@ def _async_plain(
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
     ic = plan.init_client
     first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
-    flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3))
+    flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
+                     stochastic=stochastic)  # fmt: skip
+    xv, B = rows.xv, rows.B
+    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
     for t in range(1, T + 1):
-        g = flight.receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
-        rows.wrote(t - 1)  # row t-1 is final; record it before x_t may take its ring slot
-        _descend(rows.x(t - 1), eta, g, rows.x(t))
-        flight.hand_out(t + 1)  # a new client u.a.r. computes at x_t
+        g = receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
+        wrote(t - 1)  # row t-1 is final; record it before x_t may take its ring slot
+        _descend(xv[(t - 1) % B], eta, g, xv[t % B])
+        hand_out(t + 1)  # a new client u.a.r. computes at x_t
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "first_replica": first_replica}  # fmt: skip
     # a task is handed out after steps t = 1..steps-1 only: versions 2..steps

@@ -1,8 +1,8 @@
 """``boundcheck problem``: the synthetic problem families and their certified constants.
 
-Sizes are validated before anything is built: the memory a family would allocate (a conservative
-estimate covering the dense per-client matrices and data that the families store) against the
-available memory, and the work (eigendecompositions of d x d matrices) against
+Sizes are validated before anything is built: the memory a family would allocate (an estimate
+following the family's storage -- diagonal, low rank, dense, samples: :func:`estimate`) against the
+available memory, and the work (e.g. eigendecompositions of d x d matrices) against
 :data:`MAX_FLOPS`; floats against :data:`MAX_ABS_FLOAT` (squares of larger values overflow
 float64). Each refusal is one line naming the value, the estimate and the limit (exit 2).
 """
@@ -28,6 +28,8 @@ MAX_ABS_FLOAT = 1e100
 MAX_FLOPS = 5e10
 #: the largest integer parameter (n, d, m, batch_size); seeds are 0 .. 2**63 - 1
 MAX_INT = 10**9
+#: bytes of a build beyond its arrays (Python objects, small temporaries)
+BASE_BYTES = float(1 << 20)
 
 
 def _convert(family: str, name: str, raw: str, default: object) -> object:
@@ -69,16 +71,61 @@ def _convert(family: str, name: str, raw: str, default: object) -> object:
     return raw
 
 
-def estimate(params: dict[str, object]) -> tuple[float, float]:
-    """Bytes and floating-point operations a family build plans at most: dense n d x d matrices
-    (with eigendecomposition workspace), n m x d data, a few n x d arrays; float64."""
+def _low_rank(n: int, k: int, d: int) -> tuple[float, float]:
+    """Words and flops of ``LowRank`` Hessians ``(n, k, d)`` (:mod:`boundcheck.problems.structure`)."""
+    nk = n * k
+    words = 3.0 * nk * d + 4.0 * n * k * k  # A (host, rounded, device), QR factors and Gram
+    flops = 4.0 * nk * k * d + 20.0 * n * k**3  # QR of each A_i^T, k x k eigensolves
+    if nk >= d:  # dense mean: Hbar0, Hbar, eigenvectors, B = A V; lstsq; secular steps
+        words += 6.0 * d * d + nk * d
+        flops += 4.0 * nk * d * d + 40.0 * d**3 + 60.0 * 2 * nk * k * d
+        if n <= 4:  # few clients: the mean's top eigenvalue may decide, one eigensolve each
+            flops += 10.0 * n * d**3
+    else:  # the row space of A_flat: Q (d, nk), B (n, k, nk) and n nk x nk matrices
+        words += 2.0 * d * nk + (n + 3.0) * nk * nk
+        flops += 8.0 * nk * nk * d + 10.0 * (n + 2) * nk**3
+    return words, flops
+
+
+def estimate(family: str, params: dict[str, object]) -> tuple[float, float]:
+    """Bytes and floating-point operations a family build plans at most, following the family's
+    storage (:mod:`boundcheck.problems.structure`; float64, host and device copies):
+
+    * diagonal / scaled-identity families (``quadratic_toy``, ``linear_toy``,
+      ``asyncbc_least_squares``, ``sarah_counterexample``, ``indefinite_quadratic`` with
+      ``structure=diagonal``): a few ``n x d`` arrays, ``O(n d)`` work (closed-form spectra);
+    * low rank plus diagonal (``least_squares`` with ``m < d``; ``iid_least_squares`` stores one
+      client): ``n m d`` factors and, when ``n m >= d``, the dense ``d x d`` mean with one
+      eigendecomposition;
+    * dense ``n x d x d`` (``least_squares`` with ``m >= d``, ``indefinite_quadratic`` with
+      ``structure=dense``): the matrices, eigensolve workspace, ``n + 2`` eigensolves;
+    * samples (``logistic``, ``asyncbc_logistic``): ``n m d`` data, the ``d x d`` Newton Hessian
+      and the per-client eigensolves the family affords (``n d^3 <= 2e9``).
+    """
     n = max(int(params.get("n", 1) or 1), 1)
     d = max(int(params.get("d", 1) or 1), 1)
     m = max(int(params.get("m", d) or 1), 1)
     b = max(int(params.get("batch_size", 1) or 1), 1)
-    words = 4.0 * n * d * d + 3.0 * n * m * d + 16.0 * n * d + 2.0 * n * b * d
-    flops = 10.0 * n * d**3 + 4.0 * n * m * d * d
-    return 8.0 * words, flops
+    small = 8.0 * n * d + 2.0 * n * b * d  # c, e, b, centres, host and device copies; oracle
+    dense_words = 8.0 * n * d * d + 4.0 * d * d  # drawn, symmetrised, rounded, stored, device
+    dense_flops = 10.0 * (n + 2) * d**3 + 4.0 * n * m * d * d
+    if family == "least_squares":
+        words, flops = _low_rank(n, m, d) if m < d else (dense_words, dense_flops)
+        words += 3.0 * n * m * d  # the samples A_i, b_i (host, rounded, device)
+    elif family == "iid_least_squares":  # one stored client (IID wraps it n times)
+        words, flops = _low_rank(1, m, d) if m < d else (dense_words / n, 10.0 * 3 * d**3)
+        words += 3.0 * m * d
+        flops += 4.0 * m * d * d
+    elif family in ("logistic", "asyncbc_logistic"):
+        words = 6.0 * n * m * d + 4.0 * d * d + 2.0 * n * min(m, d) ** 2
+        flops = 2.0 * n * m * min(m, d) * d + 20.0 * (2 * n * m * d * d + 10.0 * d**3)
+        if n * d**3 <= 2e9:  # per-client eigensolves of P_i
+            flops += 10.0 * n * d**3 + 2.0 * n * d * d
+    elif family == "indefinite_quadratic" and params.get("structure") == "dense":
+        words, flops = dense_words + 4.0 * n * d * d + 2.0 * d * d, dense_flops  # + draws
+    else:  # diagonal and scaled-identity storage
+        words, flops = 2.0 * n * d, 50.0 * n * d
+    return 8.0 * (words + small) + BASE_BYTES, flops
 
 
 def _fmt(v: float) -> str:
@@ -146,7 +193,7 @@ def problem_cmd(ctx: click.Context, family: str | None, as_json: bool) -> int:
         )
     params = {k: _convert(family, k, v, defaults[k]) for k, v in raw.items()}
     sizes = {**{k: v for k, v in defaults.items() if isinstance(v, int)}, **params}
-    nbytes, flops = estimate(sizes)
+    nbytes, flops = estimate(family, sizes)
     shown = ", ".join(f"{k}={sizes[k]}" for k in ("n", "d", "m") if k in sizes)
     _ui.check_memory(nbytes, f"problem {family} with {shown}")
     env = _ui._env_number("BOUNDCHECK_WORK_LIMIT")

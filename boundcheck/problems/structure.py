@@ -431,15 +431,75 @@ class LowRank(Hessians):
             )
             return up(nrm + slack)
         Hb = self.Hbar0_np
-        nrm = np.empty(self.n)
-        for i in range(self.n):  # genuinely dense: one d x d eigensolve per client
-            Ai = self.A_np[i]
-            lo, hi = _params.eigs(Hb - self.s * (Ai.T @ Ai))
-            nrm[i] = max(abs(float(lo)), abs(float(hi)))
         form = self._form_slack(nk) + 1.01 * (self.k + 3) * EPS * self.s * np.sum(
             self.A_np**2, axis=(1, 2)
         )
+        nrm, ok = self._deviation_secular()
+        for i in np.nonzero(~ok)[0]:  # the dense way: one d x d eigensolve per client
+            Ai = self.A_np[i]
+            lo, hi = _params.eigs(Hb - self.s * (Ai.T @ Ai))
+            nrm[i] = max(abs(float(lo)), abs(float(hi)))
         return up(nrm + form)
+
+    def _deviation_secular(self) -> tuple[np.ndarray, np.ndarray]:
+        """``||Hbar0 - s A_i^T A_i||_2`` for every client from **one** eigendecomposition of the
+        dense mean ``Hbar0 = s/n A_flat^T A_flat = V diag(lam) V^T`` (``n k >= d``).
+
+        ``P_i = diag(lam) - s B_i^T B_i`` with ``B_i = A_i V`` (``k x d``) is ``Hbar0 - s A_i^T A_i``
+        in the basis ``V``. Subtracting a positive semidefinite matrix only lowers eigenvalues, so
+        ``lambda_max(P_i) <= lam_max``; for ``l < lam_min``, ``P_i - l I`` is positive definite iff
+        the ``k x k`` matrix ``K_i(l) = I - s B_i (diag(lam) - l I)^{-1} B_i^T`` is (Schur
+        complement), and ``mu_i(l) = lambda_min(K_i(l))`` is concave and decreasing in ``l``. Its
+        root, found by safeguarded Newton steps inside a bisection bracket (every sign test a
+        ``k x k`` eigensolve), is ``lambda_min(P_i)``. Where ``-lambda_min(P_i) >= lam_max`` (the
+        usual case: ``s A_i^T A_i`` is far larger than the mean) the norm is ``-lambda_min(P_i)``
+        exactly; the bracket's lower end is returned, rounded down by the bracket width and by the
+        rounding of the eigendecomposition, ``V``, ``B_i`` and ``K_i`` (``16 (d + k) eps (||Hbar0||
+        + s ||A_i||_F^2)``, twice :func:`~boundcheck.problems._params.eig_slack`'s allowance).
+        Returns ``(norms, ok)``; clients with ``ok`` false (e.g. ``lam_max`` dominates) need the
+        dense eigensolve.
+        """
+        n, k, d, s = self.n, self.k, self.d, self.s
+        lam, V = np.linalg.eigh(self.Hbar0_np)
+        B = self.A_np @ V  # (n, k, d)
+        fro2 = np.sum(self.A_np**2, axis=(1, 2))
+        # backward errors of the eigendecomposition (as _params.eig_slack, 8 d eps ||M||), of V's
+        # orthogonality and of forming B_i, K_i (inner products of length d and k), rounded up
+        slack = 16 * (d + k) * EPS * (abs(lam[-1]) + abs(lam[0]) + s * fro2) + TINY
+        eye = np.eye(k)
+
+        def mu(l: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            w = 1.0 / (lam[None, :] - l[:, None])  # (n, d), positive for l < lam[0]
+            Bw = B * np.sqrt(w)[:, None, :]
+            ev, U = np.linalg.eigh(eye - s * (Bw @ np.swapaxes(Bw, 1, 2)))
+            u = U[:, :, 0]
+            bu = np.einsum("nkd,nk->nd", B, u)
+            return ev[:, 0], -s * np.sum((w * bu) ** 2, axis=1)
+
+        # bracket: lambda_min(P_i) >= lam_min - s ||B_i||_2^2 (Weyl), the norm from the k x k Gram
+        # matrix, rounded up generously (a wider bracket costs a few more steps, never a wrong root)
+        top = np.linalg.eigvalsh(B @ np.swapaxes(B, 1, 2))[:, -1]
+        lo = lam[0] - s * top * (1 + 1e-6) - 1e-300
+        hi = np.full(n, lam[0])
+        p = lo.copy()
+        tol = lambda a, b: 4 * EPS * np.maximum(np.abs(a), np.abs(b)) + 1e-300  # noqa: E731
+        for _ in range(200):
+            live = hi - lo > tol(lo, hi)
+            if not live.any():
+                break
+            m, dm = mu(np.where(live, p, 0.5 * (lo + hi)))
+            pos = m > 0
+            lo = np.where(live & pos, p, lo)
+            hi = np.where(live & ~pos, p, hi)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = p - m / dm  # Newton (from the right it converges monotonically)
+            near = np.abs(q - p) <= tol(q, p)
+            q = np.where(near & ~pos, hi - tol(hi, hi), q)  # converged: test just below the root
+            inside = np.isfinite(q) & (q > lo) & (q < hi)
+            p = np.where(inside, q, 0.5 * (lo + hi))
+        lam_min_p = lo - (hi - lo) - slack
+        ok = (hi - lo <= tol(lo, hi)) & (-lam_min_p >= lam[-1] + slack)
+        return np.where(ok, -lam_min_p, 0.0), ok
 
     def solve_mean(self, cbar):
         if self.Hbar_np is not None:
