@@ -311,3 +311,25 @@ def test_findings_on_a_planted_wrong_theorem_counts_it():
 
 def test_num_evaluates_at_fifty_digits():
     assert abs(num(sp.sqrt(2), {}) ** 2 - 2) < sp.Float(10) ** -45
+
+
+# --- the content cache shared by derive, findings and report ---------------------------------
+def test_cached_outcomes_equal_fresh_ones_and_are_keyed_by_the_code(tmp_path, monkeypatch):
+    cid = "fedpaq.lemma5"
+    fresh = [o.to_dict() for o in derivations.run(cid)]
+    first = [o.to_dict() for o in derivations.run_cached(cid, tmp_path)]
+    assert first == fresh
+    calls = []
+    (chk,) = derivations.select(cid)
+    real = chk.func
+    object.__setattr__(chk, "func", lambda: calls.append(1) or real())  # a frozen Check
+    try:
+        again = [o.to_dict() for o in derivations.run_cached(cid, tmp_path)]
+        assert again == fresh and calls == []  # read from the cache: the check did not run
+        derivations.run_cached(cid, "")  # no cache: computed now
+        assert calls == [1]
+        monkeypatch.setattr(derivations, "source_digest", lambda: "edited")
+        derivations.run_cached(cid, tmp_path)  # other code: recomputed
+        assert calls == [1, 1]
+    finally:
+        object.__setattr__(chk, "func", real)
