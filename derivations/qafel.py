@@ -764,7 +764,10 @@ def lemma_f6_adaptive():
             f"{excess} > 0 (= {excess.subs(at)} at p = 3/4, delta = 2/3, a = 1): the cross term "
             "2 E<x_2, Q(x_1) - x_1> of (29) does not vanish when x_2 depends on Q(x_1). In (42) the "
             "updates of buffer rho' > rho may be computed from hidden states containing buffer "
-            "rho's quantized updates; Young's inequality would repair (42) at a factor 2",
+            "rho's quantized updates (linearly, on a quadratic: x_2 = a (Q(x_1) - x_1) with a of "
+            "the sign of -curvature, so the term is favourable on convex quadratics and not with "
+            "negative curvature, which Assumption 3.3 allows); Young's inequality repairs (42) at "
+            "a factor 2",
             excess=excess,
             hypotheses=[
                 "Q unbiased, E|Q(u) - u|^2 = (1-p)/p u^2, delta = (2p-1)/p = 2/3 > 0",

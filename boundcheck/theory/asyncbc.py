@@ -7,6 +7,8 @@ Encoded (ids ``asyncbc.*``):
 * Lemma 1, eq. (5): the virtual-iterate error (``lemma1``) and virtual-momentum error
   (``lemma1_m``) of AsyncBC-GD; Lemma 5, eq. (10): the same for AsyncBC-SGD (``lemma5``,
   ``lemma5_m``);
+* Lemma 2, eq. (7): the two error identities as 'squared residual <= 0' (``lemma2_m``,
+  ``lemma2_x``); Lemma 3, eq. (8): the descent of the virtual gap (``lemma3``); Lemmas 4 and 6;
 * Theorem 1 (AsyncBC-GD): the explicit bound of its proof at the stated stepsize (``thm1``), the
   proof's bound ``2 F0 / (eta T)`` for any stepsize meeting the proof's conditions (``thm1_eta``),
   and the ``O(.)`` statement (``thm1_order``); the same three for Theorem 2 (AsyncBC-SGD);

@@ -14,7 +14,9 @@ Encoded here (ids ``fedpaq.*``):
 * Remark 1 eq. (16) and Remark 2 as order claims;
 * Theorem 2 (non-convex): ``B_2`` eq. (17), conditions (18), stepsize ``1/(L sqrt(T))``, bound (19)
   with ``N_1, N_2``, and the proof's conditions (83), (91) and ``eta <= 0.9/L`` (Appendix B.1);
-* Remarks 3 and 4 as order claims.
+* Remarks 3 and 4 as order claims;
+* Lemmas 1 (decomposition (21), as two '<=' halves), 2-4, 5 (sequences), 6-7 (Theorem 2's descent)
+  and 8-9.
 
 Dimensions follow the update equations: ``eta`` multiplies a gradient (``[X]^2/[F]``); ``q``, ``r``,
 ``n``, ``tau``, ``k`` are dimensionless; ``sigma`` is a gradient standard deviation (Assumption 3

@@ -15,7 +15,9 @@ Encoded here:
   Corollary F.2 eq. (12) (``qafel.cor_f2``);
 * the order claims Corollary F.3 eq. (13) (``qafel.cor_f3``) and Proposition 3.5 eqs. (6)-(7)
   (``qafel.prop3_5_fedbuff``, ``qafel.prop3_5_qafel``);
-* the staleness relation ``tau_max,K <= ceil(tau_max,1 / K)`` (``qafel.staleness_k``).
+* the staleness relation ``tau_max,K <= ceil(tau_max,1 / K)`` (``qafel.staleness_k``);
+* the lemmas of Appendix F: F.5, F.6 (quantized sum), F.7 (E[T_1,t]), F.8 (sum of E[T_2,t]), F.9,
+  F.11 and the server step (22)/(61) (``qafel.lemma_f5`` ... ``qafel.server_step``).
 
 Constant local stepsize: the paper lets ``eta_l^(p)`` vary with the local step ``p``; we encode the
 case ``eta_l^(p) = eta_l`` for all ``p``, so ``alpha_P := sum_p eta_l^(p) = P eta_l`` and
