@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boundcheck.errors import UnknownIdError
-from derivations.core import SEVERITIES, Check, Outcome, Result
+from derivations.core import SEVERITIES, VERDICTS, Check, Outcome, Result
 
 __all__ = [
     "PAPER_MODULES",
@@ -28,7 +28,9 @@ __all__ = [
     "all_checks",
     "findings_report",
     "run",
+    "run_cached",
     "select",
+    "source_digest",
 ]
 
 PAPER_MODULES = ("qafel", "fedpaq", "saef", "asyncbc")
@@ -69,6 +71,47 @@ def run(selector: str | None = None) -> list[Outcome]:
     return [c.run() for c in select(selector)]
 
 
+def source_digest() -> str:
+    """A digest of every ``derivations/*.py`` file (with :func:`boundcheck.check.cache.code_digest`
+    it keys the cached outcomes: an edited check or package is never answered from the cache)."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def run_cached(selector: str | None = None, cache_dir: Any = None) -> list[Outcome]:
+    """As :func:`run`, reading each check's outcome from the content-addressed cache
+    (:class:`boundcheck.check.cache.Cache`; ``cache_dir=""`` disables it) when the same code,
+    package and derivations alike, computed it before; otherwise it runs the check and stores the
+    outcome. ``boundcheck derive``, ``findings`` and ``report`` share the entries. A cached outcome
+    carries its details as plain data (what ``--json`` prints)."""
+    from boundcheck.check.cache import Cache, key_of
+
+    checks = select(selector)
+    if cache_dir == "":
+        return [c.run() for c in checks]
+    cache = Cache(cache_dir)
+    digest = source_digest()
+    out = []
+    for c in checks:
+        key = key_of({"derivation": c.id, "derivations_digest": digest})
+        hit = cache.get(key)
+        if isinstance(hit, dict) and hit.get("id") == c.id and hit.get("verdict") in VERDICTS:
+            res = Result(hit["verdict"], hit["evidence"], dict(hit.get("details") or {}))
+            out.append(Outcome(c, res))
+            continue
+        o = c.run()
+        d = o.to_dict()
+        cache.put(key, {k: d[k] for k in ("id", "verdict", "evidence", "details")})
+        out.append(o)
+    return out
+
+
 @dataclass
 class FindingsReport:
     """What ``boundcheck findings`` prints: findings (count toward the exit code) and what could not
@@ -91,19 +134,22 @@ class FindingsReport:
         }
 
 
-def findings_report(paper: str | None = None, theorems: list | None = None) -> FindingsReport:
+def findings_report(
+    paper: str | None = None, theorems: list | None = None, cache_dir: Any = ""
+) -> FindingsReport:
     """Compute every finding now: the registry's symbolic checks plus the refuted derivation checks.
 
     ``paper`` restricts both to one paper; ``theorems`` replaces the registry (a user's own theorems,
     or a planted clean one in the tests) -- then only the symbolic checks run on them, and no
-    derivation check (the audit is about the four papers).
+    derivation check (the audit is about the four papers). ``cache_dir`` is that of
+    :func:`run_cached` (default ``""``: compute every check now).
     """
     from boundcheck.theory import checks, registry
 
     if theorems is None:
         every = registry.all_theorems()
         thms = [t for t in every if paper is None or t.paper.lower() == paper.lower()]
-        outcomes = run(paper) if paper else run()
+        outcomes = run_cached(paper or None, cache_dir)
     else:
         every = thms = list(theorems)
         outcomes = []

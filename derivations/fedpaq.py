@@ -15,6 +15,7 @@ from derivations.core import (
     check,
     conditions_hold,
     identity,
+    inequality,
     refuted,
     verified,
 )
@@ -321,7 +322,7 @@ def remark4_speedup():
     "delta_{k+1} <= (1 - 2/(k+k1)) delta_k + a/(k+k1)^2 + b/(k+k1)^4 (k >= k0) satisfies "
     "delta_k <= (k0+k1)^2/(k+k1)^2 delta_k0 + a/(k+k1) + b/(k+k1)^2",
     severity="invalidates",
-    subject="fedpaq.thm1",
+    subject="fedpaq.lemma5",
 )
 def lemma5():
     """The induction multiplies the hypothesis by 1 - 2/(s + k1), negative when s + k1 < 2. A
@@ -351,3 +352,142 @@ def lemma5():
             ],
         )
     return verified(f"delta_2 = {d2} <= {claim}")
+
+
+# --- Lemma 1, Lemma 5's range, Lemmas 6-7 ------------------------------------------------------------
+def _one_period_instance():
+    """FedPAQ Algorithm 1, one period, exactly: n = 2 homogeneous nodes f_i(x) = mu/2 (x - xs)^2
+    (so f = f_i, L = mu), r = 1, tau = 1, stochastic gradient f'(x) + xi with xi = +-s, the
+    unbiased quantizer Q(u) = u/p w.p. p else 0 (q = (1-p)/p), node sampling uniform. Yields
+    (weight, x_{k+1}, xhat_{k+1}, xbar_{k,tau}) over every outcome."""
+    x0, xs, s_, p = sp.symbols("x0 xs s p", positive=True)
+    et, m = sp.symbols("eta mu", positive=True)
+    out = []
+    for xi1 in (s_, -s_):
+        for xi2 in (s_, -s_):
+            loc = [x0 - et * (m * (x0 - xs) + xi) for xi in (xi1, xi2)]
+            bar = (loc[0] + loc[1]) / 2
+            for b1, w1 in ((1 / p, p), (0, 1 - p)):
+                for b2, w2 in ((1 / p, p), (0, 1 - p)):
+                    qs = [b1 * (loc[0] - x0), b2 * (loc[1] - x0)]
+                    hat = x0 + (qs[0] + qs[1]) / 2
+                    for S_ in (0, 1):
+                        nxt = x0 + qs[S_]
+                        w = sp.Rational(1, 4) * w1 * w2 * sp.Rational(1, 2)
+                        out.append((w, nxt, hat, bar))
+    return out, (x0, xs, s_, p, et, m)
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemma1_instance",
+    paper=PAPER,
+    location="FedPAQ Lemma 1, eq. (21) (proof (31)-(33))",
+    claim="E||x_{k+1} - x*||^2 = E||x_{k+1} - xhat_{k+1}||^2 + E||xhat_{k+1} - xbar_{k,tau}||^2 + "
+    "E||xbar_{k,tau} - x*||^2 (exact expectation on a one-period instance)",
+    severity="invalidates",
+    subject="fedpaq.lemma1",
+)
+def lemma1_instance():
+    outs, syms = _one_period_instance()
+    xs = syms[1]
+    lhs = sum(w * (nxt - xs) ** 2 for w, nxt, _h, _b in outs)
+    rhs = sum(
+        w * ((nxt - hat) ** 2 + (hat - bar) ** 2 + (bar - xs) ** 2) for w, nxt, hat, bar in outs
+    )
+    return identity(lhs, rhs, what="(21) on n = 2, r = 1, tau = 1, unbiased Q, noise +-s")
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemma6_instance",
+    paper=PAPER,
+    location="FedPAQ Lemma 6, eq. (78) (proof (93)-(96))",
+    claim="E f(x_{k+1}) <= E f(xbar_{k,tau}) + L/2 E||xhat_{k+1} - xbar_{k,tau}||^2 + L/2 "
+    "E||xhat_{k+1} - x_{k+1}||^2 (exact expectation on a one-period instance; equality on "
+    "quadratics)",
+    severity="invalidates",
+    subject="fedpaq.lemma6",
+)
+def lemma6_instance():
+    outs, (x0, xs, s_, p, et, m) = _one_period_instance()
+
+    def f(x):
+        return m / 2 * (x - xs) ** 2
+
+    lhs = sum(w * f(nxt) for w, nxt, _h, _b in outs)
+    rhs = sum(
+        w * (f(bar) + m / 2 * (hat - bar) ** 2 + m / 2 * (hat - nxt) ** 2)
+        for w, nxt, hat, bar in outs
+    )
+    slack = sp.factor(sp.simplify(rhs - lhs))
+    if slack == 0:
+        return verified(
+            "exact on n = 2, r = 1, tau = 1, f = mu/2 (x - x*)^2 (L = mu), unbiased Q: (78) holds "
+            "with equality (both smoothness steps are equalities on a quadratic: L/2 is tight)",
+            slack=slack,
+        )
+    return inequality(lhs, rhs, Region({p: (0.55, 1), et: (0.01, 1), m: (0.1, 10), s_: (0.1, 3),
+                                        x0: (0.1, 5), xs: (0.1, 5)}), what="(78)")  # fmt: skip
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemma5_threshold",
+    paper=PAPER,
+    location="FedPAQ Lemma 5, (76)-(77), and its use in Theorem 1 ((28)-(29): k1 = 1/tau)",
+    claim="the induction step (73) -> (74) holds for every delta_s >= 0 exactly when s + k1 >= "
+    "(1 + sqrt 5)/2, and Theorem 1's use (k >= k0 >= 16) is in that range",
+    severity="invalidates",
+    subject="fedpaq.lemma5",
+)
+def lemma5_threshold():
+    """With s' = s + k1: for s' >= 2 the coefficient 1 - 2/s' >= 0 and (77) closes the step; for
+    s' < 2 the worst delta_s >= 0 is 0, leaving a/s'^2 + b/s'^4 <= a/(s'+1) + b/(s'+1)^2, which
+    holds for all a, b > 0 iff s'^2 >= s' + 1."""
+    u = sp.Symbol("u", nonnegative=True)  # s' = 2 + u
+    sp_ = 2 + u
+    eq77 = [
+        sp.expand(sp_**3 - (sp_ - 2) * (sp_ + 1) ** 2),
+        sp.expand(sp_ * sp_ - (sp_ - 1) * (sp_ + 1)),
+        sp.expand(sp_**4 - (sp_ - 1) ** 2 * (sp_ + 1) ** 2),
+    ]
+    s = sp.Symbol("s", positive=True)
+    gold = (1 + sp.sqrt(5)) / 2
+    root = sp.solve(sp.Eq(s**2, s + 1), s)
+    k0_min = 4 * FP.K0_ARGS[1].subs(FP.B1, 0)  # (13): k0 >= 4 * 4 (B1/mu^2 + 1) >= 16
+    ok77 = all(e.is_nonnegative for e in eq77)
+    if ok77 and root == [gold] and k0_min >= 2:
+        return verified(
+            f"s' = s + k1 >= 2: (77) differences {eq77[0]}, {eq77[1]}, {eq77[2]} (s' = 2 + u) are "
+            f">= 0; (1+sqrt5)/2 <= s' < 2: needs s'^2 - s' - 1 >= 0 (root {gold}); below it "
+            "delta_s = 0 gives a counterexample. Theorem 1 uses s' = k + 1/tau with k >= k0 >= {k0_min}",
+            eq77=eq77,
+            threshold=gold,
+        )
+    return refuted(f"(77) differences {eq77}, roots {root}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="fedpaq.lemma7_assembly",
+    paper=PAPER,
+    location="FedPAQ Lemma 7, eq. (79) = (108) from (98), (99), (100), (105), (107)",
+    claim="summing (98) over t with (99)-(100), (105) and (107) gives (79)",
+    severity="constant",
+    subject="fedpaq.lemma7",
+)
+def lemma7_assembly():
+    A_ = sp.Symbol("G_bar_sum", nonnegative=True)  # sum_t E||grad f(xbar_{k,t})||^2
+    Gs = sp.Symbol("G_sum", nonnegative=True)  # sum_t sum_i E||grad f(x_{k,t}^(i))||^2
+    fk = sp.Symbol("f_start", real=True)
+    dev = eta**2 * sigma**2 * (n + 1) * tau * (tau - 1) + 2 * eta**2 * tau * (tau - 1) * Gs  # (105)
+    assembled = (
+        fk
+        - eta / 2 * A_
+        - eta / (2 * n) * Gs
+        + eta / (2 * n) * L**2 * dev  # (99)-(100) with (105)
+        + eta**2 * L / 2 * (Gs / n + sigma**2 / n * tau)  # (107)
+    )
+    eq79 = FP.LEMMA7.bound.subs({FP.G_bar_sum: A_, FP.G_sum: Gs, FP.f_start: fk})
+    return identity(eq79, assembled, what="(79) = (98) summed with (99), (105), (107)")

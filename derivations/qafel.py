@@ -1,5 +1,6 @@
 """The audit of QAFeL (Ortega & Jafarkhani, 2023): phi(T) of eq. (14), Conditions (8), (11), (25),
-Theorem F.4 / Corollary F.2, Lemma F.9, Proposition 3.5, the FedBuff limit, tau_max = 0.
+Theorem F.4 / Corollary F.2, Lemmas F.6-F.9, the re-indexed sum (47), Proposition 3.5, the FedBuff
+limit, tau_max = 0.
 """
 
 from __future__ import annotations
@@ -634,3 +635,313 @@ def qsgd_delta_experiments():
             deltas={k: float(v) for k, v in rows.items()},
         )
     return verified(f"every delta > 0: {rows}")
+
+
+# --- Lemmas F.6-F.8 -----------------------------------------------------------------------------
+def _bernoulli_q(p):
+    """The unbiased quantizer Q(u) = u/p with probability p, else 0: E Q(u) = u and
+    E|Q(u) - u|^2 = (1-p)/p u^2 (Definition 2.1 with equality, delta = (2p-1)/p)."""
+    return ((1 / p, p), (sp.Integer(0), 1 - p))
+
+
+def _randk_vectors():
+    x1 = [sp.Integer(1), sp.Integer(2), sp.Integer(0)]
+    x2 = [sp.Integer(-1), sp.Integer(1), sp.Integer(3)]
+    return x1, x2
+
+
+def _sq(v):
+    return sum(c * c for c in v)
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f6_randk",
+    paper=PAPER,
+    location="QAFeL Lemma F.6, eqs. (29)-(30)",
+    claim="E||Q(x_1) + Q(x_2)||^2 <= ||x_1 + x_2||^2 + (1 - delta)(||x_1||^2 + ||x_2||^2) for the "
+    "shipped unbiased rand-k (one independent mask per vector)",
+    severity="invalidates",
+    subject="qafel.lemma_f6",
+)
+def lemma_f6_randk():
+    """Exact expectation over the 3 x 3 mask pairs of unbiased rand-2 in d = 3 (boundcheck's
+    ``RandK(k=2, unbiased=True)``, delta from its own ``delta(d)``)."""
+    from boundcheck.check.moments import randk_masks
+    from boundcheck.compressors import RandK
+
+    d, k = 3, 2
+    comp = RandK(k=k, unbiased=True)
+    delta = sp.nsimplify(comp.delta(d))
+    x1, x2 = _randk_vectors()
+    masks = randk_masks(d, k, True, exact_arith=True)
+    lhs = sp.Integer(0)
+    for m1 in masks:
+        for m2 in masks:
+            q1 = [sp.Rational(str(m1.A[j, j])) * x1[j] for j in range(d)]
+            q2 = [sp.Rational(str(m2.A[j, j])) * x2[j] for j in range(d)]
+            lhs += (
+                sp.Rational(str(m1.p))
+                * sp.Rational(str(m2.p))
+                * _sq([a + b for a, b in zip(q1, q2, strict=True)])
+            )
+    rhs = _sq([a + b for a, b in zip(x1, x2, strict=True)]) + (1 - delta) * (_sq(x1) + _sq(x2))
+    if lhs <= rhs:
+        return verified(
+            f"exact over all mask pairs: E||Q(x1)+Q(x2)||^2 = {lhs} <= {rhs} (delta = {delta}; "
+            "equality: rand-k meets Definition 2.1 with equality)",
+            lhs=lhs,
+            rhs=rhs,
+        )
+    return refuted(f"E||Q(x1)+Q(x2)||^2 = {lhs} > {rhs}", lhs=lhs, rhs=rhs)  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f6_shared",
+    paper=PAPER,
+    location="QAFeL Lemma F.6 (statement) vs its proof, eq. (30)",
+    claim="for ANY unbiased Q of Definition 2.1 (as stated: nothing on how the n quantizations are "
+    "drawn) E||sum_n Q(x_n)||^2 <= ||sum_n x_n||^2 + (1 - delta) sum_n ||x_n||^2",
+    severity="typo",
+    subject="qafel.lemma_f6",
+)
+def lemma_f6_shared():
+    """One shared mask of unbiased rand-2 (d = 3) for both vectors: Q(x1) + Q(x2) = Q(x1 + x2)."""
+    from boundcheck.check.moments import randk_masks
+
+    d, k = 3, 2
+    delta = sp.Rational(1, 2)  # 1 - delta = d/k - 1
+    x1 = x2 = [sp.Integer(1), sp.Integer(0), sp.Integer(0)]
+    lhs = sp.Integer(0)
+    for m in randk_masks(d, k, True, exact_arith=True):
+        q = [sp.Rational(str(m.A[j, j])) * (x1[j] + x2[j]) for j in range(d)]
+        lhs += sp.Rational(str(m.p)) * _sq(q)
+    rhs = _sq([a + b for a, b in zip(x1, x2, strict=True)]) + (1 - delta) * (_sq(x1) + _sq(x2))
+    if lhs > rhs:
+        return refuted(
+            f"one shared rand-2 mask in d = 3 (unbiased, 1 - delta = 1/2), x_1 = x_2 = e_1: "
+            f"E||Q(x_1) + Q(x_2)||^2 = {lhs} > {rhs}. The proof's (30) needs independent draws per "
+            "vector; QAFeL quantizes each client's update with its own draw, so its uses stand",
+            lhs=lhs,
+            rhs=rhs,
+            hypotheses=["Q unbiased: E Q(x) = x", "E||Q(x) - x||^2 = (1/2)||x||^2 (delta = 1/2)"],
+        )
+    return verified(f"{lhs} <= {rhs}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f6_adaptive",
+    paper=PAPER,
+    location="QAFeL Lemma F.6 as applied in (42) (staleness term, Appendix F.3)",
+    claim="(42): Lemma F.6 bounds E||sum Q_c(v_j)||^2 over the updates of the buffers "
+    "t - tau_n .. t - 1, although later updates are computed from states that contain the "
+    "earlier quantized ones",
+    severity="constant",
+    subject="qafel.lemma_f8",
+)
+def lemma_f6_adaptive():
+    """Exact: x_1 = 1, x_2 = a (Q(x_1) - x_1) (a later update that depends on the earlier
+    quantization error), independent draws, Q(u) = u/p w.p. p (unbiased, 1 - delta = (1-p)/p)."""
+    p, a = sp.symbols("p a", positive=True)
+    lhs = rhs_a = rhs_b = sp.Integer(0)
+    for q1v, w1 in _bernoulli_q(p):
+        Q1 = q1v * 1
+        x2 = a * (Q1 - 1)
+        for q2v, w2 in _bernoulli_q(p):
+            Q2 = q2v * x2
+            lhs += w1 * w2 * (Q1 + Q2) ** 2
+            rhs_a += w1 * w2 * (1 + x2) ** 2
+            rhs_b += w1 * w2 * (1 + x2**2)
+    omd = (1 - p) / p
+    rhs = rhs_a + omd * rhs_b
+    excess = sp.factor(sp.simplify(lhs - rhs))
+    at = {p: sp.Rational(3, 4), a: 1}
+    if excess.subs(at) > 0:
+        return refuted(
+            f"E||Q(x_1) + Q(x_2)||^2 - [E||x_1 + x_2||^2 + (1-delta) E(||x_1||^2 + ||x_2||^2)] = "
+            f"{excess} > 0 (= {excess.subs(at)} at p = 3/4, delta = 2/3, a = 1): the cross term "
+            "2 E<x_2, Q(x_1) - x_1> of (29) does not vanish when x_2 depends on Q(x_1). In (42) the "
+            "updates of buffer rho' > rho may be computed from hidden states containing buffer "
+            "rho's quantized updates (linearly, on a quadratic: x_2 = a (Q(x_1) - x_1) with a of "
+            "the sign of -curvature, so the term is favourable on convex quadratics and not with "
+            "negative curvature, which Assumption 3.3 allows); Young's inequality repairs (42) at "
+            "a factor 2",
+            excess=excess,
+            hypotheses=[
+                "Q unbiased, E|Q(u) - u|^2 = (1-p)/p u^2, delta = (2p-1)/p = 2/3 > 0",
+                "independent draws for Q(x_1) and Q(x_2)",
+                "x_2 = a (Q(x_1) - x_1): a function of the earlier quantized value",
+            ],
+        )
+    return verified(f"excess {excess}")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f7_polarization",
+    paper=PAPER,
+    location="QAFeL Lemma F.7, (34) -> (35) = (31)",
+    claim="-eta_g sum_p eta_l^(p) <a, b_p> = -(eta_g/2) alpha_P ||a||^2 + sum_p (eta_g eta_l^(p)/2) "
+    "(-||b_p||^2 + ||a - b_p||^2)",
+    severity="constant",
+    subject="qafel.lemma_f7",
+)
+def lemma_f7_polarization():
+    a1, a2 = sp.symbols("a1 a2", real=True)
+    e = sp.symbols("e0 e1", positive=True)  # eta_l^(0), eta_l^(1): varying local stepsizes
+    bs = [sp.symbols(f"b{p}_1 b{p}_2", real=True) for p in range(2)]
+
+    def dot(u, v):
+        return u[0] * v[0] + u[1] * v[1]
+
+    a = (a1, a2)
+    lhs = -eta_g * sum(e[p] * dot(a, bs[p]) for p in range(2))
+    rhs = -eta_g / 2 * (e[0] + e[1]) * dot(a, a) + sum(
+        eta_g * e[p] / 2 * (-dot(bs[p], bs[p]) + dot([a[i] - bs[p][i] for i in range(2)],
+                                                     [a[i] - bs[p][i] for i in range(2)]))
+        for p in range(2)
+    )  # fmt: skip
+    return identity(rhs, lhs, what="(35) from (34), P = 2, R^2, varying eta_l^(p)")
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f7_sign",
+    paper=PAPER,
+    location="QAFeL Lemma F.7 with Delta_k from the iterate formula after Table 3, and (32)",
+    claim="E[T_{1,t}] = (31) with T_{1,t} = -(eta_g/K) sum_k <grad f(x^t), Delta_k> and the update "
+    "Delta_k = Q_c(-eta_l sum_p g_k(y_{k,p})) of x^{t+1} = x^t + eta_g (1/K) sum_k Delta_k",
+    severity="typo",
+    subject="qafel.lemma_f7",
+)
+def lemma_f7_sign():
+    """K = P = 1, Q_c = identity, exact gradient: T_1 = -eta_g <a, -eta_l b> with a = grad f(x^t),
+    b = grad F_k(y); (31) gives -(eta_g eta_l/2)(||a||^2 + ||b||^2 - ||a - b||^2)."""
+    a, b = sp.symbols("a b", real=True)
+    t1 = -eta_g * a * (-eta_l * b)
+    eq31 = -eta_g / 2 * eta_l * a**2 + eta_g * eta_l / 2 * (-(b**2) + (a - b) ** 2)
+    at = {a: 1, b: 1, eta_g: 1, eta_l: sp.Rational(1, 10)}
+    if sp.simplify(t1 + eq31) == 0 and t1.subs(at) != eq31.subs(at):
+        return refuted(
+            f"with the iterate formula's Delta_k = Q_c(-eta_l sum_p g_k), E[T_1] = {sp.factor(t1)} "
+            f"= -(31) (31 gives {sp.factor(sp.simplify(eq31))}); at a = b = 1, eta_g = 1, "
+            f"eta_l = 1/10: {t1.subs(at)} vs {eq31.subs(at)}. (32) uses Delta_k = Q_c(+eta_l "
+            "sum_p g_k); with the sign slip of (15) (smoothness gives +eta_g <grad f, bar Delta>) "
+            "the two cancel and (17) stands",
+            t1=t1,
+            eq31=eq31,
+        )
+    return verified("signs agree")  # pragma: no cover
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f7_instance",
+    paper=PAPER,
+    location="QAFeL Lemma F.7, eqs. (32)-(35), under uniform client sampling",
+    claim="E[T_{1,t}] = (31) when the buffered client is uniform over the N clients given the "
+    "history (exact expectation on N = 2, K = 1, P = 2, staleness 0, noise +-s)",
+    severity="invalidates",
+    subject="qafel.lemma_f7",
+)
+def lemma_f7_instance():
+    """F_n(y) = h_n/2 (y - c_n)^2, g_n(y) = F_n'(y) + xi (xi = +-s), Q_c = Q_s = identity,
+    eta_g = 1: client n runs y_0 = x, y_1 = y_0 - eta_l g_n(y_0); T_1 = -<f'(x), Delta> with the
+    sign (32) uses, Delta = eta_l (g(y_0) + g(y_1))."""
+    x, s, el = sp.symbols("x s eta_l", positive=True)
+    h = sp.symbols("h1 h2", positive=True)
+    c = sp.symbols("c1 c2", real=True)
+
+    def dF(n, y):
+        return h[n] * (y - c[n])
+
+    fp = (dF(0, x) + dF(1, x)) / 2
+    lhs = sp.Integer(0)
+    b = [sp.Integer(0), sp.Integer(0)]  # E (1/N) sum_n grad F_n(y_{n,p}), p = 0, 1
+    e_b2 = [sp.Integer(0), sp.Integer(0)]  # E ||(1/N) sum_n grad F_n(y_{n,p})||^2
+    # every client's local run (the 1/N sum needs all of them), noise draws independent
+    runs = {}
+    for n in range(2):
+        runs[n] = []
+        for x0 in (s, -s):
+            for x1 in (s, -s):
+                y1 = x - el * (dF(n, x) + x0)
+                runs[n].append((sp.Rational(1, 4), y1, dF(n, x) + x0 + dF(n, y1) + x1))
+    for n in range(2):  # the buffered client, uniform
+        for w, _y1, gsum in runs[n]:
+            lhs += sp.Rational(1, 2) * w * (-fp * el * gsum)
+    for w0, y10, _ in runs[0]:
+        for w1, y11, _ in runs[1]:
+            avg = [fp, (dF(0, y10) + dF(1, y11)) / 2]
+            for p in range(2):
+                b[p] += w0 * w1 * avg[p]
+                e_b2[p] += w0 * w1 * avg[p] ** 2
+    e_t2 = [e_b2[p] - 2 * fp * b[p] + fp**2 for p in range(2)]
+    rhs = -sp.Rational(1, 2) * 2 * el * fp**2 + sum(el / 2 * (-e_b2[p] + e_t2[p]) for p in range(2))
+    return identity(rhs, lhs, what="E[T_1] = (31) on the instance")
+
+
+@check(
+    CHECKS,
+    id="qafel.lemma_f8_eq40",
+    paper=PAPER,
+    location="QAFeL Lemma F.8, statement (36) vs the proof's (40)",
+    claim="(36) and (40) are the same bound",
+    severity="typo",
+    subject="qafel.lemma_f8",
+)
+def lemma_f8_eq40():
+    sd = sp.Symbol("sum_step_sq", nonnegative=True)
+    phi = sp.Symbol("phi_T", nonnegative=True)
+    s2g = sigma_l**2 + P * G
+    stale = eta_g**2 * tau_max**2 * ((1 - delta_c) / (K * tau_max) + 1)
+    eq36 = 3 * L**2 * T * Q.beta_P * (stale + 1) * s2g + 3 * L**2 * eta_g**2 * phi * sd
+    eq40 = 3 * L**2 * T * Q.beta_P * (stale * s2g + s2g) + 3 * L**2 * eta_g**2 * phi * sd
+    return identity(eq36, eq40, what="(36) = (40)")
+
+
+@check(
+    CHECKS,
+    id="qafel.eq47_reindex",
+    paper=PAPER,
+    location="QAFeL Appendix F.3, eq. (47) from Corollary F.10 (used in (40) and (36))",
+    claim="sum_{t=0}^{T-1} E||x^{t-tau_n} - hat x^{t-tau_n}||^2 <= eta_g^2 phi(T) sum_{t<=T-2} "
+    "E||bar Delta^t||^2 is 'a direct consequence of Corollary F.10' for staleness tau_n <= tau_max,K",
+    severity="constant",
+    subject="qafel.lemma_f8",
+)
+def eq47_reindex():
+    """Sequences meeting Lemma F.9's bound (48) with equality: e_s = eta_g^2 sum_{r<s}
+    (1-delta_s)^{s-r} D_r, D_r = E||bar Delta^r||^2. T = 3, one client whose stale indices
+    t - tau_n(t) are 0, 1, 1 (tau_n(2) = 1 = tau_max,K), D_0 = 1, D_1 = 0."""
+    d = delta_s
+    D = [sp.Integer(1), sp.Integer(0)]
+
+    def e(s_):
+        return eta_g**2 * sum((1 - d) ** (s_ - r_) * D[r_] for r_ in range(s_))
+
+    stale_idx = [0, 1, 1]
+    lhs = sum(e(i) for i in stale_idx)
+    phi3 = sp.Sum((1 - d) ** Q.t, (Q.t, 1, 2)).doit()
+    rhs = eta_g**2 * phi3 * sum(D)
+    excess = sp.factor(sp.simplify(lhs - rhs))
+    at = {d: sp.Rational(1, 2), eta_g: 1}
+    if excess.subs(at) > 0:
+        return refuted(
+            f"T = 3, stale indices t - tau_n(t) = 0, 1, 1 (tau_max,K = 1), D_0 = 1, D_1 = 0: "
+            f"sum_t e_(t-tau_n) - eta_g^2 phi(3) sum D = {excess} > 0 for 0 < delta_s < 1 "
+            f"(= {excess.subs(at)} at delta_s = 1/2, eta_g = 1). A version read for several steps "
+            "is counted several times: the re-indexed sum is up to (tau_max,K + 1) times "
+            "Corollary F.10's, so (47), (40) and (36) need the factor (tau_max,K + 1) on the "
+            "phi(T) term",
+            excess=excess,
+            lhs=lhs.subs(at),
+            rhs=rhs.subs(at),
+            hypotheses=[
+                "e_s meets (48) with equality; D_r >= 0",
+                "staleness tau_n(t) in {0, 1} <= tau_max,K = 1",
+            ],
+        )
+    return verified(f"excess {excess}")  # pragma: no cover

@@ -172,6 +172,7 @@ def fedpaq(
     first_replica: int = 0,
     block: int | None = None,
     pin_sampling: bool = False,
+    record_lemmas: bool = False,
 ) -> Trace:
     """Run FedPAQ (Algorithm 1) for ``K`` periods of ``tau`` local steps on ``R`` replicas.
 
@@ -203,7 +204,12 @@ def fedpaq(
       problem exposes ``x_star``; ``bits_up`` / ``bits_down`` cumulative up to ``x_k`` (``r`` uploads
       of ``Q.bits(d)`` and ``r`` full-precision downloads of ``32 d`` bits per period, line 3);
       ``hat_gap`` = ``||x_k - hat x_k||^2`` (Lemma 4's quantity, ``virtual=True``; row 0 is 0);
-      ``x`` (``(K+1, R, d)``) if ``record_x``.
+      ``x`` (``(K+1, R, d)``) if ``record_x``;
+    * with ``record_lemmas`` (needs ``virtual=True``; FedPAQ Lemmas 1, 6, 7), per period ``k``:
+      rows ``k + 1`` of ``quant_gap`` = ``||hat x_{k+1} - bar x_{k,tau}||^2``, ``f_gap_avg_end`` =
+      ``f(bar x_{k,tau}) - f*`` and ``avg_end_dist`` = ``||bar x_{k,tau} - x*||^2`` (with
+      ``x_star``; row 0 is NaN), and ``node_grad_sq_sum`` (``K`` rows) =
+      ``sum_{t<tau} sum_{i in [n]} ||grad f(x_{k,t}^(i))||^2``.
     """
     problem = check_problem(problem)
     K = check_int("K", K, 1)
@@ -239,6 +245,15 @@ def fedpaq(
         out["dist_sq"] = torch.empty(K + 1, R, **z)
     if record_x:
         out["x"] = torch.empty(K + 1, R, d, **z)
+    if record_lemmas:
+        if not virtual:
+            raise ParameterError(
+                "record_lemmas=True is not allowed with virtual=False: FedPAQ Lemmas 1, 6, 7 "
+                "need every node's local iterates (eq. (20))"
+            )
+        for name in ("quant_gap", "f_gap_avg_end") + (("avg_end_dist",) if has_star else ()):
+            out[name] = torch.full((K + 1, R), math.nan, **z)
+        out["node_grad_sq_sum"] = torch.zeros(K, R, **z)
 
     for b0 in range(0, R, B):
         b1 = min(R, b0 + B)
@@ -272,6 +287,12 @@ def fedpaq(
     if record_x:
         series["x"] = out["x"]
         index["x"] = "period k = 0..K"
+    for name in ("quant_gap", "f_gap_avg_end", "avg_end_dist", "node_grad_sq_sum"):
+        if name in out:
+            series[name] = out[name]
+            index[name] = (
+                "period k = 0..K-1" if name == "node_grad_sq_sum" else "row k+1: end of period k"
+            )
     params = {
         "K": K,
         "tau": tau,
@@ -348,6 +369,7 @@ def _run_block(
     m = n if virtual else r
     x_loc = torch.empty(Bn, m, d, device=dev, dtype=dtype)  # reused every period
     record_x = "x" in out
+    lemmas = "quant_gap" in out  # FedPAQ Lemmas 1, 6, 7 (record_lemmas)
 
     def record_x_k(k: int) -> None:
         out["grad_norm_sq_x"][k] = sq_norm(problem.grad(x))
@@ -374,12 +396,22 @@ def _run_block(
                 bar = x_loc.mean(dim=1)  # eq. (20)
                 out["grad_norm_sq"][k * tau + t] = sq_norm(problem.grad(bar))
                 out["f_gap_bar"][k * tau + t] = f_gap(problem, bar)
+            if lemmas:
+                gi = problem.grad(x_loc.reshape(Bn * n, d))
+                out["node_grad_sq_sum"][k] += sq_norm(gi).reshape(Bn, n).sum(dim=1)
             sample = problem.sample(Bn, clients, g_data)
             x_loc.sub_(problem.stochastic_grad_i(x_loc, sample, clients), alpha=eta_k)
+        if lemmas:
+            bar_end = x_loc.mean(dim=1)  # bar x_{k,tau}, eq. (20)
+            out["f_gap_avg_end"][k + 1] = f_gap(problem, bar_end)
+            if x_star is not None and "avg_end_dist" in out:
+                out["avg_end_dist"][k + 1] = sq_norm(bar_end - x_star)
         x_loc.sub_(x.unsqueeze(1))  # x_{k,tau}^{(i)} - x_k
         q = compress_messages(Q, x_loc, g_comp)  # line 11
         if virtual:
             hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
+            if lemmas:
+                out["quant_gap"][k + 1] = sq_norm(hat_next - bar_end)
             q = torch.gather(q, 1, S.unsqueeze(-1).expand(Bn, r, d))
         x.add_(q.sum(dim=1), alpha=1.0 / r)  # line 13, eq. (8)
         if virtual:

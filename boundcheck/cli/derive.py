@@ -21,7 +21,12 @@ def outcome_rows(outcomes: list) -> list[tuple[str, str, str, str]]:
 @app.command("derive")
 @click.argument("selector", required=False, metavar="[PAPER|CHECK_ID]")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: every check with its evidence.")
-def derive_cmd(selector: str | None, as_json: bool) -> int:
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Recompute every check instead of reading outcomes the same code computed before.",
+)
+def derive_cmd(selector: str | None, as_json: bool, no_cache: bool) -> int:
     """Re-run the audit of the papers' own derivations, now.
 
     Each check states a claim of a paper (a minimum, a limit, a closed-form sum, a stepsize that
@@ -31,6 +36,8 @@ def derive_cmd(selector: str | None, as_json: bool) -> int:
     claim has a severity: typo, changes a constant, changes an order, invalidates the claim.
 
     Exit code 1 when a check is refuted, 0 otherwise (undecided is not a finding), 2 on bad input.
+    Outcomes are cached by content (a digest of the package and of derivations/): a check is
+    recomputed whenever its code or the package changes; --no-cache recomputes all.
 
     \b
     Examples:
@@ -40,7 +47,7 @@ def derive_cmd(selector: str | None, as_json: bool) -> int:
     import derivations
     from boundcheck import jsonutil
 
-    outcomes = derivations.run(selector)
+    outcomes = derivations.run_cached(selector, "" if no_cache else None)
     refuted = [o for o in outcomes if o.verdict == "refuted"]
     if as_json:
         click.echo(jsonutil.dumps({"checks": [o.to_dict() for o in outcomes]}))

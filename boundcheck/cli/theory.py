@@ -550,7 +550,12 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
     "(PEPit; pip install 'boundcheck[pep]'; a few seconds): a worst case above the bound inside "
     "the stated hypotheses is a finding.",
 )
-def findings_cmd(as_json: bool, paper: str | None, with_pep: bool) -> int:
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Recompute every derivation check instead of reading outcomes the same code computed.",
+)
+def findings_cmd(as_json: bool, paper: str | None, with_pep: bool, no_cache: bool) -> int:
     """Everything boundcheck finds wrong in the four papers' statements, computed now, with evidence.
 
     Two sources, both run when you ask: the symbolic checks of every encoded theorem (dimensions of
@@ -559,7 +564,8 @@ def findings_cmd(as_json: bool, paper: str | None, with_pep: bool) -> int:
     and statement, stepsizes that miss a proof condition), each with its counterexample. What the
     tool could not check is listed apart, with the reason; it is not a finding.
 
-    Exit code 1 when anything is found.
+    Exit code 1 when anything is found. The derivation outcomes are cached by content (shared with
+    `boundcheck derive` and `report`; recomputed whenever the code changes); --no-cache recomputes.
     """
     import derivations
 
@@ -574,7 +580,7 @@ def findings_cmd(as_json: bool, paper: str | None, with_pep: bool) -> int:
             pep_rows = [pep.worst_case_summary(t) for t in pep.REDUCTIONS if t in ids]
     pep_findings = [f for r in pep_rows for f in r["findings"]]
     with _ui.status("checking dimensions, orders and derivations"):
-        report = derivations.findings_report(paper)
+        report = derivations.findings_report(paper, cache_dir="" if no_cache else None)
     count = report.count + len(pep_findings)
     if as_json:
         out = report.to_dict()

@@ -35,7 +35,7 @@ def attach_theory_findings(run: RunResult) -> RunResult:
     wanted = {c.theorem_id for c in run.checks if c.theorem_id in by_id}
     refuted: dict[str, list[str]] = {}
     if wanted and any(not c.derivation_findings for c in run.checks):
-        for o in derivations.run(None):
+        for o in derivations.run_cached(None):  # shared with `derive` / `findings` (by content)
             d = o.to_dict()
             if d["verdict"] == "refuted" and d["subject"] in wanted:
                 refuted.setdefault(d["subject"], []).append(

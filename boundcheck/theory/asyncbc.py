@@ -7,6 +7,8 @@ Encoded (ids ``asyncbc.*``):
 * Lemma 1, eq. (5): the virtual-iterate error (``lemma1``) and virtual-momentum error
   (``lemma1_m``) of AsyncBC-GD; Lemma 5, eq. (10): the same for AsyncBC-SGD (``lemma5``,
   ``lemma5_m``);
+* Lemma 2, eq. (7): the two error identities as 'squared residual <= 0' (``lemma2_m``,
+  ``lemma2_x``); Lemma 3, eq. (8): the descent of the virtual gap (``lemma3``); Lemmas 4 and 6;
 * Theorem 1 (AsyncBC-GD): the explicit bound of its proof at the stated stepsize (``thm1``), the
   proof's bound ``2 F0 / (eta T)`` for any stepsize meeting the proof's conditions (``thm1_eta``),
   and the ``O(.)`` statement (``thm1_order``); the same three for Theorem 2 (AsyncBC-SGD);
@@ -41,7 +43,7 @@ from dataclasses import replace
 
 import sympy as sp
 
-from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, SMOOTH, X
+from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, SMOOTH, F, X
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import (
     Assumption,
@@ -548,6 +550,152 @@ LEMMA6 = Theorem(
     example={"grad_err_prev": 1.0, "eta": 0.01, "ell": 2.0, "m2_prev": 2.0},
 )
 
+# --- Lemma 2 (the error identities) and Lemma 3 (the descent of the virtual gap) ----------------------
+F_tilde_t = S.define(
+    "F_tilde_t",
+    "nonneg",
+    F,
+    "AsyncBC eq. (6): F~_t = E[f(x~_t) - f*], the virtual optimality gap at iteration t "
+    "(Lemma 3's right-hand side; measured along a run)",
+    r"\widetilde{F}_{t}",
+)
+gn2_t = S.define(
+    "gn2_t",
+    "nonneg",
+    GRAD2,
+    "E||grad f(x_t)||^2 at the server iterate x_t (AsyncBC Lemma 3; measured along a run)",
+    r"\mathbb{E}\|\nabla f(\mathbf{x}_{t})\|^{2}",
+)
+mt2_t = S.define(
+    "mt2_t",
+    "nonneg",
+    GRAD2,
+    "E||m~_t||^2, the virtual momentum's squared norm (AsyncBC Lemma 3; measured along a run)",
+    r"\mathbb{E}\|\widetilde{\mathbf{m}}_{t}\|^{2}",
+)
+gerr_t = S.define(
+    "gerr_t",
+    "nonneg",
+    GRAD2,
+    "E||grad f(x_t) - m~_t||^2 (AsyncBC Lemma 3; measured along a run)",
+    r"\mathbb{E}\|\nabla f(\mathbf{x}_{t})-\widetilde{\mathbf{m}}_{t}\|^{2}",
+)
+xerr_t = S.define(
+    "xerr_t",
+    "nonneg",
+    X**2,
+    "E||x~_t - x_t||^2 (AsyncBC Lemma 3; measured along a run)",
+    r"\mathbb{E}\|\widetilde{\mathbf{x}}_{t}-\mathbf{x}_{t}\|^{2}",
+)
+MOM_ID_RESIDUAL = Quantity(
+    "asyncbc.mom_identity_residual",
+    "||(m_t - m~_t) + sum_{(k,i) in C_t} g_i^k||^2",
+    "squared norm of the difference between the two sides of Lemma 2's first identity at "
+    "iteration t >= 1, with m_t from Algorithm 1, m~_t from its own recursion eq. (4) (m~_0 = m_0, "
+    "m~_1 = m_0 + sum of the tau_C initial g_1^k, m~_t = m~_{t-1} + g_t^{k_t}) and C_t the tasks "
+    "handed out and not yet received at t (union-first reading); pathwise",
+    GRAD2,
+)
+ITER_ID_RESIDUAL = Quantity(
+    "asyncbc.iter_identity_residual",
+    "||(x_t - x~_t) - eta (sum_{i=2}^{t-1} tau_i^{t-1} g_i^{k_i} + sum_{(k,1) in C_1} "
+    "tau_1^{k,t-1} g_1^k)||^2",
+    "squared norm of the difference between the two sides of Lemma 2's second identity at "
+    "iteration t >= 2, with x~_t from its own recursion eq. (3) (x~_1 = x_1, x~_{t+1} = x~_t - "
+    "eta m~_t) and tau_i^{t-1} the number of s in 1..t-1 at which task i is in C_s; pathwise",
+    X**2,
+)
+VIRTUAL_GAP_NEXT = Quantity(
+    "asyncbc.virtual_gap_next",
+    "F~_{t+1} = E[f(x~_{t+1}) - f*]",
+    "the virtual optimality gap eq. (6) at iteration t+1: f at the virtual iterate x~_{t+1} = "
+    "x~_t - eta m~_t (eq. (3)) minus f*, in expectation over sampling and delays",
+    F,
+)
+_LEMMA2_READ = (
+    "Lemma 2 is an exact identity, encoded as 'squared residual <= 0': the measured left-hand side "
+    "is the squared norm of (left side - right side), checked on every replica and step against a "
+    "rounding allowance. The virtual sequences are computed from their own recursions (3)-(4), "
+    "not from Lemma 2 (which the bindings of Lemmas 1 and 5 use to rebuild them), so the check is "
+    "not circular."
+)
+LEMMA2_M = Theorem(
+    id="asyncbc.lemma2_m",
+    paper=PAPER,
+    source="AsyncBC Lemma 2, eq. (7), first line",
+    title="AsyncBC-GD: virtual-momentum error identity",
+    statement="m_t - m~_t = -sum_{(k,i) in C_t} g_i^k for all t >= 1.",
+    lhs=MOM_ID_RESIDUAL,
+    direction=Direction.UPPER,
+    bound=sp.Integer(0),
+    notes=(
+        "Pathwise identity for Algorithm 1 (any schedule, any functions); no assumption used.",
+        _LEMMA2_READ,
+        _EQ4_NOTE,
+        _CT_NOTE,
+        "The proof's middle line writes sum_{C_{t-1}} g_t^{k_t} for sum_{C_{t-1}} g_i^k (typo).",
+    ),
+)
+LEMMA2_X = Theorem(
+    id="asyncbc.lemma2_x",
+    paper=PAPER,
+    source="AsyncBC Lemma 2, eq. (7), second line",
+    title="AsyncBC-GD: virtual-iterate error identity",
+    statement="x_t - x~_t = eta sum_{i=2}^{t-1} tau_i^{t-1} g_i^{k_i} + eta sum_{(k,1) in C_1} "
+    "tau_1^{k,t-1} g_1^k for all t >= 2.",
+    lhs=ITER_ID_RESIDUAL,
+    direction=Direction.UPPER,
+    bound=sp.Integer(0),
+    notes=(
+        "Pathwise identity for Algorithm 1; no assumption used.",
+        _LEMMA2_READ,
+        "Reading of tau_i^{t-1} ('the number of times g_i is delayed until time t-1'): the number "
+        "of s in {1, ..., t-1} with the task in C_s, which is what the proof's exchange of sums "
+        "gives (x_t - x~_t = -eta sum_{s=1}^{t-1} (m_s - m~_s)). Under the union-first reading of "
+        "C_t a task of version v received at step r counts min(t-1, r-1) - max(v, 1) + 1 times.",
+        "Both sums are over tasks handed out before t; the initial tasks (k, 1) in C_1 are the "
+        "tau_C initial tasks except the one received at step 1 (the received one has count 0).",
+    ),
+)
+LEMMA3 = Theorem(
+    id="asyncbc.lemma3",
+    paper=PAPER,
+    source="AsyncBC Lemma 3, eq. (8)",
+    title="AsyncBC-GD: descent of the virtual optimality gap",
+    statement="F~_{t+1} <= F~_t - eta/2 E||grad f(x_t)||^2 - (eta/4 - L eta^2/2) E||m~_t||^2 + "
+    "eta/2 E||grad f(x_t) - m~_t||^2 + eta L^2 E||x~_t - x_t||^2.",
+    lhs=VIRTUAL_GAP_NEXT,
+    direction=Direction.UPPER,
+    bound=F_tilde_t
+    - eta / 2 * gn2_t
+    - (eta / 4 - L * eta**2 / 2) * mt2_t
+    + eta / 2 * gerr_t
+    + eta * L**2 * xerr_t,
+    assumptions=(A1,),
+    notes=(
+        "The proof is pathwise: steps (i)-(iii) (smoothness, the polarisation identity, Young's "
+        "inequality <a, b> <= ||a||^2 + ||b||^2/4, smoothness) hold for every realisation, and "
+        "the expectation is taken at the end. The bindings check it pathwise, on every replica and "
+        "step t >= 0 (which implies the expectation form); `boundcheck derive asyncbc.lemma3_steps` "
+        "decides the algebra.",
+        "Typo in the proof: the second and fourth displays write ||grad f(x_t)|| without the "
+        "square; the statement has the square.",
+        "x~_1 = x_1 = x_0 - eta m_0 and m~_0 = m_0, so x~_{t+1} = x~_t - eta m~_t holds at t = 0 "
+        "too: the lemma is checked from t = 0.",
+        "The five expectations are parameters (F_tilde_t, gn2_t, mt2_t, gerr_t, xerr_t); they "
+        "enter the bound linearly.",
+    ),
+    example={
+        "F_tilde_t": 1.0,
+        "eta": 0.01,
+        "gn2_t": 1.0,
+        "L": 1.0,
+        "mt2_t": 1.0,
+        "gerr_t": 0.5,
+        "xerr_t": 0.1,
+    },
+)
+
 # --- Theorem 1 ------------------------------------------------------------------------------------
 _THM1_STEP_NOTE = (
     "Audit (`boundcheck derive asyncbc.thm1_stepsize`, `asyncbc.thm1_rate`): the stated stepsize does not imply the proof's condition eta <= 1/(10 delta_H "
@@ -971,6 +1119,9 @@ THEOREMS: list[Theorem] = [
     LEMMA5_M,
     LEMMA4,
     LEMMA6,
+    LEMMA2_M,
+    LEMMA2_X,
+    LEMMA3,
     THM1,
     THM1_ETA,
     THM1_ORDER,

@@ -54,7 +54,8 @@ def dimension_findings(thm: Theorem) -> list[Finding]:
     if thm.bound is not None:
         r = D.check_expr(thm.bound, dims, "bound")
         issues += r.issues
-        if r.dim is not None and r.dim != lhs_dim:
+        # zero is dimension-free (an identity encoded as 'squared residual <= 0')
+        if r.dim is not None and r.dim != lhs_dim and thm.bound != 0:
             issues.append(
                 D.DimIssue(
                     "bound vs left-hand side",

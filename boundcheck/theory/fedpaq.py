@@ -14,7 +14,9 @@ Encoded here (ids ``fedpaq.*``):
 * Remark 1 eq. (16) and Remark 2 as order claims;
 * Theorem 2 (non-convex): ``B_2`` eq. (17), conditions (18), stepsize ``1/(L sqrt(T))``, bound (19)
   with ``N_1, N_2``, and the proof's conditions (83), (91) and ``eta <= 0.9/L`` (Appendix B.1);
-* Remarks 3 and 4 as order claims.
+* Remarks 3 and 4 as order claims;
+* Lemmas 1 (decomposition (21), as two '<=' halves), 2-4, 5 (sequences), 6-7 (Theorem 2's descent)
+  and 8-9.
 
 Dimensions follow the update equations: ``eta`` multiplies a gradient (``[X]^2/[F]``); ``q``, ``r``,
 ``n``, ``tau``, ``k`` are dimensionless; ``sigma`` is a gradient standard deviation (Assumption 3
@@ -28,7 +30,7 @@ import math
 
 import sympy as sp
 
-from boundcheck.dims import DIMENSIONLESS, GRAD2, SMOOTH, STEP, X
+from boundcheck.dims import DIMENSIONLESS, GRAD2, SMOOTH, STEP, F, X
 from boundcheck.errors import ParameterError
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import (
@@ -742,6 +744,247 @@ LEMMA9 = Theorem(
     example={"q": 0.5, "sigma": 1.0, "n": 10, "r": 5, "tau": 4, "eta": 0.01, "G_sum": 10.0},
 )
 
+# --- Lemma 1 (decomposition), Lemma 5 (sequences), Lemmas 6-7 (Theorem 2's descent) ---------------
+sampling_err = S.define(
+    "sampling_err",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemma 1: E||x_{k+1} - xhat_{k+1}||^2 (measured along a run)",
+    r"\mathbb{E}\|x_{k+1}-\hat{x}_{k+1}\|^{2}",
+)
+quant_err = S.define(
+    "quant_err",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemmas 1 and 6: E||xhat_{k+1} - xbar_{k,tau}||^2 (measured along a run)",
+    r"\mathbb{E}\|\hat{x}_{k+1}-\bar{x}_{k,\tau}\|^{2}",
+)
+avg_end_err = S.define(
+    "avg_end_err",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemma 1: E||xbar_{k,tau} - x*||^2 (measured along a run)",
+    r"\mathbb{E}\|\bar{x}_{k,\tau}-x^{*}\|^{2}",
+)
+dist_next = S.define(
+    "dist_next",
+    "nonneg",
+    X**2,
+    "FedPAQ Lemma 1: E||x_{k+1} - x*||^2 (measured along a run)",
+    r"\mathbb{E}\|x_{k+1}-x^{*}\|^{2}",
+)
+f_avg_end = S.define(
+    "f_avg_end",
+    "real",
+    F,
+    "FedPAQ Lemmas 6-7: E f(xbar_{k,tau}) (measured along a run, as a gap to a fixed reference)",
+    r"\mathbb{E}f(\bar{x}_{k,\tau})",
+)
+f_start = S.define(
+    "f_start",
+    "real",
+    F,
+    "FedPAQ Lemma 7: E f(x_k), the server model at the start of period k (same reference)",
+    r"\mathbb{E}f(x_{k})",
+)
+G_bar_sum = S.define(
+    "G_bar_sum",
+    "nonneg",
+    GRAD2,
+    "FedPAQ Lemma 7: sum_{t<tau} E||grad f(xbar_{k,t})||^2 over one period",
+    r"\sum_{t}\mathbb{E}\|\nabla f(\bar{x}_{k,t})\|^{2}",
+)
+a_seq = S.define("a_seq", "positive", DIMENSIONLESS, "FedPAQ Lemma 5: constant a of (73)", "a")
+b_seq = S.define("b_seq", "positive", DIMENSIONLESS, "FedPAQ Lemma 5: constant b of (73)", "b")
+k1_seq = S.define("k1_seq", "positive", DIMENSIONLESS, "FedPAQ Lemma 5: shift k_1 of (73)", "k_1")
+k0_seq = S.define(
+    "k0_seq", "count", DIMENSIONLESS, "FedPAQ Lemma 5: first index k_0 of (73)", "k_0"
+)
+k_seq = S.define("k_seq", "count", DIMENSIONLESS, "FedPAQ Lemma 5: index k >= k_0", "k")
+delta_k0 = S.define(
+    "delta_k0",
+    "nonneg",
+    DIMENSIONLESS,
+    "FedPAQ Lemma 5: the sequence's value delta_{k0} at k = k0",
+    r"\delta_{k_0}",
+)
+SERVER_DIST_NEXT = Quantity(
+    "fedpaq.dist_sq_next",
+    "E||x_{k+1} - x*||^2",
+    "squared distance to x* of the server model after period k (eq. (8)), in expectation over "
+    "sampling, quantization and SGD noise",
+    X**2,
+)
+DECOMP_SUM = Quantity(
+    "fedpaq.decomposition_sum",
+    "E||x_{k+1} - xhat_{k+1}||^2 + E||xhat_{k+1} - xbar_{k,tau}||^2 + E||xbar_{k,tau} - x*||^2",
+    "the right-hand side of (21): the sum of the sampling error, the quantization error and the "
+    "averaged model's error of period k (eq. (20)), in expectation",
+    X**2,
+)
+SEQ_VALUE = Quantity(
+    "fedpaq.sequence_value",
+    "delta_k",
+    "the value at index k of a non-negative sequence satisfying (73) for every k >= k_0",
+    DIMENSIONLESS,
+)
+F_SERVER_NEXT = Quantity(
+    "fedpaq.f_server_next",
+    "E f(x_{k+1})",
+    "f at the server model after period k, in expectation (measured as the gap f - f* or to a "
+    "fixed reference: both sides shift alike)",
+    F,
+)
+F_AVG_END = Quantity(
+    "fedpaq.f_avg_end",
+    "E f(xbar_{k,tau})",
+    "f at the average over all n nodes of the local iterates at the end of period k (eq. (20)), in "
+    "expectation (measured as a gap to a fixed reference)",
+    F,
+)
+_L1_NOTE = (
+    "An equality; encoded as two '<=' halves, fedpaq.lemma1 (E||x_{k+1} - x*||^2 <= sum) and "
+    "fedpaq.lemma1_rev (sum <= E||x_{k+1} - x*||^2). On runs an exact equality can be refuted "
+    "(a significant difference) but never shown to 'hold' statistically; "
+    "`boundcheck derive fedpaq.lemma1_instance` decides it exactly on a small instance."
+)
+_L1_INDEP = (
+    "The cross terms vanish because E_{S_k} x_{k+1} = xhat_{k+1} given the quantized updates (31) "
+    "and E_Q xhat_{k+1} = xbar_{k,tau} given the local iterates (32): it needs xhat_{k+1} to "
+    "quantize every node's update (inactive nodes virtually), with the same draws the r active "
+    "nodes send, as eq. (20) and the implementation do."
+)
+LEMMA1 = Theorem(
+    id="fedpaq.lemma1",
+    paper=PAPER,
+    source="FedPAQ Lemma 1, eq. (21)",
+    title="Decomposition of the server's error ('<=' half)",
+    statement="E||x_{k+1} - x*||^2 = E||x_{k+1} - xhat_{k+1}||^2 + E||xhat_{k+1} - xbar_{k,tau}||^2 "
+    "+ E||xbar_{k,tau} - x*||^2 (the '<=' half).",
+    lhs=SERVER_DIST_NEXT,
+    direction=Direction.UPPER,
+    bound=sampling_err + quant_err + avg_end_err,
+    assumptions=(A1,),
+    notes=(_L1_NOTE, _L1_INDEP),
+    example={"sampling_err": 0.1, "quant_err": 0.1, "avg_end_err": 1.0},
+)
+LEMMA1_REV = Theorem(
+    id="fedpaq.lemma1_rev",
+    paper=PAPER,
+    source="FedPAQ Lemma 1, eq. (21)",
+    title="Decomposition of the server's error ('>=' half)",
+    statement="E||x_{k+1} - xhat_{k+1}||^2 + E||xhat_{k+1} - xbar_{k,tau}||^2 + E||xbar_{k,tau} - "
+    "x*||^2 <= E||x_{k+1} - x*||^2 (the '>=' half of (21)).",
+    lhs=DECOMP_SUM,
+    direction=Direction.UPPER,
+    bound=dist_next,
+    assumptions=(A1,),
+    notes=(_L1_NOTE, _L1_INDEP),
+    example={"dist_next": 1.0},
+)
+LEMMA5 = Theorem(
+    id="fedpaq.lemma5",
+    paper=PAPER,
+    source="FedPAQ Lemma 5, eqs. (73)-(74)",
+    title="Convergence of a sequence with a 1 - 2/(k + k1) contraction",
+    statement="If delta_k >= 0 and delta_{k+1} <= (1 - 2/(k+k1)) delta_k + a/(k+k1)^2 + b/(k+k1)^4 "
+    "for k >= k0, then delta_k <= (k0+k1)^2/(k+k1)^2 delta_k0 + a/(k+k1) + b/(k+k1)^2.",
+    lhs=SEQ_VALUE,
+    direction=Direction.UPPER,
+    bound=(k0_seq + k1_seq) ** 2 / (k_seq + k1_seq) ** 2 * delta_k0
+    + a_seq / (k_seq + k1_seq)
+    + b_seq / (k_seq + k1_seq) ** 2,
+    conditions=(
+        Condition(
+            "k_ge_k0",
+            "FedPAQ Lemma 5 ('for every k >= k0')",
+            sp.Ge(k_seq, k0_seq),
+            ConditionKind.STATED,
+            "the index range of the claim",
+        ),
+    ),
+    notes=(
+        "A statement about sequences, with no algorithm: decided by the audit. "
+        "`boundcheck derive fedpaq.lemma5` refutes it as stated (k0 = 1, k1 = 1/2: the induction "
+        "multiplies by 1 - 2/(k+k1) < 0); `fedpaq.lemma5_threshold` decides exactly where it holds "
+        "(k0 + k1 >= (1 + sqrt 5)/2) and that Theorem 1's use (k1 = 1/tau, k0 >= 16) is inside.",
+        "The statement lists 'a, b, c, k1 positive reals'; c does not occur (typo). The first line "
+        "of (76) writes a/(s+k1) + b/(s+k1)^2 for the a/(s+k1)^2 + b/(s+k1)^4 of (73) (typo; the "
+        "next line uses (73)).",
+        "Dimensionless as printed (a, b, k1, delta_k are numbers; in Theorem 1 they carry [X]^2).",
+    ),
+    example={
+        "k0_seq": 4,
+        "k1_seq": 0.5,
+        "k_seq": 10,
+        "delta_k0": 1.0,
+        "a_seq": 1.0,
+        "b_seq": 1.0,
+    },
+)
+LEMMA6 = Theorem(
+    id="fedpaq.lemma6",
+    paper=PAPER,
+    source="FedPAQ Lemma 6, eq. (78) (proof (93)-(96))",
+    title="Function value of the server model after one period",
+    statement="E f(x_{k+1}) <= E f(xbar_{k,tau}) + L/2 E||xhat_{k+1} - xbar_{k,tau}||^2 + L/2 "
+    "E||xhat_{k+1} - x_{k+1}||^2.",
+    lhs=F_SERVER_NEXT,
+    direction=Direction.UPPER,
+    bound=f_avg_end + L / 2 * quant_err + L / 2 * sampling_err,
+    assumptions=(A1, A2),
+    notes=(
+        "Assumption 2 makes every sample loss, hence f, L-smooth; the proof uses the descent "
+        "inequality (93) twice and the unbiasedness (31)-(32) to drop the inner products.",
+        "Wording slip in (95): 'xhat_{k+1} is unbiased for x_{k+1}, E_S xhat_{k+1} = x_{k+1}' "
+        "reverses (31) (E_S x_{k+1} = xhat_{k+1}); the step needs (31) as printed there.",
+        "On quadratics f = L/2||x - x*||^2 + c both inequalities (94), (96) are equalities: "
+        "`boundcheck derive fedpaq.lemma6_instance` shows equality on an exact instance.",
+        "Measured with f - f* on both sides (f* cancels); E f(xbar_{k,tau}) and the two errors "
+        "are parameters (f_avg_end, quant_err, sampling_err).",
+        _L1_INDEP,
+    ),
+    example={"f_avg_end": 1.0, "L": 2.0, "quant_err": 0.1, "sampling_err": 0.1},
+)
+LEMMA7 = Theorem(
+    id="fedpaq.lemma7",
+    paper=PAPER,
+    source="FedPAQ Lemma 7, eq. (79) (proof (97)-(108))",
+    title="Descent of the averaged model over one period (non-convex)",
+    statement="E f(xbar_{k,tau}) <= E f(x_k) - eta/2 sum_t E||grad f(xbar_{k,t})||^2 - eta (1/(2n) - "
+    "L eta/(2n) - L^2 tau(tau-1) eta^2/n) sum_t sum_i E||grad f(x_{k,t}^(i))||^2 + eta^2 L/2 "
+    "sigma^2/n tau + eta^3 sigma^2/n (n+1) tau(tau-1)/2 L^2.",
+    lhs=F_AVG_END,
+    direction=Direction.UPPER,
+    bound=f_start
+    - eta / 2 * G_bar_sum
+    - eta * (1 / (2 * n) - L * eta / (2 * n) - L**2 * tau * (tau - 1) * eta**2 / n) * G_sum
+    + eta**2 * L / 2 * sigma**2 / n * tau
+    + eta**3 * sigma**2 / n * (n + 1) * tau * (tau - 1) / 2 * L**2,
+    assumptions=(A2, A3, A_HOMOGENEOUS),
+    notes=(
+        "Every node i in [n] runs the local recursion (inactive nodes virtually, eq. (20)); the "
+        "sums are over all n nodes. (99) uses E grad~f_i(x) = grad f(x) at every node: the "
+        "homogeneous reading of Assumption 3 (A_HOMOGENEOUS).",
+        "(102) writes x_{k tau} for the period's start x_k and (110) grad f(x_{k,tau}) for "
+        "grad f(x_k) (typos).",
+        "The algebra from (98), (99), (105), (107) to (108) is decided by `boundcheck derive "
+        "fedpaq.lemma7_assembly`.",
+        "The expectations are parameters: f_start = E f(x_k), G_bar_sum = sum_t "
+        "E||grad f(xbar_{k,t})||^2, G_sum = sum_t sum_i E||grad f(x_{k,t}^(i))||^2.",
+    ),
+    example={
+        "f_start": 1.0,
+        "eta": 0.01,
+        "G_bar_sum": 1.0,
+        "n": 10,
+        "L": 2.0,
+        "tau": 4,
+        "G_sum": 10.0,
+        "sigma": 1.0,
+    },
+)
+
 THEOREMS: list[Theorem] = [
     THM1,
     REMARK1,
@@ -750,9 +993,14 @@ THEOREMS: list[Theorem] = [
     REMARK3,
     REMARK3_TAU_SQRT_T,
     REMARK4,
+    LEMMA1,
+    LEMMA1_REV,
     LEMMA2,
     LEMMA3,
     LEMMA4,
+    LEMMA5,
+    LEMMA6,
+    LEMMA7,
     LEMMA8,
     LEMMA9,
 ]

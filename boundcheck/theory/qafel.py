@@ -15,7 +15,9 @@ Encoded here:
   Corollary F.2 eq. (12) (``qafel.cor_f2``);
 * the order claims Corollary F.3 eq. (13) (``qafel.cor_f3``) and Proposition 3.5 eqs. (6)-(7)
   (``qafel.prop3_5_fedbuff``, ``qafel.prop3_5_qafel``);
-* the staleness relation ``tau_max,K <= ceil(tau_max,1 / K)`` (``qafel.staleness_k``).
+* the staleness relation ``tau_max,K <= ceil(tau_max,1 / K)`` (``qafel.staleness_k``);
+* the lemmas of Appendix F: F.5, F.6 (quantized sum), F.7 (E[T_1,t]), F.8 (sum of E[T_2,t]), F.9,
+  F.11 and the server step (22)/(61) (``qafel.lemma_f5`` ... ``qafel.server_step``).
 
 Constant local stepsize: the paper lets ``eta_l^(p)`` vary with the local step ``p``; we encode the
 case ``eta_l^(p) = eta_l`` for all ``p``, so ``alpha_P := sum_p eta_l^(p) = P eta_l`` and
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP, X
+from boundcheck.dims import DIMENSIONLESS, GRAD, GRAD2, STEP, F, X
 from boundcheck.theory import symbols as S
 from boundcheck.theory.core import (
     Assumption,
@@ -811,6 +813,206 @@ SERVER_STEP = Theorem(
     },
 )
 
+# --- Lemmas F.6-F.8 -------------------------------------------------------------------------------
+delta_q = S.define(
+    "delta_q",
+    "unit",
+    DIMENSIONLESS,
+    "QAFeL Lemma F.6: parameter delta of the (unbiased) quantizer Q of Definition 2.1 it is "
+    "stated for (applied to Q_c in (42) and (62))",
+    r"\delta",
+)
+norm_sum_sq = S.define(
+    "norm_sum_sq",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.6: ||sum_{n} x_n||^2 for the given vectors x_1..x_n",
+    r"\|\sum_n x_n\|^{2}",
+)
+sum_norm_sq = S.define(
+    "sum_norm_sq",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.6: sum_{n} ||x_n||^2 for the given vectors x_1..x_n",
+    r"\sum_n\|x_n\|^{2}",
+)
+gn2_server = S.define(
+    "gn2_server",
+    "nonneg",
+    GRAD2,
+    "QAFeL Lemma F.7: E||grad f(x^t)||^2 at the server model x^t (measured along a run)",
+    r"\mathbb{E}\|\nabla f(x^{t})\|^{2}",
+)
+t2_sum = S.define(
+    "t2_sum",
+    "nonneg",
+    GRAD2,
+    "QAFeL Lemma F.7: sum_{p=0}^{P-1} E||grad f(x^t) - (1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2 "
+    "(T_{2,t} at each local step p, summed over p; measured along a run)",
+    r"\sum_p\mathbb{E}[T_{2,t}^{(p)}]",
+)
+sum_t2 = S.define(
+    "sum_t2",
+    "nonneg",
+    GRAD2,
+    "QAFeL Lemma F.8: sum_{t=0}^{T-1} E[T_{2,t}] (measured along a run)",
+    r"\sum_{t<T}\mathbb{E}[T_{2,t}]",
+)
+sum_step_sq = S.define(
+    "sum_step_sq",
+    "nonneg",
+    X**2,
+    "QAFeL Lemma F.8: sum_{t=0}^{T-2} E||bar Delta^t||^2 (measured along a run)",
+    r"\sum_{t\le T-2}\mathbb{E}\|\bar\Delta^{t}\|^{2}",
+)
+QUANT_SUM_SQ = Quantity(
+    "qafel.quantized_sum_sq",
+    "E_Q||sum_{n=1}^{n} Q(x_n)||^2",
+    "squared norm of the sum of the quantized vectors Q(x_1), ..., Q(x_n) of fixed vectors x_n, in "
+    "expectation over the quantizer's randomness (one independent draw per vector: the reading "
+    "the proof's (30) needs)",
+    X**2,
+)
+T1_EXPECTED = Quantity(
+    "qafel.t1_expected",
+    "E[T_{1,t}], T_{1,t} = -(eta_g/K) sum_{k in S_t} <grad f(x^t), Delta_k^{t-tau_k}>",
+    "the first-order term of the descent inequality (15) at server step t: minus eta_g/K times "
+    "the inner products of the gradient at the server model with the K buffered client updates "
+    "Delta_k = Q_c(eta_l sum_p g_k(y_{k,p})) (the sign the proof's (32) uses), in expectation",
+    F,
+)
+T2_SUM = Quantity(
+    "qafel.t2_sum",
+    "sum_{t=0}^{T-1} E[T_{2,t}]",
+    "sum over the server steps t = 0..T-1 of E||grad f(x^t) - (1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2, "
+    "the distance between the gradient at the server model and the average of the clients' "
+    "gradients at their stale local iterates (local step p)",
+    GRAD2,
+)
+_F6_INDEP = (
+    "Reading: the statement says 'any unbiased compression operator' and nothing about how the "
+    "n quantizations are drawn; its proof, eq. (30), needs the Q(x_n) - x_n independent (the "
+    "cross terms vanish). Encoded with one independent draw per vector, as QAFeL applies Q_c (one "
+    "draw per client update). With one shared draw the statement is false "
+    "(`boundcheck derive qafel.lemma_f6_shared`)."
+)
+_F6_FIXED = (
+    "Stated for fixed vectors; (42) applies it to client updates computed from hidden states that "
+    "already contain earlier quantized updates of the same sum. Then the cross term "
+    "2 E<sum x_n, sum (Q(x_n) - x_n)> of (29) need not vanish and the inequality can fail "
+    "(`boundcheck derive qafel.lemma_f6_adaptive`, exact)."
+)
+LEMMA_F6 = Theorem(
+    id="qafel.lemma_f6",
+    paper=PAPER,
+    source="QAFeL Lemma F.6, eqs. (29)-(30)",
+    title="Sum of unbiasedly quantized terms",
+    statement="For vectors x_1..x_n and an unbiased Q of Definition 2.1: E_Q||sum_n Q(x_n)||^2 <= "
+    "||sum_n x_n||^2 + (1 - delta) sum_n ||x_n||^2.",
+    lhs=QUANT_SUM_SQ,
+    direction=Direction.UPPER,
+    bound=norm_sum_sq + (1 - delta_q) * sum_norm_sq,
+    assumptions=(DEF_2_1, QC_UNBIASED),
+    notes=(
+        _F6_INDEP,
+        _F6_FIXED,
+        "Checked exactly for the shipped unbiased quantizers on small instances "
+        "(`boundcheck derive qafel.lemma_f6_randk`).",
+        "The vectors enter through norm_sum_sq = ||sum x_n||^2 and sum_norm_sq = sum ||x_n||^2.",
+    ),
+    example={"norm_sum_sq": 1.0, "delta_q": 0.5, "sum_norm_sq": 2.0},
+)
+LEMMA_F7 = Theorem(
+    id="qafel.lemma_f7",
+    paper=PAPER,
+    source="QAFeL Lemma F.7, eq. (31) (proof (32)-(35))",
+    title="Expected value of T_{1,t}",
+    statement="E[T_{1,t}] = -(eta_g/2) alpha_P E||grad f(x^t)||^2 + sum_p (eta_g eta_l^(p)/2) "
+    "E[-||(1/N) sum_n grad F_n(y_{n,p}^{t-tau_n})||^2 + T_{2,t}].",
+    lhs=T1_EXPECTED,
+    direction=Direction.UPPER,
+    bound=-eta_g / 2 * alpha_P * gn2_server + eta_g * eta_l / 2 * (-grad_avg_sum + t2_sum),
+    assumptions=(ASM_3_1, QC_UNBIASED, UNIFORM_SAMPLING),
+    definitions=(ALPHA_P,),
+    notes=(
+        "An equality; encoded as its '<=' half (Direction.UPPER) with the equality decided by "
+        "`boundcheck derive qafel.lemma_f7_polarization` (the identity <a,b> = (||a||^2 + ||b||^2 - "
+        "||a-b||^2)/2 after (34)).",
+        NOTE_CONSTANT_STEP,
+        NOTE_SIGN,
+        "Sign: with the update of the iterate formula after Table 3, Delta_k = Q_c(-eta_l sum_p "
+        "g_k), T_{1,t} as defined has expectation +eta_g sum_p eta_l <grad f(x^t), avg grad> = minus "
+        "the right-hand side of (31); (32) silently uses Delta_k = Q_c(+eta_l sum_p g_k). Together "
+        "with the minus sign of (15) (smoothness gives + eta_g <grad f, bar Delta>) the two slips "
+        "cancel (`boundcheck derive qafel.lemma_f7_sign`). Encoded with the sign (32) uses.",
+        "T_{2,t} depends on the local step p (it is written inside sum_p); (17) pulls it out as "
+        "alpha_P E[T_{2,t}], valid when T_{2,t} means the eta_l^(p)-weighted average over p. "
+        "Encoded with the sum over p (t2_sum); with a constant eta_l both agree.",
+        "The (1/N) sum_n grad F_n(y_{n,p}^{t-tau_n}) needs every client's local iterate at its own "
+        "staleness; the simulation has such iterates only for the clients whose update arrives at "
+        "t, so this lemma has no measured left-hand side on runs: it is decided on an exact "
+        "instance (`boundcheck derive qafel.lemma_f7_instance`).",
+        "The sums over p of the averaged gradients and of T_{2,t} are parameters "
+        "(grad_avg_sum, t2_sum); E||grad f(x^t)||^2 is gn2_server.",
+    ),
+    example={
+        "eta_g": 1.0,
+        "P": 5,
+        "eta_l": 0.01,
+        "gn2_server": 1.0,
+        "grad_avg_sum": 5.0,
+        "t2_sum": 12.0,
+    },
+)
+LEMMA_F8 = Theorem(
+    id="qafel.lemma_f8",
+    paper=PAPER,
+    source="QAFeL Lemma F.8, eq. (36) (proof (37)-(47))",
+    title="Expected value of T_{2,t}, summed over t",
+    statement="sum_{t<T} E[T_{2,t}] <= 3 L^2 T beta_P (eta_g^2 tau_max,K^2 ((1-delta_c)/(K tau_max,K) "
+    "+ 1) + 1)(sigma_l^2 + P G) + 3 L^2 eta_g^2 phi(T) sum_{t<=T-2} E||bar Delta^t||^2.",
+    lhs=T2_SUM,
+    direction=Direction.UPPER,
+    bound=3
+    * L**2
+    * T
+    * beta_P
+    * (eta_g**2 * tau_max**2 * ((1 - delta_c) / (K * tau_max) + 1) + 1)
+    * (sigma_l**2 + P * G)
+    + 3 * L**2 * eta_g**2 * phi_T * sum_step_sq,
+    assumptions=ASSUMPTIONS_F1,
+    definitions=(BETA_P, (phi_T, PHI_UNBIASED)),
+    notes=(
+        NOTE_CONSTANT_STEP,
+        "phi(T) is that of eq. (14); encoded with the unbiased branch (Theorem F.1). The biased "
+        "branch is the same expression with phi(T) of the biased case.",
+        NOTE_TAU_ZERO,
+        "Audit (`boundcheck derive qafel.eq47_reindex`): the quantization term (47) sums "
+        "E||x^{t-tau_n} - hat x^{t-tau_n}||^2 over t and bounds it by Corollary F.10's sum over "
+        "s of E||x^s - hat x^s||^2. When the stale index t - tau_n repeats (a client reads one "
+        "version for several server steps) the left sum counts a term up to tau_max,K + 1 times: "
+        "(47) and hence (36) miss that factor on the phi(T) term.",
+        "(36) and the proof's (40) are the same expression (`boundcheck derive qafel.lemma_f8_eq40`).",
+        "Like Lemma F.7, T_{2,t} needs every client's stale local iterate: no measured left-hand "
+        "side on runs (see qafel.lemma_f7).",
+        "The sum over t of E||bar Delta^t||^2 is a parameter (sum_step_sq).",
+    ),
+    example={
+        "L": 1.0,
+        "T": 100,
+        "eta_l": 0.01,
+        "P": 5,
+        "eta_g": 1.0,
+        "tau_max": 3,
+        "delta_c": 0.5,
+        "K": 10,
+        "sigma_l": 1.0,
+        "G": 1.0,
+        "delta_s": 0.5,
+        "sum_step_sq": 10.0,
+    },
+)
+
 THEOREMS: list[Theorem] = [
     THM_F1,
     THM_F4_UNBIASED,
@@ -821,6 +1023,9 @@ THEOREMS: list[Theorem] = [
     PROP_3_5_QAFEL,
     STALENESS_K,
     LEMMA_F5,
+    LEMMA_F6,
+    LEMMA_F7,
+    LEMMA_F8,
     LEMMA_F9,
     LEMMA_F11,
     SERVER_STEP,

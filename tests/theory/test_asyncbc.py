@@ -85,7 +85,8 @@ def test_example_is_finite_and_every_condition_holds(thm):
     assert sorted(thm.example) == thm.parameters()
     validate(thm, thm.example)  # every example value lies in its symbol's domain
     value = evaluate_bound(thm, thm.example)
-    assert math.isfinite(value) and value > 0
+    # an identity (Lemma 2) is encoded as 'squared residual <= 0': its bound is exactly 0
+    assert math.isfinite(value) and (value > 0 or (thm.bound == 0 and value == 0))
     results = check_conditions(thm, thm.example)
     assert len(results) == len(thm.conditions)
     assert all(r.holds for r in results), [r.condition.id for r in results if not r.holds]

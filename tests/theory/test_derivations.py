@@ -135,6 +135,14 @@ EXPECTED = {
     "qafel.rand_k_unbiased": "refuted",
     "qafel.qsgd_literal": "refuted",
     "qafel.qsgd_delta_experiments": "refuted",
+    "qafel.lemma_f6_randk": "verified",
+    "qafel.lemma_f6_shared": "refuted",
+    "qafel.lemma_f6_adaptive": "refuted",
+    "qafel.lemma_f7_polarization": "verified",
+    "qafel.lemma_f7_sign": "refuted",
+    "qafel.lemma_f7_instance": "verified",
+    "qafel.lemma_f8_eq40": "verified",
+    "qafel.eq47_reindex": "refuted",
     "fedpaq.a6_stepsize": "refuted",
     "fedpaq.thm2_n1": "refuted",
     "fedpaq.lemmas_6_9": "verified",
@@ -146,6 +154,10 @@ EXPECTED = {
     "fedpaq.remark1_tau": "verified",
     "fedpaq.remark4_speedup": "refuted",
     "fedpaq.lemma5": "refuted",
+    "fedpaq.lemma1_instance": "verified",
+    "fedpaq.lemma6_instance": "verified",
+    "fedpaq.lemma5_threshold": "verified",
+    "fedpaq.lemma7_assembly": "verified",
     "saef.lemma2_minimum": "refuted",
     "saef.lemma2_eq39": "refuted",
     "saef.lemma4_eq47": "refuted",
@@ -181,6 +193,8 @@ EXPECTED = {
     "asyncbc.lemma6_instance": "verified",
     "asyncbc.footnote1": "verified",
     "asyncbc.thm3_outside_a5": "verified",
+    "asyncbc.lemma2_schedules": "verified",
+    "asyncbc.lemma3_steps": "verified",
 }
 
 
@@ -214,6 +228,30 @@ def test_counterexamples_hold_up_on_their_own():
     assert 2 * (2 + 1) == 6
     # FedPAQ A.6: L = 10, mu = 1, q = 0, n = r = 2, tau = 1: k0 = ceil(4 max(10, 4, 1, 8)) = 40
     assert 4 / (1 * (40 * 1 + 1)) > 1 / 10**2
+
+
+def test_lemma_counterexamples_recomputed_by_hand(outcomes):
+    """The new lemma counterexamples, recomputed with Fractions, independent of the checks."""
+    from fractions import Fraction as Fr
+    from itertools import combinations
+
+    # QAFeL F.6, one shared unbiased rand-2 mask in d = 3 (scale 3/2), x_1 = x_2 = e_1
+    lhs = sum(Fr(1, 3) * (Fr(3, 2) * 2 if 0 in S else 0) ** 2 for S in combinations(range(3), 2))
+    assert lhs == 6 and lhs > 2**2 + Fr(1, 2) * 2
+    assert "= 6 > 5" in outcomes["qafel.lemma_f6_shared"].result.evidence
+    # QAFeL F.6 applied adaptively: Q(u) = u/p w.p. p, x_1 = 1, x_2 = a(Q(x_1) - 1), p = 3/4, a = 1
+    p, a = Fr(3, 4), 1
+    lhs = rhs = Fr(0)
+    for q1, w1 in ((1 / p, p), (0, 1 - p)):
+        x2 = a * (q1 - 1)
+        for q2, w2 in ((1 / p, p), (0, 1 - p)):
+            lhs += w1 * w2 * (q1 + q2 * x2) ** 2
+            rhs += w1 * w2 * ((1 + x2) ** 2 + (1 - p) / p * (1 + x2**2))
+    assert lhs - rhs == Fr(2, 3)
+    # QAFeL (47) re-indexed: delta_s = 1/2, eta_g = 1: e_0 + 2 e_1 vs phi(3) (D_0 + D_1)
+    d = Fr(1, 2)
+    assert 0 + 2 * (1 - d) - ((1 - d) + (1 - d) ** 2) == Fr(1, 4)
+    assert outcomes["qafel.eq47_reindex"].result.details["lhs"] == 1
 
 
 def test_refuted_identity_points_really_differ(outcomes):
@@ -273,3 +311,25 @@ def test_findings_on_a_planted_wrong_theorem_counts_it():
 
 def test_num_evaluates_at_fifty_digits():
     assert abs(num(sp.sqrt(2), {}) ** 2 - 2) < sp.Float(10) ** -45
+
+
+# --- the content cache shared by derive, findings and report ---------------------------------
+def test_cached_outcomes_equal_fresh_ones_and_are_keyed_by_the_code(tmp_path, monkeypatch):
+    cid = "fedpaq.lemma5"
+    fresh = [o.to_dict() for o in derivations.run(cid)]
+    first = [o.to_dict() for o in derivations.run_cached(cid, tmp_path)]
+    assert first == fresh
+    calls = []
+    (chk,) = derivations.select(cid)
+    real = chk.func
+    object.__setattr__(chk, "func", lambda: calls.append(1) or real())  # a frozen Check
+    try:
+        again = [o.to_dict() for o in derivations.run_cached(cid, tmp_path)]
+        assert again == fresh and calls == []  # read from the cache: the check did not run
+        derivations.run_cached(cid, "")  # no cache: computed now
+        assert calls == [1]
+        monkeypatch.setattr(derivations, "source_digest", lambda: "edited")
+        derivations.run_cached(cid, tmp_path)  # other code: recomputed
+        assert calls == [1, 1]
+    finally:
+        object.__setattr__(chk, "func", real)

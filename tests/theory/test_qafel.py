@@ -70,11 +70,12 @@ def _slack(thm, cond_id: str, values: dict) -> float:
 # --- registry, examples, validation ---------------------------------------------------------------
 def test_registry_lists_every_qafel_theorem_once():
     ids = [th.id for th in Q.THEOREMS]
-    assert len(ids) == len(set(ids)) == 12
+    assert len(ids) == len(set(ids)) == 15
     assert "qafel" in registry.PAPER_MODULES  # the registry imports Q.THEOREMS
     assert all(i.startswith("qafel.") and i == i.lower() for i in ids)
     assert all(th.paper == "QAFeL" and th.source.startswith("QAFeL") for th in Q.THEOREMS)
-    lemmas = {Q.STALENESS_K, Q.LEMMA_F5, Q.LEMMA_F9, Q.LEMMA_F11, Q.SERVER_STEP}
+    lemmas = {Q.STALENESS_K, Q.LEMMA_F5, Q.LEMMA_F6, Q.LEMMA_F7, Q.LEMMA_F8, Q.LEMMA_F9}
+    lemmas |= {Q.LEMMA_F11, Q.SERVER_STEP}
     assert all(th.lhs is Q.ERGODIC_GRAD_NORM for th in Q.THEOREMS if th not in lemmas)
 
 

@@ -361,3 +361,177 @@ BINDINGS += [
         record_x=True,
     ),
 ]
+
+
+# --- Lemma 2 (identities) and Lemma 3 (descent): virtual sequences from their own recursions ------
+def _recursions(ctx: Ctx, b: int) -> dict:
+    """For batch ``b``: the tasks' gradient differences and the virtual sequences computed from
+    eqs. (3)-(4) themselves (m~_0 = m_0, m~_t = m~_{t-1} + the g's handed out with version t;
+    x~_1 = x_1, x~_{t+1} = x~_t - eta m~_t), *not* from Lemma 2 (which :func:`_virtual` uses)."""
+    import torch
+
+    tr = ctx.traces[b]
+    sched = ctx.batch_kwargs[b]["schedule"]
+    X, M = tr.series["x"], tr.series["m"]  # (T, R, d)
+    T, R, d = X.shape
+    tau_C = int(ctx.settings["tau_C"])
+    eta = float(ctx.settings["eta"])
+    rv = np.asarray(sched.read_version)
+    ap = np.asarray(sched.applied_step)
+    cl = np.asarray(sched.client)
+    keep = rv <= T - 1
+    rv, ap, cl = rv[keep], ap[keep], cl[keep]
+    clients = torch.as_tensor(cl, dtype=torch.long)
+    ga = ctx.problem.grad_i(X[torch.as_tensor(rv)].permute(1, 0, 2), clients)  # (R, E, d)
+    gb = ctx.problem.grad_i(X[torch.as_tensor(rv - 1)].permute(1, 0, 2), clients)
+    g = ga - gb
+    g = torch.where(torch.as_tensor(rv == 1)[None, :, None], g / tau_C, g)
+    gmax2 = float(torch.maximum((ga * ga).sum(-1), (gb * gb).sum(-1)).max()) if rv.size else 0.0
+    add = torch.zeros(T, R, d, dtype=X.dtype)
+    add.index_add_(0, torch.as_tensor(rv), g.permute(1, 0, 2))
+    mt = M[0] + torch.cumsum(add, 0)  # rv >= 1, so mt[0] = m_0
+    xt = X.clone()
+    if T > 2:
+        xt[2:] = X[1] - eta * torch.cumsum(mt[1:-1], 0)
+    return {"X": X, "M": M, "mt": mt, "xt": xt, "g": g, "rv": rv, "ap": ap, "gmax2": gmax2}
+
+
+def _identity_rows(ctx: Ctx, which: str):
+    """Per row and replica: the squared residual of Lemma 2's identity ``which`` ("m": rows
+    t = 1..T-1; "x": rows t = 2..T-1) and its rounding allowance."""
+    import torch
+
+    eta = float(ctx.settings["eta"])
+    res_all, allow_all = [], []
+    for b in range(len(ctx.traces)):
+        v = _recursions(ctx, b)
+        X, M, mt, xt, g = v["X"], v["M"], v["mt"], v["xt"], v["g"]
+        T, R, d = X.shape
+        rv_t, ap_t = torch.as_tensor(v["rv"]), torch.as_tensor(v["ap"])
+        E = rv_t.numel()
+        gf = g.permute(1, 0, 2).reshape(E, R * d)
+        rhs = torch.zeros(T, R * d, dtype=X.dtype)
+        for lo in range(0, T, 256):
+            t = torch.arange(lo, min(T, lo + 256))[:, None]
+            if which == "m":  # C_t, union first: version v <= t < received step
+                w = ((rv_t[None, :] <= t) & (t < ap_t[None, :])).to(X.dtype)
+            else:  # tau_i^{t-1} = #{s in 1..t-1 : task active at s}
+                hi = torch.minimum(t - 1, ap_t[None, :] - 1)
+                w = (hi - torch.clamp(rv_t[None, :], min=1) + 1).clamp(min=0).to(X.dtype)
+            rhs[lo : lo + t.shape[0]] = w @ gf
+        rhs = rhs.reshape(T, R, d)
+        m2 = torch.cummax(((M * M).sum(-1) + (mt * mt).sum(-1)), 0).values  # (T, R)
+        tt = torch.arange(T, dtype=X.dtype)[:, None] + 1.0
+        if which == "m":
+            res = ((M - mt) + rhs).pow(2).sum(-1)[1:]
+            allow = 1e-20 * tt**2 * (m2 + v["gmax2"])
+            allow = allow[1:]
+        else:
+            res = ((X - xt) - eta * rhs).pow(2).sum(-1)[2:]
+            x2 = torch.cummax(((X * X).sum(-1) + (xt * xt).sum(-1)), 0).values
+            allow = 1e-20 * tt**4 * eta**2 * (m2 + v["gmax2"]) + 1e-20 * tt**2 * x2
+            allow = allow[2:]
+        res_all.append(res.numpy())
+        allow_all.append(allow.numpy())
+    return np.concatenate(res_all, axis=1), np.concatenate(allow_all, axis=1)
+
+
+def _identity(which: str):
+    def fn(ctx: Ctx):
+        res, allow = _identity_rows(ctx, which)
+        # measured = residual / rounding allowance: the identity holds on a row when <= 1
+        return {"lhs": res, "bound": allow, "tol": np.zeros_like(res)}
+
+    return fn
+
+
+def _lemma3(ctx: Ctx):
+    """Lemma 3 pathwise at rows t = 0..T-2: lhs f(x~_{t+1}) - f_ref, bound (8) with the five
+    quantities of the same replica at t (f_ref = f_star_lower or f_star; it cancels)."""
+    from boundcheck.theory import registry
+    from boundcheck.theory.evaluate import evaluate_bound
+
+    thm = registry.get(ctx.spec.theorem)
+    vals = dict(ctx.scratch["values"])
+    p = ctx.problem
+    ref = p.constants.get("f_star_lower") or p.constants.get("f_star")
+    f_ref = float(ref.value) if ref is not None else 0.0
+    L_, B_, tol_ = [], [], []
+    for b in range(len(ctx.traces)):
+        v = _recursions(ctx, b)
+        X, mt, xt = v["X"], v["mt"], v["xt"]
+        T, R, d = X.shape
+        fx = p.f(xt.reshape(T * R, d)).reshape(T, R) - f_ref
+        gx = p.grad(X.reshape(T * R, d)).reshape(T, R, d)
+        q = {
+            "F_tilde_t": fx[:-1].numpy(),
+            "gn2_t": (gx * gx).sum(-1)[:-1].numpy(),
+            "mt2_t": (mt * mt).sum(-1)[:-1].numpy(),
+            "gerr_t": ((gx - mt) ** 2).sum(-1)[:-1].numpy(),
+            "xerr_t": ((xt - X) ** 2).sum(-1)[:-1].numpy(),
+        }
+        bnd = np.broadcast_to(evaluate_bound(thm, {**vals, **q}), q["gn2_t"].shape) + 0.0
+        lhs = fx[1:].numpy()
+        eta, Lc = float(vals["eta"]), float(vals["L"])
+        size = (
+            np.abs(fx[1:].numpy() + f_ref)
+            + np.abs(fx[:-1].numpy() + f_ref)
+            + eta * (q["gn2_t"] + q["mt2_t"] + q["gerr_t"])
+            + eta * Lc**2 * q["xerr_t"]
+        )
+        L_.append(lhs)
+        B_.append(bnd)
+        tol_.append(1e-12 * size)
+    return {
+        "lhs": np.concatenate(L_, 1),
+        "bound": np.concatenate(B_, 1),
+        "tol": np.concatenate(tol_, 1),
+    }
+
+
+_L23_SYMS = {
+    "tau_C": Sym("setting", "tau_C"),
+    "eta": Sym("setting", "eta"),
+    "L": Sym("constant", "L"),
+}
+BINDINGS += [
+    Binding(
+        "asyncbc.lemma2_m",
+        ("asyncbc_gd",),
+        {"tau_C": Sym("setting", "tau_C"), "eta": Sym("setting", "eta")},
+        Lhs(
+            "pathwise",
+            _identity("m"),
+            "||(m_t - m~_t) + sum_{C_t} g||^2 / rounding allowance on every replica and step t >= 1 "
+            "(m~ from its recursion (4))",
+        ),
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+    Binding(
+        "asyncbc.lemma2_x",
+        ("asyncbc_gd",),
+        {"tau_C": Sym("setting", "tau_C"), "eta": Sym("setting", "eta")},
+        Lhs(
+            "pathwise",
+            _identity("x"),
+            "||(x_t - x~_t) - eta sum_i tau_i^{t-1} g_i||^2 / rounding allowance on every replica "
+            "and step t >= 2 (x~ from its recursion (3))",
+        ),
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+    Binding(
+        "asyncbc.lemma3",
+        ("asyncbc_gd",),
+        _L23_SYMS,
+        Lhs(
+            "pathwise",
+            _lemma3,
+            "f(x~_{t+1}) - f_ref against (8) at t, every replica and step t = 0..T-2 (pathwise, "
+            "which implies the expectation form)",
+        ),
+        prepare=_prepare_lemma,
+        record_x=True,
+    ),
+]

@@ -54,6 +54,7 @@ ALGORITHMS: dict[str, str] = {
     "sarah": "boundcheck.algorithms.asyncbc:sarah",
     "async_gd": "boundcheck.algorithms.asyncbc:async_gd",
     "async_sgd": "boundcheck.algorithms.asyncbc:async_sgd",
+    "quantized_sum": "boundcheck.algorithms.quantized_sum:quantized_sum",
 }
 #: keywords the engine sets itself (never from a spec)
 _ENGINE_KEYS = {"problem", "R", "seed", "device", "dtype", "record_x", "schedule", "clients"}

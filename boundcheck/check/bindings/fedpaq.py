@@ -189,3 +189,115 @@ BINDINGS = [
         for tid in ("fedpaq.thm2", "fedpaq.remark3", "fedpaq.remark4")
     ],
 ]
+
+
+# --- Lemmas 1, 6, 7: one period at a time, every period k = 0..K-1 (record_lemmas) ------------------
+def _settings_lemmas(ctx: Ctx) -> None:
+    _settings_T(ctx)
+    ctx.settings["record_lemmas"] = True  # quant_gap, f_gap_avg_end, avg_end_dist, node sums
+
+
+def _rows(ctx: Ctx, name: str, first: int = 1):
+    """Rows ``first .. first + K - 1`` of series ``name``: one row per period ``k = 0..K-1``."""
+    K = int(ctx.settings["K"])
+    return ctx.series(name)[first : first + K]
+
+
+def _lemma_rows(kind: str):
+    def fn(ctx: Ctx):
+        import numpy as np
+
+        from boundcheck.theory import registry
+        from boundcheck.theory.evaluate import evaluate_bound
+
+        thm = registry.get(ctx.spec.theorem)
+        vals = dict(ctx.scratch["values"])
+        if kind in ("lemma1", "lemma1_rev"):
+            dist = _rows(ctx, "dist_sq")
+            parts = _rows(ctx, "hat_gap") + _rows(ctx, "quant_gap") + _rows(ctx, "avg_end_dist")
+            lhs, bnd = (dist, parts) if kind == "lemma1" else (parts, dist)
+            size = dist + parts
+        elif kind == "lemma6":
+            lhs = _rows(ctx, "f_gap")
+            q = {
+                "f_avg_end": _rows(ctx, "f_gap_avg_end"),
+                "quant_err": _rows(ctx, "quant_gap"),
+                "sampling_err": _rows(ctx, "hat_gap"),
+            }
+            bnd = np.broadcast_to(evaluate_bound(thm, {**vals, **q}), lhs.shape) + 0.0
+            size = np.abs(lhs) + np.abs(bnd)
+        else:  # lemma7
+            K, tau = int(ctx.settings["K"]), int(ctx.settings["tau"])
+            lhs = _rows(ctx, "f_gap_avg_end")
+            gb = ctx.series("grad_norm_sq")[: K * tau]
+            q = {
+                "f_start": _rows(ctx, "f_gap", first=0),
+                "G_bar_sum": gb.reshape(K, tau, -1).sum(axis=1),
+                "G_sum": _rows(ctx, "node_grad_sq_sum", first=0),
+            }
+            bnd = np.broadcast_to(evaluate_bound(thm, {**vals, **q}), lhs.shape) + 0.0
+            size = np.abs(lhs) + np.abs(bnd)
+        return {"lhs": lhs, "bound": bnd, "tol": 1e-12 * size}
+
+    return fn
+
+
+def _virtual_only(ctx: Ctx) -> str | None:
+    if ctx.settings.get("virtual", True) is False:
+        return "virtual=False: xbar_{k,tau} and xhat_{k+1} of eq. (20) need every node's iterates"
+    return None
+
+
+def _lemma_binding(tid: str, kind: str, symbols: dict, text: str, assume: dict) -> Binding:
+    return Binding(
+        tid,
+        ("fedpaq",),
+        symbols,
+        Lhs("step_mean", _lemma_rows(kind), text),
+        {**assume, "fedpaq.virtual": _virtual_only},
+        settings_from_point=_settings_lemmas,
+        sweep_keys=("k", "T"),
+    )
+
+
+_ETA_SET = Sym("setting", "eta", text="setting eta (constant over the periods)")
+#: Lemma 1 has no constant: the run's settings and the quantizer's q are shown for context
+_L1_CONTEXT = {"r": Sym("setting", "r"), "tau": Sym("setting", "tau"), "q": COMMON["q"]}
+BINDINGS += [
+    _lemma_binding(
+        "fedpaq.lemma1",
+        "lemma1",
+        _L1_CONTEXT,
+        "E||x_{k+1} - x*||^2 - (hat_gap + quant_gap + avg_end_dist)[k+1] at every period k",
+        {"fedpaq.a1": _unbiased},
+    ),
+    _lemma_binding(
+        "fedpaq.lemma1_rev",
+        "lemma1_rev",
+        _L1_CONTEXT,
+        "(hat_gap + quant_gap + avg_end_dist)[k+1] - E||x_{k+1} - x*||^2 at every period k",
+        {"fedpaq.a1": _unbiased},
+    ),
+    _lemma_binding(
+        "fedpaq.lemma6",
+        "lemma6",
+        {"L": Sym("constant", "L")},
+        "E[f(x_{k+1}) - f(xbar_{k,tau}) - L/2 quant_gap - L/2 hat_gap] at every period k "
+        "(f - f* on both sides)",
+        {"fedpaq.a1": _unbiased},
+    ),
+    _lemma_binding(
+        "fedpaq.lemma7",
+        "lemma7",
+        {
+            "eta": _ETA_SET,
+            "n": Sym("derived", fn=_n, text="problem.n"),
+            "L": Sym("constant", "L"),
+            "tau": Sym("setting", "tau"),
+            "sigma": Sym("constant", "sigma2", sqrt=True, text="sqrt of problem constant sigma2"),
+        },
+        "E[f(xbar_{k,tau}) - (79) with f(x_k), sum_t ||grad f(xbar_{k,t})||^2 and sum_{t,i} "
+        "||grad f(x_{k,t}^(i))||^2 of the same replica] at every period k (f - f* throughout)",
+        {"fedpaq.homogeneous": _homogeneous},
+    ),
+]

@@ -120,3 +120,55 @@ BINDINGS = [
     _binding("qafel.prop3_5_qafel", "unbiased"),
     _binding("qafel.cor_f3", "unbiased"),
 ]
+
+
+# --- Lemma F.6: the quantized sum of the clients' gradients at x0 (algorithm quantized_sum) -------
+def _f6_meta(key: str, text: str):
+    def fn(ctx: Ctx):
+        return float(ctx.meta_max(lambda tr: tr.meta[key])), "exact", text
+
+    return fn
+
+
+def _f6_delta(ctx: Ctx):
+    c = ctx.settings.get("compressor")
+    if c is None:
+        return 1.0, "exact", "no quantizer (identity): delta = 1"
+    v = c.delta(ctx.problem.d)
+    if v is None:
+        return math.nan, "certified", f"{c.name} is no contraction at d={ctx.problem.d}"
+    return float(v), "certified", f"{c.name}.delta(d={ctx.problem.d})"
+
+
+def _f6_unbiased(ctx: Ctx) -> str | None:
+    c = ctx.settings.get("compressor")
+    return None if c is None or not c.biased else f"quantizer {c.name} is biased"
+
+
+BINDINGS.append(
+    Binding(
+        "qafel.lemma_f6",
+        ("quantized_sum",),
+        {
+            "delta_q": Sym("derived", fn=_f6_delta, text="compressor.delta(d)"),
+            "norm_sum_sq": Sym(
+                "derived",
+                fn=_f6_meta("norm_sum_sq", "||sum_n grad F_n(x0)||^2"),
+                after_run=True,
+                text="||sum_n x_n||^2 with x_n = grad F_n(x0) (meta)",
+            ),
+            "sum_norm_sq": Sym(
+                "derived",
+                fn=_f6_meta("sum_norm_sq", "sum_n ||grad F_n(x0)||^2"),
+                after_run=True,
+                text="sum_n ||x_n||^2 with x_n = grad F_n(x0) (meta)",
+            ),
+        },
+        Lhs(
+            "mean",
+            lambda ctx: ctx.series("quant_sum_sq")[0],
+            "per replica ||sum_n Q(x_n)||^2, one independent draw per vector",
+        ),
+        {"qafel.qc_unbiased": _f6_unbiased},
+    )
+)
