@@ -19,12 +19,17 @@ theorems declare theirs in :mod:`boundcheck.check.bindings.search`)::
         "algorithm.x0": {"float": [-3.0, 3.0]},
         "algorithm.quantizer": {"choice": ["none", {"name": "randk_unbiased", "k": 1}]},
         "sweep.T": {"int": [2, 40]}
-      }
-    }
+      },
+      "require": ["proof_eta_ge_1_2T"]  # optional: conditions of another kind that the
+    }                                    # statement makes hypotheses (a reading; see below)
 
 Dotted keys name a spec entry: ``problem.<param>``, ``algorithm.<setting>``, ``sweep.<key>`` (one
 value: the point), ``check.<option>``, or a top-level key (``batches``). ``"none"`` removes a key
-(e.g. no quantizer).
+(e.g. no quantizer). ``require`` lists conditions that the theorem's *statement* makes
+hypotheses although the encoding records them with another kind (a regime named in the
+statement, recorded as a proof condition): a candidate that fails one is outside. It is a
+reading, recorded in the space and in the result; without it the search uses the stated
+conditions alone, exactly as ``boundcheck verify`` does.
 
 **Hypotheses are constraints.** Every candidate goes through the engine's own
 :func:`boundcheck.check.point.prepare` -- the same code that decides, in ``boundcheck verify``,
@@ -115,6 +120,7 @@ class Space:
     replicas: int
     binding: str | None
     raw: dict[str, Any]
+    require: list[str] = field(default_factory=list)
 
 
 def _spec_raw(spec: Any) -> dict[str, Any]:
@@ -141,7 +147,7 @@ def parse_space(space: Mapping[str, Any]) -> Space:
     """Validate a search-space dict (module docstring); :class:`ParameterError` names the value."""
     if not isinstance(space, Mapping):
         raise ParameterError(f"search space {space!r} is not allowed: expected a table")
-    allowed = {"spec", "binding", "replicas", "set", "free"}
+    allowed = {"spec", "binding", "replicas", "set", "free", "require"}
     for k in space:
         if k not in allowed:
             raise ParameterError(
@@ -196,10 +202,15 @@ def parse_space(space: Mapping[str, Any]) -> Space:
         dims.append(_Dim(key, kind, float(vals[0]), float(vals[1])))
     for key in sets:
         _check_key(key)
+    require = space.get("require", [])
+    if not isinstance(require, (list, tuple)) or not all(isinstance(r, str) for r in require):
+        raise ParameterError(f"search space: require={require!r} is not allowed: condition ids")
     binding = space.get("binding")
     if binding is not None and not isinstance(binding, str):
         raise ParameterError(f"search space: binding={binding!r} is not allowed: a theorem id")
-    return Space(base, dict(sets), dims, int(replicas), binding, copy.deepcopy(dict(space)))
+    return Space(
+        base, dict(sets), dims, int(replicas), binding, copy.deepcopy(dict(space)), list(require)
+    )
 
 
 _SECTIONS = ("problem", "algorithm", "sweep", "check")
@@ -305,6 +316,29 @@ def _hypotheses(pr) -> list[dict[str, Any]]:
     return out
 
 
+def _required(pr, ids: Any) -> list[str]:
+    """The search space's ``require``: conditions (by id) the theorem's statement makes
+    hypotheses although they are encoded with another kind (e.g. a regime the statement names
+    but the encoding records as a proof condition); each that fails, as one line."""
+    from boundcheck.theory.evaluate import evaluate_slack, slack_function
+
+    out = []
+    conds = {c.id: c for c in pr.thm.conditions}
+    for cid in ids:
+        c = conds.get(cid)
+        if c is None:
+            raise ParameterError(
+                f"search space: require {cid!r} is not a condition of {pr.thm.id}; its conditions: "
+                + ", ".join(conds)
+            )
+        if not all(n in pr.values for n in slack_function(pr.thm, c)[1]):
+            continue
+        s = float(evaluate_slack(pr.thm, c, pr.values))
+        if not (math.isfinite(s) and (s > 0 if c.strict else s >= 0)):
+            out.append(f"{c.id} ({c.source}): {c.relation} [required by the search space]")
+    return out
+
+
 def _violation(pr) -> float:
     """How far outside the hypotheses a candidate lies (guides the search back inside): the sum
     of the relative violations of the failed stated conditions and stepsize rules, plus one per
@@ -314,7 +348,8 @@ def _violation(pr) -> float:
     total = float(sum(o.split(" ")[0] not in {c.id for c in pr.thm.conditions} for o in pr.outside))
     try:
         for r in check_conditions(pr.thm, pr.values):
-            if r.condition.kind.value in ("stated", "stepsize") and not r.holds:
+            required = any(o.startswith(r.condition.id + " ") for o in pr.outside)
+            if (r.condition.kind.value in ("stated", "stepsize") or required) and not r.holds:
                 m = abs(r.relative_margin)
                 total += min(m, 10.0) if math.isfinite(m) else 10.0
     except Exception:  # a condition that cannot be evaluated here: counted once
@@ -409,7 +444,9 @@ def evaluate_candidate(task: dict[str, Any]) -> dict[str, Any]:
     direction = _direction(pr.thm)
     if pr.thm.bound is None or pr.thm.direction.value == "order":
         return {"status": "error", "error": f"{pr.thm.id} has no explicit bound to falsify"}
-    if pr.outside:
+    outside = list(pr.outside) + _required(pr, task.get("require", ()))
+    if outside:
+        pr.outside = outside
         return {
             "status": "outside",
             "outside": pr.outside,
@@ -595,6 +632,7 @@ def falsify(
             "theorem": thm if custom else None,
             "binding": None,
             "exact": exact,
+            "require": sp.require,
         }
 
     def objective_batch(_func, X) -> list[float]:
@@ -742,10 +780,16 @@ def _certificate(thm, task, best, R, seed, alpha, make_task) -> dict[str, Any]:
     from boundcheck.check.point import prepare, run_point
 
     direction = _direction(thm)
-    pr = prepare({k: v for k, v in task.items() if k not in ("exact",)} | {"force": False})
+    pr = prepare(
+        {k: v for k, v in task.items() if k not in ("exact", "require")} | {"force": False}
+    )
+    hyps = _hypotheses(pr)
+    for h in hyps:
+        if h["id"] in task.get("require", ()):
+            h["required"] = True  # a hypothesis by the space's reading of the statement
     cert: dict[str, Any] = {
         "values": pr.vals_out,
-        "hypotheses": _hypotheses(pr),
+        "hypotheses": hyps,
         "method": best["method"],
         "lhs": best["lhs"],
         "bound": best["bound"],
@@ -756,7 +800,9 @@ def _certificate(thm, task, best, R, seed, alpha, make_task) -> dict[str, Any]:
     # the replay: the same instance through the batched implementation, a fresh seed
     rseed = int(np.random.SeedSequence([seed, 7727]).generate_state(1)[0] % (2**31 - 1))
     _, rtask = make_task(best["assignment"], rseed, R, exact=False)
-    summ = run_point({k: v for k, v in rtask.items() if k != "exact"} | {"force": False})
+    summ = run_point(
+        {k: v for k, v in rtask.items() if k not in ("exact", "require")} | {"force": False}
+    )
     if summ.get("error") or not summ.get("ran"):
         cert["replay"] = {"error": summ.get("error") or "; ".join(summ.get("outside", []))}
         cert["verdict"] = "inconclusive"

@@ -110,6 +110,9 @@ class CheckResult:
     # worst case over the function class (PEPit, ``boundcheck report --pep``): see
     # :func:`boundcheck.check.pep.worst_case_summary` (its ``results`` and ``ratio``/``verdict``)
     pep: dict[str, Any] | None = None
+    # worst case found by the search over the hypotheses (``boundcheck report --falsify``): see
+    # :func:`boundcheck.check.falsify.falsify_summary` (``ratio``, ``method``, ``verdict``)
+    falsify: dict[str, Any] | None = None
 
 
 @dataclass

@@ -8,7 +8,9 @@ documents it; a user's theorem file gives the same dict as a ``[search]`` table)
 * ``free`` -- dotted keys left free by the theorem's *stated* hypotheses, each with its range:
   ``{"int": [lo, hi]}``, ``{"logint": [lo, hi]}``, ``{"float": [lo, hi]}``, ``{"log": [lo, hi]}`` or ``{"choice": [...]}``
   (``"none"`` removes the key: no quantizer);
-* ``replicas`` -- Monte Carlo replicas per candidate (where no exact expectation is available).
+* ``replicas`` -- Monte Carlo replicas per candidate (where no exact expectation is available);
+* ``require`` -- conditions that the theorem's statement makes hypotheses although the encoding
+  records them as proof conditions (a reading, stated beside each entry).
 
 What is free follows each paper's assumptions (see the bindings' docstrings): the number of
 clients, the dimension (1-4), the local curvatures and their ratios (``mu`` against ``L = 1``:
@@ -78,6 +80,8 @@ _ASYNC_PROBLEM = {
     "algorithm.tau_C": {"int": [1, 4]},
 }
 
+_ETA_FORM = ["proof_eta_L4", "proof_eta_A", "proof_eta_B", "proof_eta_C"]
+
 _QAFEL = {
     "problem.n": {"int": [2, 8]},
     "problem.d": {"int": [2, 4]},
@@ -130,9 +134,13 @@ SPACES: dict[str, dict[str, Any]] = {
         },
     },
     # AsyncBC Theorem 3 (SARAH, tau_C = 1; the lower bound and the proof's variance identity)
+    # reading: the bound is claimed in the proof's regime 1/(2T) <= eta <= 1, which the
+    # statement names ("For tau_C = 1 and 1/(2T) <= eta <= 1") and the encoding records as proof
+    # conditions; below 1/(2T) the encoded notes already say it fails (asyncbc.thm3_small_eta)
     "asyncbc.thm3": {
         "spec": "asyncbc_thm3",
         "replicas": 256,
+        "require": ["proof_eta_ge_1_2T", "proof_eta_le_1"],
         "set": {},
         "free": {
             "problem.n": {"int": [1, 4]},
@@ -167,8 +175,11 @@ SPACES: dict[str, dict[str, Any]] = {
         "set": {"batches": 1, "algorithm.eta": "theorem"},
         "free": {**_ASYNC_PROBLEM, "sweep.T": {"int": [3, 60]}},
     },
+    # reading: the eta-forms' statements are "If eta <= min{...} (and eta <= L/4), then ...":
+    # the conditions encoded as proof conditions are this statement's hypotheses
     "asyncbc.thm1_eta": {
         "spec": "asyncbc_thm1",
+        "require": _ETA_FORM,
         "replicas": 16,
         "set": {"batches": 1},
         "free": {
@@ -185,6 +196,7 @@ SPACES: dict[str, dict[str, Any]] = {
     },
     "asyncbc.thm2_eta": {
         "spec": "asyncbc_thm2",
+        "require": _ETA_FORM,
         "replicas": 16,
         "set": {"batches": 1},
         "free": {
