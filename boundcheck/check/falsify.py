@@ -81,6 +81,10 @@ __all__ = [
 
 #: relative rounding allowance of an exact (float64 moment) comparison
 EXACT_RTOL = 1e-9
+#: absolute level below which a left-hand side and its bound are float64 rounding: the search
+#: spaces use O(1) data (L = 1, starts and centres O(1)), and an iterate that converged to x* to
+#: machine precision gives ||x - x*||^2 ~ 1e-32; such a candidate can neither break nor confirm
+ROUNDING_FLOOR = 1e-20
 _BAD = 1e3  # objective of a candidate outside the hypotheses (ratio e^-1000)
 _RANGE_KINDS = ("int", "logint", "float", "log", "choice")
 
@@ -411,6 +415,15 @@ EXACT: dict[str, Callable[[Any], dict[str, float]]] = {
 }
 
 
+def _rounding(lhs: float, bound: float) -> dict[str, Any]:
+    return {
+        "status": "rounding",
+        "outside": [
+            f"lhs {lhs:.3g} and bound {bound:.3g} are below the rounding floor {ROUNDING_FLOOR:g}"
+        ],
+    }
+
+
 def _mc_estimate(summary: dict[str, Any], direction: str) -> tuple[float, float]:
     """(lhs estimate, bound) from a run_point summary."""
     from boundcheck.check.point import decode_array
@@ -462,6 +475,8 @@ def evaluate_candidate(task: dict[str, Any]) -> dict[str, Any]:
         if ex is not None:
             vals = {**pr.values, **{k: v for k, v in ex.items() if k != "lhs"}}
             b = bound_value(pr.thm, vals, pr.ctx.spec.check)
+            if max(abs(ex["lhs"]), abs(b)) < ROUNDING_FLOOR:
+                return _rounding(ex["lhs"], b)
             return {
                 "status": "ok",
                 "method": "exact",
@@ -483,6 +498,8 @@ def evaluate_candidate(task: dict[str, Any]) -> dict[str, Any]:
     lhs, b = _mc_estimate(summ, direction)
     if math.isnan(lhs) or math.isnan(b):
         return {"status": "error", "error": f"lhs {lhs} or bound {b} is not a number"}
+    if summ.get("kind") not in ("pathwise", "step_mean") and max(abs(lhs), abs(b)) < ROUNDING_FLOOR:
+        return _rounding(lhs, b)
     return {
         "status": "ok",
         "method": "monte carlo",
@@ -672,7 +689,9 @@ def falsify(
                 continue
             r = cache[k[0]]
             ratio = r.get("ratio") if r.get("status") == "ok" else None
-            if ratio is None and r.get("status") == "outside":
+            if r.get("status") == "rounding":
+                out.append(_BAD / 4)
+            elif ratio is None and r.get("status") == "outside":
                 out.append(_BAD / 2 + min(float(r.get("violation", 100.0)), 100.0))
             elif ratio is None or not ratio > 0:
                 out.append(_BAD)
@@ -712,6 +731,7 @@ def falsify(
     inside = [r for r in log if r.get("status") == "ok"]
     n_out = sum(r.get("status") == "outside" for r in log)
     n_err = sum(r.get("status") == "error" for r in log)
+    n_round = sum(r.get("status") == "rounding" for r in log)
     res = FalsifyResult(
         theorem=thm.id,
         source=thm.source,
@@ -744,6 +764,11 @@ def falsify(
     R = replay_replicas or max(4 * sp.replicas, 256 if best["method"] == "exact" else 64)
     res.certificate = _certificate(thm, task, best, R, seed, alpha, make_task)
     res.verdict = res.certificate["verdict"]
+    if n_round:
+        res.notes.append(
+            f"{n_round} candidate(s) converged to rounding level (lhs and bound below "
+            f"{ROUNDING_FLOOR:g}): neither a violation nor a confirmation"
+        )
     if n_err:
         res.notes.append(
             f"{n_err} candidate(s) failed to run (divergence or a numerical error), e.g. "

@@ -65,6 +65,15 @@ _EPILOG = (
     metavar="A",
     help="Level of the replay's one-sided test (Monte Carlo certificates).",
 )
+@click.option(
+    "--space",
+    "space_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="A TOML search space (its [search] table, or the whole file) instead of the declared "
+    "one; e.g. set = { 'check.bound_factor' = 0.5 } plants a false bound.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON (every certificate in full).")
 def falsify_cmd(
     theorem_id: str | None,
@@ -74,6 +83,7 @@ def falsify_cmd(
     executor: str,
     jobs: int | None,
     alpha: float,
+    space_file: str | None,
     as_json: bool,
 ) -> int:
     """Search a theorem's hypotheses for the instance that breaks its bound."""
@@ -96,11 +106,16 @@ def falsify_cmd(
         from boundcheck.theory import registry
 
         registry.get(theorem_id)  # unknown id: a one-line error naming close matches
-        if theorem_id not in ids:
+        if theorem_id not in ids and space_file is None:
             raise ParameterError(
                 f"{theorem_id} has no declared search space; falsifiable: {', '.join(ids)}"
             )
         todo = [theorem_id]
+    space = None
+    if space_file is not None:
+        if len(todo) != 1:
+            raise ParameterError("--space needs one theorem ID (not --all)")
+        space = _read_space(space_file)
     # a candidate is an exact moment propagation or a batched run of ~1e6 element operations
     _ui.check_work(1e6 * budget * len(todo), f"falsify: {len(todo)} theorem(s) x budget {budget}")
     from boundcheck.check.executor import make_executor
@@ -116,6 +131,7 @@ def falsify_cmd(
                     seed=seed,
                     executor=ex,
                     alpha=alpha,
+                    space=space,
                     progress=lambda done, _tot, i=i: update(i * budget + done),
                 )
             )
@@ -128,6 +144,23 @@ def falsify_cmd(
     if len(results) == 1:
         _certificate(out, results[0])
     return code
+
+
+def _read_space(path: str) -> dict[str, Any]:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ParameterError(f"--space {path!r}: no such file") from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ParameterError(f"--space {path!r}: not a readable TOML file: {e}") from None
+    return raw.get("search", raw)
 
 
 def _num(x: Any) -> str:
