@@ -108,9 +108,11 @@ class _Dim:
             return int(min(self.hi, math.floor(self.lo + u * (self.hi - self.lo + 1))))
         if self.kind == "logint":
             lo, hi = math.log(self.lo), math.log(self.hi + 1)
-            return int(min(self.hi, math.floor(math.exp(lo + u * (hi - lo)))))
+            v = math.floor(math.exp(lo + u * (hi - lo)) * (1 + 1e-12))  # exp(log 5) = 4.99...
+            return int(max(self.lo, min(self.hi, v)))
         if self.kind == "log":
-            return float(math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo))))
+            v = math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo)))
+            return float(max(self.lo, min(self.hi, v)))
         return float(self.lo + u * (self.hi - self.lo))
 
 

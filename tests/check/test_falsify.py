@@ -7,6 +7,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import sympy as sp
 
 from boundcheck.check import falsify as F
@@ -189,3 +191,29 @@ def test_dim_decoding_covers_its_range():
     assert lg.value(0) == 1 and lg.value(1) == 800
     c = F._Dim("z", "choice", choices=("a", "b"))
     assert c.value(0.2) == "a" and c.value(0.99) == "b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lo=st.integers(1, 50),
+    width=st.integers(0, 1000),
+    u=st.floats(-0.5, 1.5, allow_nan=False),
+    kind=st.sampled_from(["int", "logint", "float", "log"]),
+)
+def test_dim_value_stays_in_its_range(lo, width, u, kind):
+    d = F._Dim("k", kind, float(lo), float(lo + width))
+    v = d.value(u)
+    assert lo <= v <= lo + width * (1 + 1e-12)
+    if kind in ("int", "logint"):
+        assert isinstance(v, int)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lhs=st.floats(0, 1e6, allow_nan=False),
+    bound=st.floats(1e-6, 1e6, allow_nan=False),
+)
+def test_ratio_is_above_one_exactly_when_the_bound_fails(lhs, bound):
+    assert (F._ratio(lhs, bound, "upper") > 1) == (lhs > bound)
+    if lhs > 0:
+        assert (F._ratio(lhs, bound, "lower") > 1) == (bound > lhs)
