@@ -7,9 +7,9 @@ import dataclasses
 import json
 
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import sympy as sp
 
 from boundcheck.check import falsify as F
 from boundcheck.errors import BoundcheckError, ParameterError
