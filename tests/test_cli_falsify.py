@@ -105,6 +105,9 @@ def test_report_falsify_column(tmp_path):
     wc = run.checks[0].falsify
     assert wc["theorem"] == "asyncbc.thm3_var" and wc["method"] == "exact"
     assert wc["verdict"] == "holds" and 0 < wc["ratio"] <= 1 + 1e-9
+    from boundcheck.check.results import RunResult
+
+    assert RunResult.from_dict(run.to_dict()).checks[0].falsify == wc  # results.json round trip
     files = render(run, tmp_path / "out")
     html = files["html"].read_text()
     assert "worst case found" in html and "exact; budget 4" in html

@@ -217,3 +217,11 @@ def test_ratio_is_above_one_exactly_when_the_bound_fails(lhs, bound):
     assert (F._ratio(lhs, bound, "upper") > 1) == (lhs > bound)
     if lhs > 0:
         assert (F._ratio(lhs, bound, "lower") > 1) == (bound > lhs)
+
+
+@pytest.mark.slow
+def test_process_executor_gives_the_serial_numbers():
+    a = F.falsify("asyncbc.thm2", budget=4, seed=3)
+    b = F.falsify("asyncbc.thm2", budget=4, seed=3, executor="process", jobs=2)
+    assert a.best_ratio == b.best_ratio and a.instance == b.instance
+    assert a.certificate["replay"]["mean"] == b.certificate["replay"]["mean"]
