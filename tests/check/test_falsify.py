@@ -225,3 +225,15 @@ def test_process_executor_gives_the_serial_numbers():
     b = F.falsify("asyncbc.thm2", budget=4, seed=3, executor="process", jobs=2)
     assert a.best_ratio == b.best_ratio and a.instance == b.instance
     assert a.certificate["replay"]["mean"] == b.certificate["replay"]["mean"]
+
+
+def test_asyncbc_exact_over_all_schedules_agrees_with_the_replay():
+    # n <= 2 and T <= 8: every client-choice sequence is enumerated (exact expectation over the
+    # random Section 5 schedules, tau_max over all of them); the batched run agrees
+    space = F.search.space("asyncbc.thm2_eta")
+    space["free"]["problem.n"] = {"int": [1, 2]}
+    space["free"]["sweep.T"] = {"int": [3, 8]}
+    r = F.falsify("asyncbc.thm2_eta", budget=10, seed=0, space=space)
+    assert r.method == "exact"
+    assert r.certificate["replay"]["agrees"] is True
+    assert r.verdict == "holds"
