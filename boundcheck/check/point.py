@@ -379,7 +379,9 @@ def _pathwise_summary(summary: dict[str, Any], res: dict[str, np.ndarray], ctx: 
         with np.errstate(all="ignore"):
             m = diff.mean(axis=1)
             sd = diff.std(axis=1, ddof=1) if diff.shape[1] > 1 else np.zeros_like(m)
-            rr = lhs.mean(axis=1) / bnd.mean(axis=1)
+            lm, bm = lhs.mean(axis=1), bnd.mean(axis=1)
+            # as in the pathwise branch: 0 <= 0 is ratio 0, not 0/0 (rows before any delay)
+            rr = np.where(bm > 0, lm / bm, np.where(lm > 0, np.inf, 0.0))
         summary["rows"] = {"mean": encode_array(m), "sd": encode_array(sd), "R": int(diff.shape[1])}
         summary["samples"] = encode_array(diff[int(np.nanargmax(m))])
         summary["step_ratio"] = float(np.nanmax(rr))
