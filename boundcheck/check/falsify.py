@@ -998,13 +998,15 @@ def _certificate(thm, task, best, R, seed, alpha, make_task) -> dict[str, Any]:
     return cert
 
 
-def falsify_summary(theorem_id: str, budget: int = 20, seed: int = 0) -> dict[str, Any] | None:
+def falsify_summary(
+    theorem_id: str, budget: int = 20, seed: int = 0, alpha: float = 0.05
+) -> dict[str, Any] | None:
     """A small summary for the findings list and the report (``None``: no declared space):
     ``ratio``, ``method``, ``verdict``, ``instance`` (one line) and ``findings``."""
 
     if theorem_id not in search.SPACES:
         return None
-    r = falsify(theorem_id, budget=budget, seed=seed)
+    r = falsify(theorem_id, budget=budget, seed=seed, alpha=alpha)
     summary = {
         "theorem": theorem_id,
         "ratio": r.best_ratio,

@@ -63,7 +63,8 @@ _EPILOG = (
     default=0.05,
     show_default=True,
     metavar="A",
-    help="Level of the replay's one-sided test (Monte Carlo certificates).",
+    help="Level of the replay's one-sided test (Monte Carlo certificates), Bonferroni-corrected "
+    "over the theorems run.",
 )
 @click.option(
     "--space",
@@ -130,7 +131,7 @@ def falsify_cmd(
                     budget=budget,
                     seed=seed,
                     executor=ex,
-                    alpha=alpha,
+                    alpha=alpha / len(todo),  # Bonferroni over the theorems run
                     space=space,
                     progress=lambda done, _tot, i=i: update(i * budget + done),
                 )

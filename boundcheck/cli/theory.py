@@ -603,7 +603,7 @@ def findings_cmd(
         _ui.check_work(1e6 * falsify_budget * len(todo), f"--falsify-budget {falsify_budget}")
         with _ui.progress("falsify", len(todo)) as update:
             for i, tid in enumerate(todo):
-                fal_rows.append(falsify_summary(tid, budget=falsify_budget))
+                fal_rows.append(falsify_summary(tid, budget=falsify_budget, alpha=0.05 / len(todo)))
                 update(i + 1)
     fal_findings = [f for r in fal_rows for f in r["findings"]]
     with _ui.status("checking dimensions, orders and derivations"):

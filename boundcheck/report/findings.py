@@ -82,9 +82,12 @@ def attach_falsify(run: RunResult, budget: int = 16, seed: int = 0) -> RunResult
     from boundcheck.check.falsify import falsify_summary
 
     cache: dict[str, dict | None] = {}
+    n = max(1, len({c.theorem_id for c in run.checks}))
     for c in run.checks:
         if c.theorem_id not in cache:
-            cache[c.theorem_id] = falsify_summary(c.theorem_id, budget=budget, seed=seed)
+            cache[c.theorem_id] = falsify_summary(
+                c.theorem_id, budget=budget, seed=seed, alpha=run.alpha / n
+            )
         c.falsify = cache[c.theorem_id]
         if c.falsify:
             c.findings.extend(f["message"] for f in c.falsify["findings"])
