@@ -40,8 +40,11 @@ that code can decide, every constant finite -- and, for the Monte Carlo path, th
 
 **Left-hand side.** Exact, by moment propagation (:mod:`boundcheck.check.moments`), where the
 instance allows it (:data:`EXACT`: FedPAQ Theorems 1-2 with identity or rand-k quantizers on
-quadratics, AsyncBC Theorem 3 and its variance identity); elsewhere the engine's batched Monte Carlo
-run, whose replica mean is the estimate.
+quadratics; AsyncBC Theorem 3 and its variance identity (SARAH); AsyncBC Theorems 1-2 and their
+eta-forms averaged over every random Section 5 schedule where at most :data:`ASYNC_MAX_PATHS`
+client-choice sequences exist); elsewhere the engine's batched Monte Carlo run, whose replica mean
+is the estimate. A candidate whose left-hand side and bound are both below
+:data:`ROUNDING_FLOOR` is float64 rounding: it neither breaks nor confirms the bound.
 
 **Certificate.** For the best instance: every number of it, every stated hypothesis evaluated there,
 the exact value (or the Monte Carlo value with its one-sided interval), the bound, and a replay of
