@@ -699,9 +699,7 @@ def falsify(
     (bound / measured for a lower bound) within ``budget`` candidate evaluations, and certify the
     best (module docstring). ``executor``: ``serial`` / ``process`` / ``ray`` or an
     :class:`~boundcheck.check.executor.Executor`; ``seed`` fixes everything."""
-    from scipy.optimize import differential_evolution
-
-    from boundcheck.check.executor import Executor, TaskFailure, make_executor
+    from boundcheck.check.executor import Executor, make_executor
 
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ParameterError(f"budget={budget!r} is not allowed: expected an integer >= 1")
@@ -709,9 +707,22 @@ def falsify(
         raise ParameterError(f"seed={seed!r} is not allowed: expected an integer >= 0")
     if not (isinstance(alpha, float | int) and 0 < alpha < 1):
         raise ParameterError(f"alpha={alpha!r} is not allowed: expected a number in (0, 1)")
-    t_start = time.perf_counter()
     thm, sp = _theorem_and_space(theorem, space)
-    ex = executor if isinstance(executor, Executor) else make_executor(str(executor), jobs)
+    own = not isinstance(executor, Executor)
+    ex = make_executor(str(executor), jobs) if own else executor
+    try:
+        return _falsify(thm, sp, theorem, ex, budget, seed, alpha, replay_replicas, progress)
+    finally:
+        if own and hasattr(ex, "shutdown"):
+            ex.shutdown()  # a local Ray started for this search stops with it
+
+
+def _falsify(thm, sp, theorem, ex, budget, seed, alpha, replay_replicas, progress):
+    from scipy.optimize import differential_evolution
+
+    from boundcheck.check.executor import TaskFailure
+
+    t_start = time.perf_counter()
     from boundcheck.check import bindings as B
 
     custom = not isinstance(theorem, str) and not (

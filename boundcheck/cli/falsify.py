@@ -127,6 +127,25 @@ def falsify_cmd(
 
     ex = make_executor(executor, jobs, quiet=as_json)
     results = []
+    try:
+        _run_all(todo, results, ex, budget, seed, alpha, space)
+    finally:
+        if hasattr(ex, "shutdown"):
+            ex.shutdown()  # a local Ray started here stops here
+    code = 1 if any(r.violated for r in results) else 0
+    if as_json:
+        _ui.echo_json({"results": [r.to_dict() for r in results], "exit_code": code})
+        return code
+    out = _ui.console()
+    _table(out, results)
+    if len(results) == 1:
+        _certificate(out, results[0])
+    return code
+
+
+def _run_all(todo, results, ex, budget, seed, alpha, space) -> None:
+    from boundcheck.check import falsify as F
+
     with _ui.progress("falsify", len(todo) * budget) as update:
         for i, tid in enumerate(todo):
             results.append(
@@ -140,15 +159,6 @@ def falsify_cmd(
                     progress=lambda done, _tot, i=i: update(i * budget + done),
                 )
             )
-    code = 1 if any(r.violated for r in results) else 0
-    if as_json:
-        _ui.echo_json({"results": [r.to_dict() for r in results], "exit_code": code})
-        return code
-    out = _ui.console()
-    _table(out, results)
-    if len(results) == 1:
-        _certificate(out, results[0])
-    return code
 
 
 def _read_space(path: str) -> dict[str, Any]:
