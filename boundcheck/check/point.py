@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from boundcheck.check.bindings import get as get_binding
 from boundcheck.check.bindings.base import Ctx, ball_check
 from boundcheck.errors import BoundcheckError
 
-__all__ = ["decode_array", "encode_array", "run_point"]
+__all__ = ["Prepared", "decode_array", "encode_array", "prepare", "run_point"]
 
 
 def encode_array(x: Any) -> list[Any]:
@@ -189,21 +190,42 @@ def run_point(task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _run(task: dict[str, Any]) -> dict[str, Any]:
-    import torch
+@dataclass
+class Prepared:
+    """A sweep point up to the run: the problem built, the symbols bound, the theorem's stated
+    hypotheses evaluated (``outside``: every stated condition, stepsize rule or assumption that
+    fails, each as one line). :func:`run_point` continues from here; the search of
+    :mod:`boundcheck.check.falsify` uses the same object to decide whether a candidate instance is
+    inside the theorem's hypotheses before it evaluates the left-hand side exactly."""
 
+    thm: Any
+    binding: Any
+    ctx: Ctx
+    values: dict[str, float]
+    vals_out: list[dict[str, Any]]
+    cond: dict[str, list[str]]
+    seen: set[str]
+    outside: list[str]
+    summary: dict[str, Any]
+
+
+def prepare(task: dict[str, Any]) -> Prepared:
+    """Build, bind and check the hypotheses of one point (no run). ``task`` may carry a
+    ``theorem`` object (a user's or a planted theorem, used instead of the registry entry) and a
+    ``binding`` id (whose binding gives the empirical meaning; default: the spec's theorem)."""
     from boundcheck.theory import registry
-    from boundcheck.theory.core import Direction
 
-    torch.set_num_threads(1)
     spec, point, force = task["spec"], task["point"], task["force"]
     if spec.comparison:  # an empirical comparison claim (QAFeL Figure 3), not a theorem
         from boundcheck.check.comparison import run_comparison
 
         return run_comparison(task)
-    thm = registry.get(spec.theorem)
-    binding = get_binding(spec.theorem)
+    thm = task.get("theorem") or registry.get(spec.theorem)
+    binding = get_binding(task.get("binding") or spec.theorem)
+    if binding is None:
+        raise BoundcheckError(f"{thm.id}: no binding (no empirical meaning) for {spec.theorem}")
     ctx = _build(spec, point, force)
+    ctx.scratch["theorem"] = thm
     if binding.settings_from_point:
         binding.settings_from_point(ctx)
     values, vals_out = _resolve(ctx, binding, after=False)
@@ -233,6 +255,19 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
         "findings": ctx.findings,
         "ran": False,
     }
+    return Prepared(thm, binding, ctx, values, vals_out, cond, seen, outside, summary)
+
+
+def _run(task: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    from boundcheck.theory.core import Direction
+
+    torch.set_num_threads(1)
+    spec, force = task["spec"], task["force"]
+    pr = prepare(task)
+    thm, binding, ctx, values = pr.thm, pr.binding, pr.ctx, pr.values
+    vals_out, cond, seen, outside, summary = pr.vals_out, pr.cond, pr.seen, pr.outside, pr.summary
     if outside and not force:
         return summary
     # --- run ------------------------------------------------------------------------------------
@@ -348,7 +383,9 @@ def _pathwise_summary(summary: dict[str, Any], res: dict[str, np.ndarray], ctx: 
         with np.errstate(all="ignore"):
             m = diff.mean(axis=1)
             sd = diff.std(axis=1, ddof=1) if diff.shape[1] > 1 else np.zeros_like(m)
-            rr = lhs.mean(axis=1) / bnd.mean(axis=1)
+            lm, bm = lhs.mean(axis=1), bnd.mean(axis=1)
+            # as in the pathwise branch: 0 <= 0 is ratio 0, not 0/0 (rows before any delay)
+            rr = np.where(bm > 0, lm / bm, np.where(lm > 0, np.inf, 0.0))
         summary["rows"] = {"mean": encode_array(m), "sd": encode_array(sd), "R": int(diff.shape[1])}
         summary["samples"] = encode_array(diff[int(np.nanargmax(m))])
         summary["step_ratio"] = float(np.nanmax(rr))

@@ -117,6 +117,9 @@ class CheckResult:
     # measurements, the ratios with bounds, the claimed ranges and verdicts; see
     # :func:`boundcheck.check.comparison.assemble`
     comparison: dict[str, Any] | None = None
+    # worst case found by the search over the hypotheses (``boundcheck report --falsify``): see
+    # :func:`boundcheck.check.falsify.falsify_summary` (``ratio``, ``method``, ``verdict``)
+    falsify: dict[str, Any] | None = None
 
 
 @dataclass

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "pep": "boundcheck.cli.pep",
     "verify": "boundcheck.cli.verify",
     "report": "boundcheck.cli.report",
+    "falsify": "boundcheck.cli.falsify:falsify_cmd",
 }
 
 

@@ -65,6 +65,20 @@ def _command_line(specs: tuple[str, ...], opts: dict[str, object]) -> str:
     help="Add the worst case over the function class (PEPit) for every theorem with a "
     "deterministic special case (pip install 'boundcheck[pep]'; a few seconds).",
 )
+@click.option(
+    "--falsify",
+    "with_falsify",
+    is_flag=True,
+    help="Add the worst case found by `boundcheck falsify` (a search over each theorem's stated "
+    "hypotheses, exact expectations where the instance allows) beside the measured tightness.",
+)
+@click.option(
+    "--falsify-budget",
+    default=16,
+    show_default=True,
+    metavar="N",
+    help="Candidate evaluations per theorem for --falsify.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars; print only where the files are.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report_cmd(
@@ -80,6 +94,8 @@ def report_cmd(
     executor: str | None,
     address: str | None,
     with_pep: bool,
+    with_falsify: bool,
+    falsify_budget: int,
     quiet: bool,
     as_json: bool,
 ) -> int:
@@ -108,6 +124,7 @@ def report_cmd(
             or executor
             or address
             or with_pep
+            or with_falsify
             or (scale != "default")
         ):
             raise ParameterError(
@@ -122,6 +139,10 @@ def report_cmd(
         if calibration_seeds < 1:
             raise ParameterError(
                 f"--calibration-seeds {calibration_seeds} is not allowed; allowed: an integer >= 1"
+            )
+        if falsify_budget < 1:
+            raise ParameterError(
+                f"--falsify-budget {falsify_budget} is not allowed; allowed: an integer >= 1"
             )
         report.check_out_dir(out)
         from boundcheck.check.engine import calibrate, run_specs
@@ -143,7 +164,10 @@ def report_cmd(
             )
         opts: dict[str, object] = {
             "scale": scale, "seed": seed, "jobs": jobs, "force": force, "pep": with_pep,
+            "falsify": with_falsify,
         }  # fmt: skip
+        if with_falsify:
+            opts["falsify-budget"] = falsify_budget
         if calibrate_spec:
             opts |= {"calibrate": calibrate_spec, "calibration-seeds": calibration_seeds}
         run.command = _command_line(specs, opts)
@@ -152,6 +176,10 @@ def report_cmd(
         attach_theory_findings(run)
         if with_pep:
             attach_pep(run)
+        if with_falsify:
+            from boundcheck.report.findings import attach_falsify
+
+            attach_falsify(run, budget=falsify_budget, seed=seed or 0)
     files = report.render(run, out)
     bad = [c for c in run.checks if c.verdict in FAILING]
     if as_json:

@@ -551,11 +551,33 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
     "the stated hypotheses is a finding.",
 )
 @click.option(
+    "--falsify",
+    "with_falsify",
+    is_flag=True,
+    help="Also search every encoded bound's stated hypotheses for the instance that breaks it "
+    "(`boundcheck falsify --all`, exact expectations where the instance allows; about a minute "
+    "at the default budget): a certified violation is a finding.",
+)
+@click.option(
+    "--falsify-budget",
+    default=16,
+    show_default=True,
+    metavar="N",
+    help="Candidate evaluations per theorem for --falsify.",
+)
+@click.option(
     "--no-cache",
     is_flag=True,
     help="Recompute every derivation check instead of reading outcomes the same code computed.",
 )
-def findings_cmd(as_json: bool, paper: str | None, with_pep: bool, no_cache: bool) -> int:
+def findings_cmd(
+    as_json: bool,
+    paper: str | None,
+    with_pep: bool,
+    with_falsify: bool,
+    falsify_budget: int,
+    no_cache: bool,
+) -> int:
     """Everything boundcheck finds wrong in the four papers' statements, computed now, with evidence.
 
     Two sources, both run when you ask: the symbolic checks of every encoded theorem (dimensions of
@@ -579,13 +601,32 @@ def findings_cmd(as_json: bool, paper: str | None, with_pep: bool, no_cache: boo
         with _ui.status("solving the PEPit worst cases"):
             pep_rows = [pep.worst_case_summary(t) for t in pep.REDUCTIONS if t in ids]
     pep_findings = [f for r in pep_rows for f in r["findings"]]
+    fal_rows: list[dict] = []
+    if with_falsify:
+        if falsify_budget < 1:
+            raise ParameterError(
+                f"--falsify-budget {falsify_budget} is not allowed: expected an integer >= 1"
+            )
+        from boundcheck.check.falsify import falsifiable_ids, falsify_summary
+
+        ids = {t.id for t in thms}
+        todo = [t for t in falsifiable_ids() if t in ids]
+        _ui.check_work(1e6 * falsify_budget * len(todo), f"--falsify-budget {falsify_budget}")
+        with _ui.progress("falsify", len(todo)) as update:
+            for i, tid in enumerate(todo):
+                fal_rows.append(falsify_summary(tid, budget=falsify_budget, alpha=0.05 / len(todo)))
+                update(i + 1)
+    fal_findings = [f for r in fal_rows for f in r["findings"]]
     with _ui.status("checking dimensions, orders and derivations"):
         report = derivations.findings_report(paper, cache_dir="" if no_cache else None)
-    count = report.count + len(pep_findings)
+    count = report.count + len(pep_findings) + len(fal_findings)
     if as_json:
         out = report.to_dict()
         if with_pep:
             out["pep"] = [{k: v for k, v in r.items() if k != "results"} for r in pep_rows]
+        if with_falsify:
+            out["falsify"] = fal_rows
+        if with_pep or with_falsify:
             out["count"] = count
         echo_json(out)
         return 1 if count else 0
@@ -612,6 +653,17 @@ def findings_cmd(as_json: bool, paper: str | None, with_pep: bool, no_cache: boo
             console.print(esc(f"  {r['theorem']}: worst case / bound {ratio}, {r['verdict']} "
                               f"({r['case']}; T = {r['T']})"))  # fmt: skip
         for f in pep_findings:
+            console.print(f"  [red]{esc(f['kind'])}[/red] {f['subject']}: {esc(f['message'])}")
+    if with_falsify:
+        console.print(
+            f"\n[bold]Worst case found (search over the hypotheses)[/bold] ({len(fal_findings)} "
+            f"finding(s); budget {falsify_budget}; `boundcheck falsify ID` shows the certificate)"
+        )
+        for r in fal_rows:
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
+            console.print(esc(f"  {r['theorem']}: worst found / bound {ratio}, {r['verdict']} "
+                              f"({r['method'] or '-'})"))  # fmt: skip
+        for f in fal_findings:
             console.print(f"  [red]{esc(f['kind'])}[/red] {f['subject']}: {esc(f['message'])}")
     if report.not_checked:
         console.print(f"\n[bold]Not checked[/bold] ({len(report.not_checked)}; not findings)")

@@ -73,3 +73,22 @@ def attach_pep(run: RunResult) -> RunResult:
         if c.pep:
             c.findings.extend(f["message"] for f in c.pep["findings"])
     return run
+
+
+def attach_falsify(run: RunResult, budget: int = 16, seed: int = 0) -> RunResult:
+    """Fill each check's ``falsify`` (the worst case the search over the theorem's stated
+    hypotheses found, :func:`boundcheck.check.falsify.falsify_summary`) where its theorem has a
+    declared search space, and add a certified violation to the check's findings (in place)."""
+    from boundcheck.check.falsify import falsify_summary
+
+    cache: dict[str, dict | None] = {}
+    n = max(1, len({c.theorem_id for c in run.checks}))
+    for c in run.checks:
+        if c.theorem_id not in cache:
+            cache[c.theorem_id] = falsify_summary(
+                c.theorem_id, budget=budget, seed=seed, alpha=run.alpha / n
+            )
+        c.falsify = cache[c.theorem_id]
+        if c.falsify:
+            c.findings.extend(f["message"] for f in c.falsify["findings"])
+    return run

@@ -438,10 +438,12 @@ def build(run: RunResult) -> dict[str, Any]:
             "points": _verdict_counts([p.verdict for p in rc.points]) or "—",
             "findings": _findings_short(c, rc),
             "pep": _pep_cell(rc.pep),
+            "falsify": _falsify_cell(rc.falsify),
         }
         for c, rc in zip(checks, run.checks, strict=True)
     ]
     has_pep = any(c.pep is not None for c in run.checks)
+    has_falsify = any(c.falsify is not None for c in run.checks)
     counts = Counter(c.verdict for c in run.checks)
     headline = (
         ", ".join(f"{counts[v]} {v}" for v in (*VERDICTS, *CLAIM_VERDICTS) if counts[v])
@@ -450,6 +452,7 @@ def build(run: RunResult) -> dict[str, Any]:
     env = dict(run.environment)
     return {
         "has_pep": has_pep,
+        "has_falsify": has_falsify,
         "title": "boundcheck report: bound versus measured",
         "headline": f"{len(run.checks)} check{'s' if len(run.checks) != 1 else ''}: {headline}",
         "n_violated": counts["violated"],
@@ -468,6 +471,17 @@ def build(run: RunResult) -> dict[str, Any]:
             if k not in CLAIM_VERDICTS or any(c.comparison for c in run.checks)
         ],
     }
+
+
+def _falsify_cell(fal: dict | None) -> str:
+    """The summary's "worst case found" cell: the largest measured / bound the search over the
+    theorem's stated hypotheses found (exact or Monte Carlo), its certified verdict."""
+    if fal is None:
+        return "—"
+    ratio = fal.get("ratio")
+    r = "—" if ratio is None else fmt(ratio, 3)
+    method = {"exact": "exact", "monte carlo": "MC"}.get(str(fal.get("method")), "—")
+    return f"{r} {fal.get('verdict', '')} ({method}; budget {fal.get('budget', '')})"
 
 
 def _pep_cell(pep: dict | None) -> str:

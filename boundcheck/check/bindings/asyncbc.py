@@ -265,7 +265,7 @@ def _lemma_rows(ctx: Ctx, which: str):
     from boundcheck.theory import registry
     from boundcheck.theory.evaluate import evaluate_bound
 
-    thm = registry.get(ctx.spec.theorem)
+    thm = ctx.scratch.get("theorem") or registry.get(ctx.spec.theorem)
     vals = dict(ctx.scratch["values"])
     L_, R_ = [], []
     for b in range(len(ctx.traces)):
