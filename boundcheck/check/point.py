@@ -216,10 +216,6 @@ def prepare(task: dict[str, Any]) -> Prepared:
     from boundcheck.theory import registry
 
     spec, point, force = task["spec"], task["point"], task["force"]
-    if spec.comparison:  # an empirical comparison claim (QAFeL Figure 3), not a theorem
-        from boundcheck.check.comparison import run_comparison
-
-        return run_comparison(task)
     thm = task.get("theorem") or registry.get(spec.theorem)
     binding = get_binding(task.get("binding") or spec.theorem)
     if binding is None:
@@ -265,6 +261,10 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     spec, force = task["spec"], task["force"]
+    if spec.comparison:  # an empirical comparison claim (QAFeL Figure 3), not a theorem
+        from boundcheck.check.comparison import run_comparison
+
+        return run_comparison(task)
     pr = prepare(task)
     thm, binding, ctx, values = pr.thm, pr.binding, pr.ctx, pr.values
     vals_out, cond, seen, outside, summary = pr.vals_out, pr.cond, pr.seen, pr.outside, pr.summary
