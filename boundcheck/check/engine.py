@@ -84,6 +84,7 @@ def run_specs(
     ]
     results: list[Any] = [cache.get(k) if cache else None for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
+    _check_planned_work([tasks[i] for i in todo])
     wants_gpu = any(str(t["spec"].device).startswith("cuda") for t in tasks)
     ex = make_executor(
         executor, jobs, address=address, quiet=not progress, gpus_per_task=1.0 if wants_gpu else 0.0
@@ -105,6 +106,49 @@ def run_specs(
     )
     run.environment = _environment(loaded, executor)
     return run
+
+
+def planned_work(spec: Spec, point: dict[str, Any]) -> float:
+    """A rough count of the element operations one sweep point plans: replicas x batches x steps x
+    dimension x clients (each read from the point, the algorithm settings or the problem; 1 where a
+    spec does not say). Used only to refuse a run above ``BOUNDCHECK_WORK_LIMIT``."""
+
+    def num(*vals: Any) -> float:
+        for v in vals:
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+                return float(v)
+        return 1.0
+
+    prob, alg = spec.problem, spec.algorithm
+    target = spec.comparison.get("target", {}) if spec.comparison else {}
+    steps = num(point.get("T"), alg.get("T"), target.get("horizon"), point.get("K"))
+    return (
+        spec.replicas
+        * max(spec.batches, 1)
+        * steps
+        * num(point.get("d"), prob.get("d"))
+        * num(point.get("n"), prob.get("n"))
+    )
+
+
+def _check_planned_work(tasks: list[dict[str, Any]]) -> None:
+    """Refuse (bad input) a run whose uncached points plan more than ``BOUNDCHECK_WORK_LIMIT``
+    element operations, when that variable is set (unset: no limit; a full-scale run may take
+    hours on purpose)."""
+    import os
+
+    try:
+        limit = float(os.environ.get("BOUNDCHECK_WORK_LIMIT", ""))
+    except ValueError:
+        return
+    if not limit > 0:
+        return
+    work = sum(planned_work(t["spec"], t["point"]) for t in tasks)
+    if work > limit:
+        raise ParameterError(
+            f"the run plans about {work:.2g} operations over {len(tasks)} point(s); the limit is "
+            f"{limit:.2g} (BOUNDCHECK_WORK_LIMIT): choose --scale ci, fewer specs or replicas"
+        )
 
 
 def _override(s: Spec, seed, replicas, device, dtype) -> Spec:

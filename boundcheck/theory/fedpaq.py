@@ -27,6 +27,7 @@ the paper's derivations is ``derivations/fedpaq.py`` (``boundcheck derive FedPAQ
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import sympy as sp
 
@@ -357,7 +358,9 @@ def k0_smallest(L: float, mu: float, q: float, n: int, r: int, tau: int) -> int:
         raise ParameterError(
             f"n={n!r}, r={r!r} not allowed; FedPAQ Theorem 1 needs n >= 2 and 1 <= r <= n"
         )
-    L_, mu_, q_, n_, r_, tau_ = (vals[nm] for nm in ("L", "mu", "q", "n", "r", "tau"))
+    # exact rational arithmetic on the given floats: a float rhs rounded just below an integer
+    # would return a k0 that misses (13) by ~1e-14
+    L_, mu_, q_, n_, r_, tau_ = (Fraction(vals[nm]) for nm in ("L", "mu", "q", "n", "r", "tau"))
     b1 = 2 * L_**2 * (q_ / n_ + (n_ - r_) / (r_ * (n_ - 1)) * 4 * (1 + q_))
     rhs = 4 * max(L_ / mu_, 4 * (b1 / mu_**2 + 1), 1 / tau_, 4 * n_ / (mu_**2 * tau_))
     return math.ceil(rhs)
