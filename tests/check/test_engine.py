@@ -184,3 +184,28 @@ def test_ball_certified_constants_need_every_iterate_inside(tmp_path):
                      progress=False)  # fmt: skip
     assert all(p.verdict in ("holds", "inconclusive") for p in near.checks[0].points)
     assert not any("ball" in f for f in near.checks[0].findings)
+
+
+def test_work_limit_refuses_a_run_above_it_and_only_its_uncached_points(tmp_path, monkeypatch):
+    """BOUNDCHECK_WORK_LIMIT (when set) refuses a run whose uncached points plan more element
+    operations than it allows, before anything runs or is written; cached points cost nothing."""
+    from boundcheck.check.engine import planned_work
+    from boundcheck.check.specs import load_spec
+    from boundcheck.errors import ParameterError
+
+    s = _spec(tmp_path, SAEF.format(eta=0.5))
+    spec = load_spec(s, "default")
+    work = sum(planned_work(spec, pt) for pt in spec.points())
+    assert work >= spec.replicas * max(pt["T"] for pt in spec.points())
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("BOUNDCHECK_WORK_LIMIT", str(work / 2))
+    with pytest.raises(ParameterError, match="BOUNDCHECK_WORK_LIMIT"):
+        run_specs([s], cache_dir=str(cache), progress=False)
+    assert not list(cache.rglob("*.json"))
+    monkeypatch.delenv("BOUNDCHECK_WORK_LIMIT")
+    first = run_specs([s], cache_dir=str(cache), progress=False)
+    monkeypatch.setenv("BOUNDCHECK_WORK_LIMIT", str(work / 2))
+    again = run_specs([s], cache_dir=str(cache), progress=False)  # every point cached
+    assert [p.measured for p in again.checks[0].points] == [
+        p.measured for p in first.checks[0].points
+    ]
