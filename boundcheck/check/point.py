@@ -197,6 +197,11 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     spec, point, force = task["spec"], task["point"], task["force"]
+    if spec.theorem_file:  # a user's theorem file: (re-)register it in this worker process
+        from boundcheck.check.bindings import user
+        from boundcheck.theory import userfile
+
+        user.register(userfile.load_user(spec.theorem_file))
     thm = registry.get(spec.theorem)
     binding = get_binding(spec.theorem)
     ctx = _build(spec, point, force)

@@ -112,6 +112,7 @@ class Spec:
     scale: str = "default"
     check: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    theorem_file: str = ""  # a user's theorem file (the theorem and the spec in one file)
 
     def points(self) -> list[dict[str, Any]]:
         """Every combination of the sweep values, in file order (last key fastest)."""
@@ -187,6 +188,10 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
     name = str(path)
     if scale not in SCALES:
         raise SpecError(f"scale {scale!r} is not allowed; allowed: {', '.join(SCALES)}")
+    from boundcheck.theory import userfile
+
+    if userfile.is_theorem_file(p):
+        return _load_user_spec(name, scale)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -215,6 +220,50 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
             _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
     merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
     return _validate(name, p.stem, merged, scale)
+
+
+def _load_user_spec(name: str, scale: str) -> Spec:
+    """A user's theorem file as a spec (:mod:`boundcheck.theory.userfile`): the theorem and its
+    binding are registered, the experiment keys validated as a spec's, errors located by line."""
+    import re
+    from dataclasses import replace
+
+    from boundcheck.check.bindings import user
+    from boundcheck.theory import userfile
+
+    ut = userfile.load_user(name)
+    user.register(ut)
+    raw = dict(ut.experiment)
+    missing = [k for k in _REQUIRED if k != "theorem" and k not in raw]
+    if missing:
+        raise SpecError(
+            f"{name}:1: the file states no experiment to run (missing: {', '.join(missing)}); "
+            "add replicas, seed, [problem], [algorithm] and [sweep] as in a spec"
+        )
+    text = Path(name).read_text(encoding="utf-8") if not name.endswith(".py") else ut.text
+    try:
+        for k, v in raw.items():
+            _check_type(name, k, v, _TOP[k])
+        scales = raw.get("scale", {})
+        for s, over in scales.items():
+            if s not in SCALES:
+                raise _unknown(name, "scale.", s, SCALES)
+            _check_type(name, f"scale.{s}", over, dict)
+            for k, v in over.items():
+                if k not in _SCALE_KEYS:
+                    raise _unknown(name, f"scale.{s}.", k, _SCALE_KEYS)
+                _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
+        merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
+        merged["theorem"] = ut.theorem.id
+        spec = _validate(name, Path(name).stem, merged, scale)
+    except SpecError as e:
+        msg = str(e)
+        m = re.match(rf"{re.escape(name)}: key '([^']+)'", msg)
+        if m:
+            line = userfile.locate(text, m.group(1))
+            msg = f"{name}:{line}:" + msg[len(name) + 1 :]
+        raise SpecError(msg) from None
+    return replace(spec, theorem_file=name, title=spec.title or ut.theorem.title)
 
 
 def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
