@@ -151,9 +151,7 @@ def numpy_algorithm(
             "streams": {"noise": "the oracle draws", "user": "the step's rng"},
             "x_final": x,
         }
-        return Trace(
-            algorithm=label, params=params, series=S, diverged_at=diverged_at, meta=meta
-        )
+        return Trace(algorithm=label, params=params, series=S, diverged_at=diverged_at, meta=meta)
 
     base = [p for p in inspect.signature(algorithm).parameters.values() if p.kind != p.VAR_KEYWORD]
     algorithm.__signature__ = inspect.Signature(base + extra)  # type: ignore[attr-defined]

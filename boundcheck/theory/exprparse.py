@@ -46,7 +46,6 @@ _BINOPS = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
-    ast.BitXor: lambda a, b: a**b,
 }
 _CMPOPS = {
     ast.LtE: sp.Le,
@@ -63,7 +62,9 @@ def _tree(text: str) -> ast.expr:
     if not text.strip():
         raise ExprError("empty expression")
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        # ``^`` is a power, with a power's precedence (SymPy's convert_xor works on tokens too;
+        # no string literal is allowed, so replacing the character is the same)
+        return ast.parse(text.strip().replace("^", "**"), mode="eval").body
     except SyntaxError as e:
         raise ExprError(f"not an expression in SymPy syntax: {text!r} ({e.msg})") from None
 
@@ -75,7 +76,8 @@ class _Translator:
         self.used: set[str] = set()
 
     def fail(self, node: ast.AST, what: str) -> ExprError:
-        part = ast.get_source_segment(self.text.strip(), node) or type(node).__name__
+        src = self.text.strip().replace("^", "**")
+        part = ast.get_source_segment(src, node) or type(node).__name__
         return ExprError(f"{what}: {part!r} in {self.text!r}")
 
     def __call__(self, node: ast.AST) -> sp.Expr:
@@ -151,9 +153,7 @@ def parse_relation(text: str, symbols: Mapping[str, sp.Symbol]) -> tuple[sp.Basi
     """A condition ``lhs OP rhs`` (one of ``<= < >= > ==``) as a SymPy relational."""
     node = _tree(text)
     if not isinstance(node, ast.Compare) or len(node.ops) != 1:
-        raise ExprError(
-            f"a condition is one comparison lhs <= rhs (or <, >=, >, ==), got {text!r}"
-        )
+        raise ExprError(f"a condition is one comparison lhs <= rhs (or <, >=, >, ==), got {text!r}")
     op = type(node.ops[0])
     if op not in _CMPOPS:
         raise ExprError(f"comparison {ast.dump(node.ops[0])} is not allowed in {text!r}")

@@ -409,7 +409,9 @@ def _type_name(t: Any) -> str:
     return {str: "a string", dict: "a table", list: "an array", int: "an integer"}.get(t, str(t))
 
 
-def _check_keys(name: str, text: str, prefix: str, table: Mapping[str, Any], allowed: Mapping) -> None:
+def _check_keys(
+    name: str, text: str, prefix: str, table: Mapping[str, Any], allowed: Mapping
+) -> None:
     for k, v in table.items():
         key = f"{prefix}{k}"
         if k not in allowed:
@@ -503,7 +505,9 @@ def _build(name: str, raw: dict[str, Any], text: str, alg: Any, base_dir: str) -
     for dname, dtext in raw.get("definitions", {}).items():
         key = f"definitions.{dname}"
         if dname not in table:
-            raise err(key, f"{dname} is not a symbol: declare it under [symbols] with its dimension")
+            raise err(
+                key, f"{dname} is not a symbol: declare it under [symbols] with its dimension"
+            )
         definitions.append((table[dname], expr(key, dtext)))
     bound = expr("theorem.bound", th["bound"])
     # conditions

@@ -46,7 +46,7 @@ from boundcheck.check.bindings.base import (
 )
 from boundcheck.errors import BoundcheckError, SpecError
 
-__all__ = ["binding_for", "check_trace", "checked_algorithm", "check_independence", "register"]
+__all__ = ["binding_for", "check_independence", "check_trace", "checked_algorithm", "register"]
 
 #: rows of the independence check's small run
 CONTRACT_T = 16
