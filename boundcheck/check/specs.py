@@ -113,6 +113,7 @@ class Spec:
     check: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     theorem_file: str = ""  # a user's theorem file (the theorem and the spec in one file)
+    theorem_digest: str = ""  # of that file's text and the code it names (in the cache key)
 
     def points(self) -> list[dict[str, Any]]:
         """Every combination of the sweep values, in file order (last key fastest)."""
@@ -134,6 +135,7 @@ class Spec:
             "dtype": self.dtype,
             "batches": self.batches,
             "check": self.check,
+            **({"theorem_digest": self.theorem_digest} if self.theorem_digest else {}),
         }
 
     def digest(self) -> str:
@@ -263,7 +265,20 @@ def _load_user_spec(name: str, scale: str) -> Spec:
             line = userfile.locate(text, m.group(1))
             msg = f"{name}:{line}:" + msg[len(name) + 1 :]
         raise SpecError(msg) from None
-    return replace(spec, theorem_file=name, title=spec.title or ut.theorem.title)
+    h = hashlib.sha256(ut.text.encode())
+    alg = str(ut.experiment.get("algorithm", {}).get("name", ""))
+    lhs_fn = ut.lhs.function if isinstance(ut.lhs.function, str) else ""
+    for ref in (alg, lhs_fn):  # the user's code the numbers depend on
+        file = ref.rpartition(":")[0]
+        if file.endswith(".py"):
+            q = Path(file) if Path(file).is_absolute() else Path(ut.base_dir) / file
+            h.update(q.read_bytes() if q.is_file() else b"")
+    return replace(
+        spec,
+        theorem_file=name,
+        title=spec.title or ut.theorem.title,
+        theorem_digest=h.hexdigest()[:16],
+    )
 
 
 def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:

@@ -207,3 +207,17 @@ def test_python_theorem_file(tmp_path: Path) -> None:
     (pt,) = run.checks[0].points
     assert pt.verdict == "holds", pt
     assert pt.measured < pt.bound
+
+
+def test_editing_the_bound_is_never_answered_from_the_cache(tmp_path: Path) -> None:
+    """The cache key holds the theorem file's digest: same id, same experiment, another bound."""
+    from boundcheck.check.engine import run_specs
+
+    p = tmp_path / "t.toml"
+    small = GOOD.replace("T = [20, 100]", "T = [10]")
+    p.write_text(small)
+    kw = {"scale": "ci", "cache_dir": str(tmp_path / "cache"), "progress": False, "replicas": 4}
+    b1 = run_specs([str(p)], **kw).checks[0].points[0].bound
+    p.write_text(small.replace("2*F0/(eta*T)", "3*F0/(eta*T)") + "\n")
+    b2 = run_specs([str(p)], **kw).checks[0].points[0].bound
+    assert b2 > b1
