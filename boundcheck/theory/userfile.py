@@ -202,6 +202,23 @@ OWN_KEYS = {
     "bind": dict,
     "search": dict,
 }
+#: the experiment's keys: those of a spec (boundcheck.check.specs) except ``theorem``; listed here
+#: because the symbolic layer does not import the engine (a test keeps the two lists equal)
+EXPERIMENT_KEYS = (
+    "title",
+    "description",
+    "replicas",
+    "seed",
+    "device",
+    "dtype",
+    "x_axis",
+    "batches",
+    "problem",
+    "algorithm",
+    "sweep",
+    "scale",
+    "check",
+)
 #: bind sources that are not "kind:NAME"
 BIND_WORDS = ("F0", "D0", "n", "d")
 BIND_KINDS = ("constant", "sqrt", "setting")
@@ -429,12 +446,10 @@ def _check_keys(
 
 
 def _build(name: str, raw: dict[str, Any], text: str, alg: Any, base_dir: str) -> UserTheorem:
-    from boundcheck.check.specs import _TOP as SPEC_KEYS  # the experiment keys (no heavy import)
-
     def err(key: str, reason: str) -> SpecError:
         return SpecError(f"{name}:{locate(text, key)}: key {key!r}: {reason}")
 
-    allowed_top = {**{k: None for k in SPEC_KEYS if k != "theorem"}, **OWN_KEYS}
+    allowed_top = {**dict.fromkeys(EXPERIMENT_KEYS), **OWN_KEYS}
     _check_keys(name, text, "", raw, allowed_top)
     if "theorem" not in raw:
         raise SpecError(f"{name}:1: key 'theorem': missing ([theorem] with id, lhs and bound)")

@@ -221,3 +221,66 @@ def test_editing_the_bound_is_never_answered_from_the_cache(tmp_path: Path) -> N
     p.write_text(small.replace("2*F0/(eta*T)", "3*F0/(eta*T)") + "\n")
     b2 = run_specs([str(p)], **kw).checks[0].points[0].bound
     assert b2 > b1
+
+
+def test_experiment_keys_are_a_specs() -> None:
+    from boundcheck.check.specs import _TOP
+    from boundcheck.theory.userfile import EXPERIMENT_KEYS
+
+    assert set(EXPERIMENT_KEYS) == set(_TOP) - {"theorem"}
+
+
+def test_verify_and_report_on_the_examples(tmp_path: Path, cli, monkeypatch) -> None:
+    monkeypatch.setenv("BOUNDCHECK_CACHE", str(tmp_path / "cache"))
+    ok = cli("verify", str(EXAMPLES / "sgd_smooth.toml"), "--scale", "ci", "--json")
+    assert ok.exit_code == 0, ok.output
+    (chk,) = json.loads(ok.output)["checks"]
+    assert chk["theorem_id"] == "user.sgd_smooth"
+    assert all(p["verdict"] == "holds" for p in chk["points"])
+    bad = cli("verify", str(EXAMPLES / "sgd_smooth_wrong.toml"), "--scale", "ci")
+    assert bad.exit_code == 1 and "violated" in bad.output
+    out = tmp_path / "rep"
+    r = cli("report", str(EXAMPLES / "sgd_smooth.toml"), "--scale", "ci", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text()
+    assert "sgd_smooth.toml --scale ci" in html and "2 points: 2 holds" in html
+    assert json.loads((out / "results.json").read_text())["checks"][0]["theorem_id"] == (
+        "user.sgd_smooth"
+    )
+
+
+def test_user_lhs_function_of_the_trace(tmp_path: Path) -> None:
+    """``lhs = { function = "file.py:name", ... }``: the engine measures the user's function (here
+    the last recorded squared gradient norm), number for number the value of a direct run."""
+    import torch
+
+    from boundcheck.algorithms.saef import momentum_sgd
+    from boundcheck.check.engine import run_specs
+    from boundcheck.problems import registry as problems
+
+    (tmp_path / "my_lhs.py").write_text(
+        "import numpy as np\n"
+        "def last_grad(traces, problem):\n"
+        "    return np.concatenate([t.series['grad_norm_sq'][-1].numpy() for t in traces])\n"
+    )
+    text = GOOD.replace(
+        'lhs = "avg_grad_norm_sq"',
+        'lhs = { function = "my_lhs.py:last_grad", kind = "mean", dim = "F^2/X^2", '
+        'text = "E||grad f(x_{T-1})||^2" }',
+    ).replace("T = [20, 100]", "T = [30]")
+    p = tmp_path / "last.toml"
+    p.write_text(text)
+    run = run_specs([str(p)], scale="ci", replicas=8, cache_dir="", progress=False)
+    (pt,) = run.checks[0].points
+    prob = problems.make("iid_least_squares", n=1, d=10)
+    tr = momentum_sgd(prob, T=30, R=8, seed=0, eta=0.25, K=1)
+    assert pt.measured == pytest.approx(float(tr.series["grad_norm_sq"][-1].mean()), rel=1e-12)
+    assert pt.verdict == "holds"
+    assert torch.is_tensor(tr.series["grad_norm_sq"])
+    # a function that returns the wrong shape is an error point with the reason, not a crash
+    (tmp_path / "my_lhs.py").write_text(
+        "def last_grad(traces, problem):\n    return [1.0]  # bad\n"
+    )
+    run = run_specs([str(p)], scale="ci", replicas=8, cache_dir="", progress=False)
+    (pt,) = run.checks[0].points
+    assert pt.verdict == "error" and "returned shape (1,)" in pt.notes[0]

@@ -185,12 +185,15 @@ def _import_ref(ref: str, base_dir: str, what: str) -> Any:
         if mod_name.endswith(".py"):
             p = Path(mod_name)
             p = p if p.is_absolute() else Path(base_dir) / p
-            key = f"boundcheck_user_{abs(hash(str(p.resolve())))}"
+            if not p.is_file():
+                raise SpecError(f"{what} {ref!r}: no such file {p}")
+            st = p.stat()  # an edited file is imported again
+            key = f"boundcheck_user_{abs(hash((str(p.resolve()), st.st_mtime_ns, st.st_size)))}"
             mod = sys.modules.get(key)
             if mod is None:
                 spec = importlib.util.spec_from_file_location(key, p)
-                if spec is None or spec.loader is None or not p.is_file():
-                    raise SpecError(f"{what} {ref!r}: no such file {p}")
+                if spec is None or spec.loader is None:
+                    raise SpecError(f"{what} {ref!r}: cannot import {p}")
                 mod = importlib.util.module_from_spec(spec)
                 sys.modules[key] = mod
                 spec.loader.exec_module(mod)
