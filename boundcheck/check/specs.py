@@ -257,6 +257,12 @@ def _load_user_spec(name: str, scale: str) -> Spec:
                 _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
         merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
         merged["theorem"] = ut.theorem.id
+        for k, v in {**merged.get("algorithm", {}), **merged.get("sweep", {})}.items():
+            vals = v if isinstance(v, list) else [v]
+            if any(isinstance(x, str) and x in _WORDS for x in vals):
+                where = "sweep" if k in merged.get("sweep", {}) else "algorithm"
+                raise _err(name, f"{where}.{k}", f"{vals!r}: a user's theorem has no stepsize "
+                           "rule or scaling to take; give a number")  # fmt: skip
         spec = _validate(name, Path(name).stem, merged, scale)
     except SpecError as e:
         msg = str(e)

@@ -284,3 +284,24 @@ def test_user_lhs_function_of_the_trace(tmp_path: Path) -> None:
     run = run_specs([str(p)], scale="ci", replicas=8, cache_dir="", progress=False)
     (pt,) = run.checks[0].points
     assert pt.verdict == "error" and "returned shape (1,)" in pt.notes[0]
+
+
+def test_user_theorem_refuses_theorem_stepsize_and_shipped_names(tmp_path: Path, cli) -> None:
+    p = tmp_path / "w.toml"
+    p.write_text(GOOD.replace("K = 1\neta = 0.25", 'K = 1\neta = "theorem"'))
+    r = cli("verify", str(p), "--scale", "ci")
+    assert r.exit_code == 2 and "key 'algorithm.eta'" in r.err and "no stepsize rule" in r.err
+    (tmp_path / "thm.py").write_text(
+        "from boundcheck import api\n"
+        "def step(x, g, *, t, rng, eta=0.1):\n    return x - eta * g\n"
+        "THEOREM = api.theorem(\n"
+        "    theorem={'id': 'user.hijack', 'lhs': 'avg_grad_norm_sq', 'bound': 'L*eta*sigma**2'},\n"
+        "    replicas=8, seed=0, problem={'family': 'iid_least_squares', 'n': 1},\n"
+        "    algorithm={'name': api.numpy_algorithm(step, name='fedpaq'), 'eta': 0.2},\n"
+        "    sweep={'T': [10]})\n"
+    )
+    r = cli("verify", str(tmp_path / "thm.py"), "--scale", "ci")
+    assert r.exit_code == 2 and "like a shipped algorithm" in r.err
+    from boundcheck.check.bindings import algorithm_function
+
+    assert algorithm_function("fedpaq").__module__ == "boundcheck.algorithms.fedpaq"

@@ -331,6 +331,12 @@ def binding_for(ut: Any) -> Binding:
     alg = dict(ut.experiment.get("algorithm", {}))
     name = alg.get("name")
     algorithms = tuple(ALGORITHMS)
+    if ut.algorithm is not None and name in ALGORITHMS:
+        raise SpecError(
+            f"{ut.where('algorithm.name')}: key 'algorithm.name': your function is named "
+            f"{name!r} like a shipped algorithm; give it another name (numpy_algorithm(step, "
+            "name=...))"
+        )
     if ut.algorithm is not None or (isinstance(name, str) and ":" in name):
         fn = ut.algorithm if ut.algorithm is not None else _import_ref(
             name, ut.base_dir, "algorithm.name"
