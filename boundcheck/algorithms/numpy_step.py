@@ -9,8 +9,9 @@ the engine's protocol ``(problem, *, T, R, seed, device, first_replica, ..., **s
   ``"user"``) for the step's own randomness;
 * **vectorised**: the step accepts a batch, ``x`` and ``g`` of shape ``(R, d)`` and ``rng`` a list of
   the ``R`` replicas' generators (``np.stack([r.normal(size=d) for r in rng])``); **looped**: ``x``,
-  ``g`` of shape ``(d,)`` and ``rng`` one generator, called once per replica per step -- about ``R``
-  times slower, said once in a :class:`SlowStepWarning`. ``vectorized=None`` decides at the first
+  ``g`` of shape ``(d,)`` and ``rng`` one generator, called once per replica per step -- ``R`` Python calls
+  per step instead of one, said once in a :class:`SlowStepWarning` (benchmarks/bench_user_step.py
+  measures the cost against the vectorised form and the shipped torch SGD). ``vectorized=None`` decides at the first
   step: the batched call must succeed and agree with the per-replica calls (on copies of the
   generators), else the loop is used.
 
@@ -119,8 +120,9 @@ def numpy_algorithm(
                     _WARNED.add(id(step))
                     warnings.warn(
                         f"step function {label!r} is not vectorised over replicas: it runs in a "
-                        f"Python loop over the R = {R} replicas (about R times slower); accept x "
-                        "and g of shape (R, d) and rng as a list of generators to vectorise it",
+                        f"Python loop over the R = {R} replicas ({R} calls per step instead of one: "
+                        "slower as R grows); accept x and g of shape (R, d) and rng as a list of "
+                        "generators to vectorise it",
                         SlowStepWarning,
                         stacklevel=2,
                     )
