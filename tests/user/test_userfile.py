@@ -305,3 +305,11 @@ def test_user_theorem_refuses_theorem_stepsize_and_shipped_names(tmp_path: Path,
     from boundcheck.check.bindings import algorithm_function
 
     assert algorithm_function("fedpaq").__module__ == "boundcheck.algorithms.fedpaq"
+
+
+def test_two_files_with_one_id_in_one_run_refused(tmp_path: Path, cli) -> None:
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(GOOD)
+    b.write_text(GOOD.replace("2*F0/(eta*T)", "3*F0/(eta*T)"))
+    r = cli("verify", str(a), str(b), "--scale", "ci")
+    assert r.exit_code == 2 and "also the id of" in r.err
