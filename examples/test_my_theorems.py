@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from boundcheck.pytest_plugin import BoundViolationError
+
 HERE = Path(__file__).parent
 
 
@@ -16,6 +18,10 @@ def test_sgd_bound_holds_on_my_algorithm(boundcheck):
     boundcheck.assert_bound_holds(HERE / "sgd_numpy.toml")
 
 
-@pytest.mark.xfail(reason="a deliberately wrong constant: boundcheck must catch it", strict=True)
+@pytest.mark.xfail(
+    raises=BoundViolationError,
+    strict=True,
+    reason="a deliberately wrong constant: boundcheck must catch it",
+)
 def test_wrong_constant_is_caught(boundcheck):
     boundcheck.assert_bound_holds(HERE / "sgd_smooth_wrong.toml")

@@ -66,6 +66,20 @@ def same_noise_everywhere(problem, *, T, R, seed, device=None, first_replica=0, 
     return _trace({"grad_norm_sq": torch.stack(rows)}, R)
 
 
+def seed_ignored(problem, *, T, R, seed, device=None, first_replica=0, eta=0.1):
+    """Per-replica streams from first_replica + r only: distinct replicas, but every seed the same."""
+    x = torch.zeros(R, problem.d, dtype=torch.float64)
+    gens = [torch.Generator().manual_seed(first_replica + r) for r in range(R)]
+    rows = []
+    for _ in range(T):
+        rows.append((problem.grad(x) ** 2).sum(-1))
+        noise = torch.stack(
+            [torch.randn(problem.d, generator=g, dtype=torch.float64) for g in gens]
+        )
+        x = x - eta * (problem.grad(x) + noise)
+    return _trace({"grad_norm_sq": torch.stack(rows)}, R)
+
+
 def deterministic(problem, *, T, R, seed, device=None, first_replica=0, eta=0.1):
     x = torch.zeros(R, problem.d, dtype=torch.float64)
     rows = []
@@ -93,6 +107,7 @@ def test_a_deterministic_algorithm_is_allowed(problem) -> None:
     [
         (shared_stream, "replica 1 of a batch differs from a run with first_replica=1"),
         (same_noise_everywhere, "share one random stream"),
+        (seed_ignored, "the seed is ignored"),
     ],
 )
 def test_independence_violations_refused(problem, fn, phrase) -> None:

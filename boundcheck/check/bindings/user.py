@@ -13,9 +13,9 @@ a number. Unbound symbols default to: an algorithm setting or sweep key of that 
 every series has shape ``(steps, R, ...)``, ``diverged_at`` shape ``(R,)`` (or ``None``: derived
 from the series), and replica ``r`` depends only on ``(seed, first_replica + r)``
 (:mod:`boundcheck.rng`). :func:`checked_algorithm` wraps it so every call's trace is checked for
-shapes, and the independence contract is checked on a small run (``R = 2``, ``T <= 16``): replica
-1 of a batch must equal a run with ``first_replica = 1``, and replicas of one batch may be equal only
-when the algorithm ignores the seed (deterministic). A violation raises
+shapes, and the independence contract is checked on small runs (``R <= 2``, ``T <= 16``): replica
+1 of a batch must equal a run with ``first_replica = 1``; replicas of one batch may be equal only
+when the algorithm ignores the seed (deterministic); random replicas must change with the seed. A violation raises
 :class:`~boundcheck.errors.BoundcheckError` with what differs.
 """
 
@@ -126,14 +126,21 @@ def check_independence(
             )
         if not np.array_equal(a[:, 0], a[:, 1], equal_nan=True):
             same_within = False
-    if not same_within:
-        return "independence contract checked: replica r equals a run with first_replica = r"
     other = check_trace(fn(problem, R=2, seed=seed + 1, first_replica=0, **kw), 2, label)
-    if any(
+    seed_matters = any(
         not np.array_equal(_np(v), _np(other.series[k]), equal_nan=True)
         for k, v in batch.series.items()
         if k in other.series
-    ):
+    )
+    if not same_within:
+        if not seed_matters:
+            raise BoundcheckError(
+                f"algorithm {label!r} breaks the independence contract: its replicas are random "
+                "but another seed gives the same run (the seed is ignored); derive every "
+                "replica's stream from (seed, first_replica + r) (boundcheck.rng.replica_seed)"
+            )
+        return "independence contract checked: replica r equals a run with first_replica = r"
+    if seed_matters:
         raise BoundcheckError(
             f"algorithm {label!r} breaks the independence contract: the replicas of a batch are "
             "identical although the seed changes the run (all replicas share one random stream); "
