@@ -330,7 +330,7 @@ def is_theorem_file(arg: str | os.PathLike) -> bool:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return re.search(r"^\s*\[theorem\]\s*(#.*)?$", text, re.M) is not None
+    return re.search(r"^\s*(\[theorem\]\s*(#.*)?|theorem\s*=\s*\{.*)$", text, re.M) is not None
 
 
 def resolve_theorem(arg: str) -> Theorem:
