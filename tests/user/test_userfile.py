@@ -313,3 +313,14 @@ def test_two_files_with_one_id_in_one_run_refused(tmp_path: Path, cli) -> None:
     b.write_text(GOOD.replace("2*F0/(eta*T)", "3*F0/(eta*T)"))
     r = cli("verify", str(a), str(b), "--scale", "ci")
     assert r.exit_code == 2 and "also the id of" in r.err
+
+
+def test_theorem_file_detection(tmp_path: Path) -> None:
+    from boundcheck.theory.userfile import is_theorem_file
+
+    inline = tmp_path / "inline.toml"
+    inline.write_text('theorem = { id = "user.inline", lhs = "avg_f_gap", bound = "F0" }\n')
+    assert is_theorem_file(inline) and is_theorem_file(EXAMPLES / "sgd_smooth.toml")
+    spec = Path(__file__).resolve().parents[2] / "problems" / "saef_thm2.toml"
+    assert not is_theorem_file(spec)
+    assert load_user(inline).theorem.bound == S.info("F0").symbol
