@@ -178,19 +178,28 @@ def _tested(r: dict[str, Any], force: bool) -> bool:
 
 
 def _assemble(loaded: list[Spec], tasks, results, alpha: float, force: bool) -> RunResult:
+    from boundcheck.check import comparison
     from boundcheck.theory import registry
 
     n_cmp = sum(1 for r in results if _tested(r, force))
     n_cmp += sum(
         1
         for s in loaded
-        if registry.get(s.theorem).order is not None and registry.get(s.theorem).bound is None
+        if not s.comparison
+        and registry.get(s.theorem).order is not None
+        and registry.get(s.theorem).bound is None
     )
+    n_cmp += sum(comparison.n_tests(s) for s in loaded if s.comparison)
     n_cmp = max(n_cmp, 1)
     level = alpha / n_cmp
     run = RunResult(alpha=alpha, n_comparisons=n_cmp)
     i = 0
     for s in loaded:
+        if s.comparison:
+            k = len(s.points())
+            run.checks.append(comparison.assemble(s, results[i : i + k], level, alpha))
+            i += k
+            continue
         thm = registry.get(s.theorem)
         chk = CheckResult(
             spec_id=s.id,
@@ -578,6 +587,11 @@ def calibrate(
     from pathlib import Path
 
     base = load_spec(resolve_specs([spec])[0], scale)
+    if base.comparison:
+        raise ParameterError(
+            f"calibrate {spec}: a comparison claim ({base.theorem}) has no bound to plant; "
+            "allowed: a theorem's spec (plant a claimed range with [check] claimed = ...)"
+        )
     text = Path(base.path).read_text()
     rates: dict[str, Any] = {
         "spec": base.id,

@@ -202,6 +202,10 @@ def _run(task: dict[str, Any]) -> dict[str, Any]:
         from boundcheck.theory import userfile
 
         user.register(userfile.load_user(spec.theorem_file))
+    if spec.comparison:  # an empirical comparison claim (QAFeL Figure 3), not a theorem
+        from boundcheck.check.comparison import run_comparison
+
+        return run_comparison(task)
     thm = registry.get(spec.theorem)
     binding = get_binding(spec.theorem)
     ctx = _build(spec, point, force)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = [
+    "CLAIM_VERDICTS",
     "PROVENANCES",
     "VERDICTS",
     "CheckResult",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 VERDICTS = ("holds", "violated", "inconclusive", "outside hypotheses", "diverged", "error")
+#: verdicts of an empirical comparison claim (boundcheck.check.comparison): never "violated"
+CLAIM_VERDICTS = ("reproduced", "not reproduced")
 PROVENANCES = ("exact", "certified", "observed", "chosen", "derived")
 
 
@@ -110,6 +113,10 @@ class CheckResult:
     # worst case over the function class (PEPit, ``boundcheck report --pep``): see
     # :func:`boundcheck.check.pep.worst_case_summary` (its ``results`` and ``ratio``/``verdict``)
     pep: dict[str, Any] | None = None
+    # an empirical comparison claim (direction "comparison"): per point both configurations'
+    # measurements, the ratios with bounds, the claimed ranges and verdicts; see
+    # :func:`boundcheck.check.comparison.assemble`
+    comparison: dict[str, Any] | None = None
 
 
 @dataclass

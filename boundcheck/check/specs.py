@@ -73,6 +73,10 @@ _TOP = {
     "sweep": dict,
     "scale": dict,
     "check": dict,
+    # comparison claims (boundcheck.check.comparison): claim replaces theorem
+    "claim": str,
+    "compare": dict,
+    "target": dict,
 }
 _REQUIRED = ("theorem", "replicas", "seed", "problem", "algorithm", "sweep")
 _SCALE_KEYS = {
@@ -82,6 +86,7 @@ _SCALE_KEYS = {
     "sweep": dict,
     "algorithm": dict,
     "problem": dict,
+    "target": dict,
 }
 #: [check] options: planted bounds for calibration and the order test
 _CHECK_KEYS = {
@@ -114,6 +119,9 @@ class Spec:
     description: str = ""
     theorem_file: str = ""  # a user's theorem file (the theorem and the spec in one file)
     theorem_digest: str = ""  # of that file's text and the code it names (in the cache key)
+    #: a comparison claim's configurations and target (boundcheck.check.comparison); empty for
+    #: a theorem's spec
+    comparison: dict[str, Any] = field(default_factory=dict)
 
     def points(self) -> list[dict[str, Any]]:
         """Every combination of the sweep values, in file order (last key fastest)."""
@@ -136,6 +144,7 @@ class Spec:
             "batches": self.batches,
             "check": self.check,
             **({"theorem_digest": self.theorem_digest} if self.theorem_digest else {}),
+            **({"comparison": self.comparison} if self.comparison else {}),
         }
 
     def digest(self) -> str:
@@ -209,8 +218,12 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
             raise _unknown(name, "", k, _TOP)
         _check_type(name, k, v, _TOP[k])
     for k in _REQUIRED:
+        if k == "theorem" and "claim" in raw:
+            continue
         if k not in raw:
-            raise _err(name, k, "missing (required: " + ", ".join(_REQUIRED) + ")")
+            raise _err(
+                name, k, "missing (required: theorem or claim, " + ", ".join(_REQUIRED[1:]) + ")"
+            )
     scales = raw.get("scale", {})
     for s, over in scales.items():
         if s not in SCALES:
@@ -288,6 +301,13 @@ def _load_user_spec(name: str, scale: str) -> Spec:
 
 
 def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
+    if "claim" in d:  # an empirical comparison claim, not a theorem
+        from boundcheck.check.comparison import validate
+
+        return validate(name, sid, d, scale)
+    for k in ("compare", "target"):
+        if k in d:
+            raise _err(name, k, "only a comparison spec (claim = ...) takes this table")
     from boundcheck.check import bindings  # the binding tables name the allowed algorithms
     from boundcheck.problems import registry as problems
     from boundcheck.theory import registry as theory

@@ -16,6 +16,8 @@ comparisons in the run (Bonferroni: ``alpha / n_comparisons``).
   ``max_t UCB_t`` at ``alpha``; lower bound ``max_t LCB_t`` at ``alpha / T``).
 * :func:`verdict` -- holds / violated / inconclusive for an upper or a lower bound.
 * :func:`fit_slope` -- log-log slope over a sweep with a delta-method interval.
+* :func:`ratio_of_means` -- ``mean(x) / mean(y)`` of two independent samples (a comparison claim's
+  ratio candidate / baseline) with delta-method bounds on the log scale, censoring-aware.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "max_of_means",
     "mean_bounds",
     "min_of_means",
+    "ratio_of_means",
     "spread",
     "t_quantile",
     "verdict",
@@ -193,3 +196,42 @@ def fit_slope(x: list[float], y: list[float], se_y: list[float], level: float) -
     se = math.sqrt(1.0 / sxx)
     z = float(norm.ppf(1.0 - level))
     return {"slope": slope, "se": se, "low": slope - z * se, "high": slope + z * se}
+
+
+def ratio_of_means(
+    x: np.ndarray, y: np.ndarray, level: float, *, x_censored: int = 0, y_censored: int = 0
+) -> dict[str, float]:
+    """``mean(x) / mean(y)`` for independent samples with one-sided bounds at ``level`` each:
+    delta method on ``log``: ``se^2 = s_x^2/(n xbar^2) + s_y^2/(m ybar^2)``, Student t with
+    Welch-Satterthwaite degrees of freedom. ``x`` and ``y`` hold censored replicas at their
+    smallest possible value; ``x_censored`` / ``y_censored`` of them make the upper / lower bound
+    infinite / 0 (the smallest value a censored replica can have is known; its largest is not:
+    :mod:`boundcheck.check.comparison`)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n, m = x.size, y.size
+    mx, my = float(x.mean()), float(y.mean())
+    if not (mx > 0 and my > 0):
+        return {"estimate": math.nan, "low": 0.0, "high": math.inf, "df": 0.0}
+    est = mx / my
+    if n < 2 or m < 2:
+        low, high, df = 0.0, math.inf, 0.0
+    else:
+        a = float(x.var(ddof=1)) / (n * mx * mx)
+        b = float(y.var(ddof=1)) / (m * my * my)
+        se = math.sqrt(a + b)
+        if se == 0:
+            low = high = est
+            df = math.inf
+        else:
+            den = (a * a / (n - 1) if a else 0.0) + (b * b / (m - 1) if b else 0.0)
+            df = (a + b) ** 2 / den
+            q = t_quantile(level, max(1.0, df))  # type: ignore[arg-type]  # Welch: real df
+            # exp(q se) overflows for a tiny level with few degrees of freedom: an infinite bound
+            w = q * se
+            low = est * math.exp(-w) if w < 700 else 0.0
+            high = est * math.exp(w) if w < 700 else math.inf
+    if x_censored:
+        high = math.inf
+    if y_censored:
+        low = 0.0
+    return {"estimate": est, "low": low, "high": high, "df": df}

@@ -127,6 +127,8 @@ def _table(run) -> None:
     ):
         t.add_column(col, justify=just, overflow="fold")
     for c in run.checks:
+        if c.comparison:
+            continue  # an empirical comparison claim: its own table below
         for i, p in enumerate(c.points):
             t.add_row(
                 escape(c.spec_id if i == 0 else ""),
@@ -147,7 +149,11 @@ def _table(run) -> None:
                 "",
                 _SHORT.get(o["verdict"], o["verdict"]),
             )
-    console.print(t)
+    if t.row_count:
+        console.print(t)
+    for c in run.checks:
+        if c.comparison:
+            _comparison_table(console, c)
     for c in run.checks:
         for f in c.findings:
             console.print(escape(f"{c.spec_id}: {f}"), soft_wrap=True)
@@ -156,4 +162,60 @@ def _table(run) -> None:
         f"{len(run.checks)} checks, {sum(len(c.points) for c in run.checks)} points, "
         f"{n_viol} violated; one-sided tests at alpha = {run.alpha:g} / "
         f"{run.n_comparisons} comparisons (Bonferroni); {run.wall_s:.1f} s"
+    )
+
+
+def _comparison_table(console, c) -> None:
+    """An empirical comparison claim (QAFeL Figure 3): per point and quantity, both
+    configurations' means, the ratio candidate / baseline with its bounds, the claimed range and
+    the verdict (reproduced / not reproduced / inconclusive)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False, width=max(console.width, 104))
+    cmp_ = c.comparison
+    console.print(
+        escape(f"{c.spec_id}: {c.source} -- on a synthetic stand-in, not the paper's experiment"),
+        soft_wrap=True,
+    )
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    for col, just in (
+        ("point", "left"),
+        ("quantity", "left"),
+        ("baseline", "right"),
+        ("candidate", "right"),
+        ("ratio [bounds]", "right"),
+        ("claimed", "right"),
+        ("verdict", "left"),
+    ):
+        t.add_column(col, justify=just, overflow="fold")
+    mean_key = {"uploads": "uploads_mean", "mb_up": "mb_up_mean", "mb_down": "mb_down_mean"}
+    for row in cmp_["points"]:
+        label = _point_label(row["point"])
+        if "ratios" not in row:
+            t.add_row(escape(label), "-", "-", "-", "-", "-", row["verdict"])
+            continue
+        for i, q in enumerate(cmp_["quantities"]):
+            r = row["ratios"][q["key"]]
+            t.add_row(
+                escape(label if i == 0 else ""),
+                q["key"],
+                _num(row["arms"]["baseline"][mean_key[q["key"]]]),
+                _num(row["arms"]["candidate"][mean_key[q["key"]]]),
+                f"{_num(r['estimate'])} [{_num(r['low'])}, {_num(r['high'])}]",
+                f"[{_num(r['claimed'][0])}, {_num(r['claimed'][1])}]",
+                _SHORT.get(r["verdict"], r["verdict"]),
+            )
+        cens = [
+            f"{a}: {row['arms'][a]['censored']}/{row['arms'][a]['R']} censored"
+            for a in ("baseline", "candidate")
+            if row["arms"][a]["censored"]
+        ]
+        if cens:
+            t.add_row("", escape("; ".join(cens)), "", "", "", "", "")
+    console.print(t)
+    console.print(
+        escape(f"{c.spec_id}: {c.verdict} (candidate / baseline; MB = 10^6 bytes)"),
+        soft_wrap=True,
     )

@@ -23,6 +23,8 @@ VERDICT_COLORS = {
     "outside hypotheses": "#8d8d8d",
     "diverged": "#212121",
     "error": "#6a1b9a",
+    "reproduced": "#2e7d32",
+    "not reproduced": "#c62828",
 }
 _BOUND = "#1f3b73"
 _MEAN = "#c25e00"
@@ -45,6 +47,10 @@ def check_figure(check: CheckResult) -> Any:
     """Bound and measured mean over ``check.x_axis`` (log-log where every value is positive), the
     confidence band (``ci_low``..``ci_high``), the replica spread (q10..q90, median, max), each
     point coloured by its verdict; a second panel with the per-step curves when points carry them."""
+    if check.comparison:  # an empirical comparison claim: Figure 3's counterpart
+        from boundcheck.report.comparison import figure
+
+        return figure(check)
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 

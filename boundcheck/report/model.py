@@ -12,7 +12,13 @@ import re
 from collections import Counter
 from typing import Any
 
-from boundcheck.check.results import VERDICTS, CheckResult, PointResult, RunResult
+from boundcheck.check.results import (
+    CLAIM_VERDICTS,
+    VERDICTS,
+    CheckResult,
+    PointResult,
+    RunResult,
+)
 
 __all__ = ["VERDICT_HELP", "build", "fmt", "split_latex"]
 
@@ -23,6 +29,9 @@ VERDICT_HELP = {
     "outside hypotheses": "a stated condition of the theorem fails at the point (run with --force)",
     "diverged": "replicas diverged (the steps are listed)",
     "error": "the point could not be evaluated",
+    "reproduced": "comparison claim: the ratio's confidence interval lies inside the claimed range",
+    "not reproduced": "comparison claim: the ratio's confidence interval lies outside the claimed "
+    "range (on a synthetic stand-in, not the paper's experiment)",
 }
 
 _DIRECTION_TEXT = {
@@ -31,6 +40,7 @@ _DIRECTION_TEXT = {
     "nonconvergence": "non-convergence: measured ≥ bound",
     "pathwise": "pathwise: every replica and step ≤ bound",
     "order": "order claim: fitted slope against the claimed one",
+    "comparison": "comparison claim: ratios candidate / baseline against the paper's ranges",
 }
 
 
@@ -157,7 +167,8 @@ def _point_label(p: PointResult, x_axis: str) -> str:
 
 def _verdict_counts(verdicts: list[str]) -> str:
     c = Counter(verdicts)
-    order = [v for v in VERDICTS if v in c] + sorted(v for v in c if v not in VERDICTS)
+    known = (*VERDICTS, *CLAIM_VERDICTS)
+    order = [v for v in known if v in c] + sorted(v for v in c if v not in known)
     return ", ".join(f"{c[v]} {v}" for v in order)
 
 
@@ -378,7 +389,16 @@ def _check(check: CheckResult, idx: int) -> dict[str, Any]:
             ("wall time", "—" if check.wall_s is None else f"{check.wall_s:.1f} s"),
         ],
         "estimators": sorted({p.estimator for p in check.points if p.estimator}),
+        "comparison": _comparison(check),
     }
+
+
+def _comparison(check: CheckResult) -> dict[str, Any] | None:
+    if not check.comparison:
+        return None
+    from boundcheck.report.comparison import view
+
+    return view(check)
 
 
 def _findings_short(c: dict[str, Any], check: CheckResult) -> str:
@@ -397,6 +417,8 @@ def _findings_short(c: dict[str, Any], check: CheckResult) -> str:
         parts.append(f"{len(check.derivation_findings)} derivation")
     if check.order and "verdict" in check.order:
         parts.append(f"order: {check.order['verdict']}")
+    if check.comparison:
+        parts.insert(0, "comparison claim on a synthetic stand-in")
     return "; ".join(parts) or "none"
 
 
@@ -421,7 +443,10 @@ def build(run: RunResult) -> dict[str, Any]:
     ]
     has_pep = any(c.pep is not None for c in run.checks)
     counts = Counter(c.verdict for c in run.checks)
-    headline = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) or "no checks"
+    headline = (
+        ", ".join(f"{counts[v]} {v}" for v in (*VERDICTS, *CLAIM_VERDICTS) if counts[v])
+        or "no checks"
+    )
     env = dict(run.environment)
     return {
         "has_pep": has_pep,
@@ -437,7 +462,11 @@ def build(run: RunResult) -> dict[str, Any]:
         "checks": checks,
         "environment": _kv(env),
         "calibration": _calibration(run.calibration, run.checks),
-        "verdict_help": list(VERDICT_HELP.items()),
+        "verdict_help": [
+            (k, v)
+            for k, v in VERDICT_HELP.items()
+            if k not in CLAIM_VERDICTS or any(c.comparison for c in run.checks)
+        ],
     }
 
 
