@@ -4,7 +4,7 @@ Registered under the ``pytest11`` entry point, so installing boundcheck makes it
 imports nothing heavy (no torch, SymPy or cvxpy) until a test uses it. In a test file::
 
     def test_my_bound(boundcheck):
-        boundcheck.assert_bound_holds("specs/my_sgd_bound.toml")
+        boundcheck.assert_bound_holds("specs/my_sgd_bound.toml")  # a spec or a theorem file
 
     @pytest.mark.boundcheck_slow
     def test_at_publication_scale(boundcheck):
@@ -74,7 +74,8 @@ def assert_bound_holds(
     force: bool = False,
     allow_inconclusive: bool = True,
 ) -> Any:
-    """Run the check ``spec`` (a spec file or a shipped spec id) and fail with the verdict table
+    """Run the check ``spec`` (a spec file, a theorem file -- TOML or Python, see
+    :mod:`boundcheck.theory.userfile` -- or a shipped spec id) and fail with the verdict table
     if a bound is violated, a replica diverged or a point errored (and, with
     ``allow_inconclusive=False``, if a point is inconclusive). Returns the ``RunResult``."""
     from boundcheck.check.engine import run_specs

@@ -579,3 +579,52 @@ def test_fill_helpers_draw_the_same_numbers_as_the_allocating_draws():
     assert torch.equal(rng.fill_uniform_(g1, out), rng.uniform(g2, (4, 9)))
     with pytest.raises(ValueError, match="replica axis"):
         rng.fill_uniform_(ReplicaGenerator([1, 2]), torch.empty(3, 4))
+
+
+# --- the public strategies (boundcheck.strategies) drive the contracts too ----------------------
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), d=st.integers(1, 40))
+def test_every_generated_contraction_meets_its_declared_delta_on_stress_vectors(data, d):
+    """Members of the delta-contraction class from ``bst.contractions`` (adversarial ones included)
+    on ``bst.stress_vectors``: the exact expected error (closed form; the realised error of a
+    deterministic member) is at most ``(1 - delta) ||x||^2`` per row."""
+    from boundcheck import strategies as bst
+
+    c = data.draw(bst.contractions(d), label="compressor")
+    x = data.draw(bst.stress_vectors(d, batch=2), label="x")
+    delta = c.delta(d)
+    assert delta is not None and 0.0 < delta <= 1.0
+    for row in range(x.shape[0]):
+        # each row scaled by an exact power of two to max |v| in [0.5, 1): the class is
+        # scale-equivariant, and q ||x||^2 of a huge row would overflow float64
+        v = np.ldexp(x[row].numpy(), pow2_exp(x[row].numpy()))
+        xs = torch.from_numpy(v).reshape(1, d)
+        err = c.expected_sq_error(xs)
+        if err is None:
+            assert not c.stochastic
+            err = ((c(xs) - xs).double() ** 2).sum(-1)
+        den = float(np.sum(v**2))
+        r = float(err[0]) / den if den > 0 else 0.0
+        assert r <= 1.0 - delta + tol(d), (c.describe(), r, delta)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), d=st.integers(1, 40), seed=st.integers(0, 2**31 - 1))
+def test_every_generated_quantizer_is_unbiased_with_its_declared_q(data, d, seed):
+    """``bst.unbiased_quantizers``: closed-form mean equal to x, closed-form error at most
+    ``q ||x||^2``, and every sampled output finite."""
+    from boundcheck import strategies as bst
+
+    c = data.draw(bst.unbiased_quantizers(d), label="quantizer")
+    x = data.draw(bst.stress_vectors(d, batch=2), label="x")
+    q = c.q(d)
+    assert q is not None and q >= 0 and not c.biased
+    scale = x.abs().amax(-1, keepdim=True).clamp_min(1e-300)
+    assert torch.allclose(c.expectation(x) / scale, x / scale, atol=1e-12, rtol=0)
+    for row in range(x.shape[0]):  # scaled as above: q ||x||^2 of a huge row overflows
+        v = np.ldexp(x[row].numpy(), pow2_exp(x[row].numpy()))
+        err = c.expected_sq_error(torch.from_numpy(v).reshape(1, d))
+        den = float(np.sum(v**2))
+        r = float(err[0]) / den if den > 0 else 0.0
+        assert r <= q * (1.0 + tol(d)) + tol(d), (c.describe(), r, q)
+    assert torch.isfinite(c(x, gen(seed))).all()

@@ -37,7 +37,7 @@ from boundcheck.check.results import (
     aggregate_verdict,
 )
 from boundcheck.check.specs import SCALES, Spec, load_spec, resolve_specs
-from boundcheck.errors import ParameterError
+from boundcheck.errors import ParameterError, SpecError
 
 __all__ = ["calibrate", "calibration_specs", "default_calibration", "run_specs"]
 
@@ -77,6 +77,13 @@ def run_specs(
     loaded = [
         _override(load_spec(p, scale), seed, replicas, device, dtype) for p in resolve_specs(specs)
     ]
+    files: dict[str, str] = {}
+    for s in loaded:  # users' theorem files: one id, one statement per run
+        if s.theorem_file and files.setdefault(s.theorem, s.theorem_file) != s.theorem_file:
+            raise SpecError(
+                f"{s.theorem_file}: key 'theorem.id': {s.theorem!r} is also the id of "
+                f"{files[s.theorem]}; give each theorem file its own id"
+            )
     tasks = [{"spec": s, "point": pt, "force": force} for s in loaded for pt in s.points()]
     cache = None if cache_dir == "" else Cache(cache_dir)
     keys = [

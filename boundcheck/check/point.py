@@ -216,6 +216,11 @@ def prepare(task: dict[str, Any]) -> Prepared:
     from boundcheck.theory import registry
 
     spec, point, force = task["spec"], task["point"], task["force"]
+    if spec.theorem_file:  # a user's theorem file: (re-)register it in this worker process
+        from boundcheck.check.bindings import user
+        from boundcheck.theory import userfile
+
+        user.register(userfile.load_user(spec.theorem_file))
     thm = task.get("theorem") or registry.get(spec.theorem)
     binding = get_binding(task.get("binding") or spec.theorem)
     if binding is None:

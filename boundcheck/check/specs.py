@@ -117,6 +117,8 @@ class Spec:
     scale: str = "default"
     check: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    theorem_file: str = ""  # a user's theorem file (the theorem and the spec in one file)
+    theorem_digest: str = ""  # of that file's text and the code it names (in the cache key)
     #: a comparison claim's configurations and target (boundcheck.check.comparison); empty for
     #: a theorem's spec
     comparison: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +143,7 @@ class Spec:
             "dtype": self.dtype,
             "batches": self.batches,
             "check": self.check,
+            **({"theorem_digest": self.theorem_digest} if self.theorem_digest else {}),
             **({"comparison": self.comparison} if self.comparison else {}),
         }
 
@@ -196,6 +199,10 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
     name = str(path)
     if scale not in SCALES:
         raise SpecError(f"scale {scale!r} is not allowed; allowed: {', '.join(SCALES)}")
+    from boundcheck.theory import userfile
+
+    if userfile.is_theorem_file(p):
+        return _load_user_spec(name, scale)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -228,6 +235,69 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
             _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
     merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
     return _validate(name, p.stem, merged, scale)
+
+
+def _load_user_spec(name: str, scale: str) -> Spec:
+    """A user's theorem file as a spec (:mod:`boundcheck.theory.userfile`): the theorem and its
+    binding are registered, the experiment keys validated as a spec's, errors located by line."""
+    import re
+    from dataclasses import replace
+
+    from boundcheck.check.bindings import user
+    from boundcheck.theory import userfile
+
+    ut = userfile.load_user(name)
+    user.register(ut)
+    raw = dict(ut.experiment)
+    missing = [k for k in _REQUIRED if k != "theorem" and k not in raw]
+    if missing:
+        raise SpecError(
+            f"{name}:1: the file states no experiment to run (missing: {', '.join(missing)}); "
+            "add replicas, seed, [problem], [algorithm] and [sweep] as in a spec"
+        )
+    text = Path(name).read_text(encoding="utf-8") if not name.endswith(".py") else ut.text
+    try:
+        for k, v in raw.items():
+            _check_type(name, k, v, _TOP[k])
+        scales = raw.get("scale", {})
+        for s, over in scales.items():
+            if s not in SCALES:
+                raise _unknown(name, "scale.", s, SCALES)
+            _check_type(name, f"scale.{s}", over, dict)
+            for k, v in over.items():
+                if k not in _SCALE_KEYS:
+                    raise _unknown(name, f"scale.{s}.", k, _SCALE_KEYS)
+                _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
+        merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
+        merged["theorem"] = ut.theorem.id
+        for k, v in {**merged.get("algorithm", {}), **merged.get("sweep", {})}.items():
+            vals = v if isinstance(v, list) else [v]
+            if any(isinstance(x, str) and x in _WORDS for x in vals):
+                where = "sweep" if k in merged.get("sweep", {}) else "algorithm"
+                raise _err(name, f"{where}.{k}", f"{vals!r}: a user's theorem has no stepsize "
+                           "rule or scaling to take; give a number")  # fmt: skip
+        spec = _validate(name, Path(name).stem, merged, scale)
+    except SpecError as e:
+        msg = str(e)
+        m = re.match(rf"{re.escape(name)}: key '([^']+)'", msg)
+        if m:
+            line = userfile.locate(text, m.group(1))
+            msg = f"{name}:{line}:" + msg[len(name) + 1 :]
+        raise SpecError(msg) from None
+    h = hashlib.sha256(ut.text.encode())
+    alg = str(ut.experiment.get("algorithm", {}).get("name", ""))
+    lhs_fn = ut.lhs.function if isinstance(ut.lhs.function, str) else ""
+    for ref in (alg, lhs_fn):  # the user's code the numbers depend on
+        file = ref.rpartition(":")[0]
+        if file.endswith(".py"):
+            q = Path(file) if Path(file).is_absolute() else Path(ut.base_dir) / file
+            h.update(q.read_bytes() if q.is_file() else b"")
+    return replace(
+        spec,
+        theorem_file=name,
+        title=spec.title or ut.theorem.title,
+        theorem_digest=h.hexdigest()[:16],
+    )
 
 
 def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:

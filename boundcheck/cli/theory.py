@@ -24,6 +24,7 @@ from boundcheck.theory.evaluate import (
     evaluate_bound,
     validate,
 )
+from boundcheck.theory.userfile import resolve_theorem
 
 
 class _Out:
@@ -182,17 +183,21 @@ def _all_symbols(t: Theorem) -> list[str]:
 
 
 @click.command("show")
-@click.argument("theorem_id")
+@click.argument("theorem_id", metavar="THEOREM")
 @click.option("--latex", is_flag=True, help="Render the math as LaTeX instead of Unicode.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def show_cmd(theorem_id: str, latex: bool, as_json: bool) -> int:
     """Bound, conditions, assumptions and symbol table of one theorem.
 
+    THEOREM is a shipped id (`boundcheck list`) or a theorem file (TOML or Python; see the
+    README, "Check your own theorem"): the parsed expressions are shown back.
+
     \b
-    Example:
+    Examples:
       boundcheck show qafel.thm_f1 --latex
+      boundcheck show examples/sgd_smooth.toml
     """
-    t = registry.get(theorem_id)
+    t = resolve_theorem(theorem_id)
     if as_json:
         echo_json(_theorem_dict(t))
         return 0
@@ -252,7 +257,7 @@ def example_command(t: Theorem) -> str:
     """The ready ``boundcheck stepsize`` line for the theorem's documented example values, each
     printed with PRINTED_DIGITS significant digits (the stepsize check tolerates that rounding)."""
     ex = " ".join(f"--{k} {v:.{PRINTED_DIGITS}g}" for k, v in t.example.items())
-    return f"boundcheck stepsize {t.id} {ex}"
+    return f"boundcheck stepsize {t.extra.get('file', t.id)} {ex}"
 
 
 def _shell_lines(command: str, width: int) -> str:
@@ -305,7 +310,7 @@ def _parse_params(args: list[str]) -> dict[str, str]:
     "stepsize",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
-@click.argument("theorem_id")
+@click.argument("theorem_id", metavar="THEOREM")
 @click.option(
     "--solve-for",
     "solve_for",
@@ -317,7 +322,7 @@ def _parse_params(args: list[str]) -> dict[str, str]:
 def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_json: bool) -> int:
     """Evaluate a theorem's stepsize conditions (and bound) at given parameter values.
 
-    Pass every parameter of the theorem as --NAME VALUE (`boundcheck show ID` lists them). Each
+    THEOREM is a shipped id or a theorem file (TOML or Python). Pass every parameter of the theorem as --NAME VALUE (`boundcheck show ID` lists them). Each
     condition is reported as satisfied or violated with its margin (rhs - lhs for a <= condition).
     With --solve-for NAME, NAME is left out and each condition is solved for it: the admissible
     interval(s) and the largest admissible value; the bound is evaluated at that value.
@@ -334,7 +339,7 @@ def stepsize_cmd(ctx: click.Context, theorem_id: str, solve_for: str | None, as_
           --delta_c 0.5 --delta_s 0.5 --tau_max 4 --sigma_l 1 --G 1 --F0 1
       boundcheck stepsize qafel.thm_f1 --solve-for eta_l --L 1 --K 10 ... --json
     """
-    t = registry.get(theorem_id)
+    t = resolve_theorem(theorem_id)
     raw = _parse_params(ctx.args)
     needed = t.parameters()
     if not t.conditions and t.bound is None:
@@ -515,6 +520,9 @@ def _intervals(s: stepsize.Solution) -> str:
 def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
     """Dimensional analysis of every encoded expression (all theorems, or those named).
 
+    A name is a shipped id or a theorem file (TOML or Python): a user's theorem is checked the
+    same way.
+
     x has dimension [X], objective values [F]: L and mu are [F]/[X]^2, a stepsize that multiplies
     a gradient [X]^2/[F], sigma^2 and G [F]^2/[X]^2, counts and compression parameters 1. Every
     term of every sum, both sides of every (in)equality, every argument of max/min and of functions
@@ -523,9 +531,12 @@ def dims_cmd(as_json: bool, theorem_ids: tuple[str, ...]) -> int:
 
     Exit code 1 when anything is found.
     """
-    thms = [registry.get(i) for i in theorem_ids] if theorem_ids else registry.all_theorems()
+    thms = [resolve_theorem(i) for i in theorem_ids] if theorem_ids else registry.all_theorems()
+    shipped = set(registry.ids())
     with _ui.status("checking dimensions and orders"):
-        findings = _findings(tuple(dict.fromkeys(t.id for t in thms)))
+        findings = _findings(tuple(dict.fromkeys(t.id for t in thms if t.id in shipped)))
+        for t in dict.fromkeys(t for t in thms if t.id not in shipped):
+            findings = [*findings, *checks.all_findings([t], {})]
     if as_json:
         echo_json([f.to_dict() for f in findings])
         return 1 if findings else 0

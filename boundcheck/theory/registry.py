@@ -11,6 +11,16 @@ from boundcheck.theory.core import Theorem
 PAPER_MODULES = ("qafel", "fedpaq", "saef", "asyncbc")
 
 _REGISTRY: dict[str, Theorem] | None = None
+#: theorems loaded from users' theorem files (:mod:`boundcheck.theory.userfile`), by id
+_USER: dict[str, Theorem] = {}
+
+
+def register_user(thm: Theorem) -> None:
+    """Make a user's theorem known to :func:`get` (not to :func:`all_theorems`: the shipped
+    catalogue stays the four papers). A user id may not shadow a shipped one."""
+    if thm.id in _load():
+        raise UnknownIdError(f"theorem id {thm.id!r} is a shipped theorem's; choose another id")
+    _USER[thm.id] = thm
 
 
 def _load() -> dict[str, Theorem]:
@@ -41,6 +51,8 @@ def get(theorem_id: str) -> Theorem:
     reg = _load()
     if theorem_id in reg:
         return reg[theorem_id]
+    if theorem_id in _USER:
+        return _USER[theorem_id]
     close = difflib.get_close_matches(theorem_id, list(reg), n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UnknownIdError(

@@ -117,6 +117,25 @@ def define(name: str, domain: str, dim: Dim, meaning: str, latex: str | None = N
     return sym
 
 
+_USER_NAMES: set[str] = set()
+
+
+def define_user(name: str, domain: str, dim: Dim, meaning: str) -> sp.Symbol:
+    """A symbol of a user's theorem file (issue 15): like :func:`define`, but a later user file may
+    redefine a name an earlier user file introduced (the last one loaded wins). A name of the
+    shipped catalogue keeps its meaning: redefining it with another domain or dimension raises
+    ``ValueError``."""
+    old = _CATALOGUE.get(name)
+    if old is not None and name in _USER_NAMES and (old.domain != domain or old.dim != dim):
+        del _CATALOGUE[name]
+        _BY_SYMBOL.pop(old.symbol, None)
+        _USER_NAMES.discard(name)
+        old = None
+    if old is None:
+        _USER_NAMES.add(name)
+    return define(name, domain, dim, meaning)
+
+
 def info(name_or_symbol: str | sp.Symbol) -> SymbolInfo:
     """Look a symbol up by name or SymPy symbol."""
     if isinstance(name_or_symbol, sp.Symbol):
@@ -179,6 +198,7 @@ __all__ = [
     "catalogue",
     "d",
     "define",
+    "define_user",
     "delta",
     "dimensions",
     "eta",

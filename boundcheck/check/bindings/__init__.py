@@ -26,9 +26,17 @@ __all__ = [
     "algorithm_parameters",
     "get",
     "ids",
+    "register_user",
 ]
 
 _REG: dict[str, Binding] | None = None
+#: bindings of users' theorem files (:mod:`boundcheck.check.bindings.user`), by theorem id
+_USER: dict[str, Binding] = {}
+
+
+def register_user(binding: Binding) -> None:
+    """Make a user theorem's binding known to :func:`get`."""
+    _USER[binding.theorem] = binding
 
 
 def _load() -> dict[str, Binding]:
@@ -41,7 +49,7 @@ def _load() -> dict[str, Binding]:
 
 
 def get(theorem_id: str) -> Binding | None:
-    return _load().get(theorem_id)
+    return _load().get(theorem_id) or _USER.get(theorem_id)
 
 
 def ids() -> list[str]:

@@ -65,7 +65,13 @@ _CHOICES = {
 }
 
 
+#: users' own algorithms (issue 15): name -> the checked callable (see bindings.user)
+USER_ALGORITHMS: dict[str, Callable[..., Any]] = {}
+
+
 def algorithm_function(name: str) -> Callable[..., Any]:
+    if name in USER_ALGORITHMS:
+        return USER_ALGORITHMS[name]
     mod, fn = ALGORITHMS[name].split(":")
     return getattr(import_module(mod), fn)
 
@@ -75,8 +81,19 @@ def algorithm_parameters(name: str) -> dict[str, str]:
     compressor, choice:...). ``x0`` is a number: the start ``x0 * ones(d)``."""
     fn = algorithm_function(name)
     out: dict[str, str] = {}
+    user = name in USER_ALGORITHMS
+    fn = getattr(fn, "__wrapped__", fn)
     for k, p in inspect.signature(fn).parameters.items():
-        if k in _ENGINE_KEYS or p.kind is inspect.Parameter.VAR_KEYWORD:
+        if k in _ENGINE_KEYS or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        if user:  # a user's algorithm: the kind from the default's type
+            if k == "first_replica":
+                continue
+            d = p.default
+            out[k] = (
+                "bool" if isinstance(d, bool) else "int" if isinstance(d, int) or k == "T" else
+                "compressor" if k.endswith("compressor") else "float"
+            )  # fmt: skip
             continue
         if k.endswith("compressor") or k == "quantizer":
             out[k] = "compressor"
