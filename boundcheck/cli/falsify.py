@@ -38,6 +38,7 @@ _EPILOG = (
     "  boundcheck falsify asyncbc.thm3 --json\n"
     "  boundcheck falsify --all --budget 16   # every bound with a search space\n"
     "  boundcheck falsify asyncbc.thm3_var --space planted.toml\n"
+    "  boundcheck falsify my_theorem.toml   # a theorem file with a [search] table\n"
     "\b\nExit codes: 0 no violation certified; 1 a violation certified (a\n"
     "finding); 2 bad input."
 )
@@ -105,8 +106,24 @@ def falsify_cmd(
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs {jobs} is not allowed: expected an integer >= 1")
     ids = F.falsifiable_ids()
+    space = None
     if theorem_id is None or theorem_id == "all":
         todo = ids
+    elif _is_file(theorem_id):  # a user's theorem file (issue 15): its [search] table
+        from boundcheck.check.bindings import user
+        from boundcheck.theory.userfile import load_user
+
+        ut = load_user(theorem_id)
+        user.register(ut)  # its binding: the empirical meaning the search evaluates
+        if space_file is None:
+            if not ut.search:
+                raise ParameterError(
+                    f"{theorem_id}: no [search] table: add one (keys free, set, replicas, "
+                    "require; see boundcheck.check.falsify) or give --space FILE"
+                )
+            space = dict(ut.search)
+            space.setdefault("spec", {**ut.experiment, "theorem": ut.theorem.id})
+        todo = [ut.theorem.id]
     else:
         from boundcheck.theory import registry
 
@@ -116,7 +133,6 @@ def falsify_cmd(
                 f"{theorem_id} has no declared search space; falsifiable: {', '.join(ids)}"
             )
         todo = [theorem_id]
-    space = None
     if space_file is not None:
         if len(todo) != 1:
             raise ParameterError("--space needs one theorem ID (not --all)")
@@ -141,6 +157,12 @@ def falsify_cmd(
     if len(results) == 1:
         _certificate(out, results[0])
     return code
+
+
+def _is_file(arg: str) -> bool:
+    import os
+
+    return arg.endswith((".toml", ".py")) or os.sep in arg or os.path.isfile(arg)
 
 
 def _run_all(todo, results, ex, budget, seed, alpha, space) -> None:

@@ -326,3 +326,25 @@ def test_theorem_file_detection(tmp_path: Path) -> None:
     spec = Path(__file__).resolve().parents[2] / "problems" / "saef_thm2.toml"
     assert not is_theorem_file(spec)
     assert load_user(inline).theorem.bound == S.info("F0").symbol
+
+
+def test_falsify_takes_a_theorem_file_and_breaks_only_the_wrong_constant(cli) -> None:
+    """`boundcheck falsify FILE` searches the file's [search] table: the true SGD bound is never
+    called violated, the one whose noise term lost a factor 10 is (exit 1, ratio above 1)."""
+    true = cli("falsify", str(EXAMPLES / "sgd_smooth.toml"), "--budget", "16", "--json")
+    wrong = cli("falsify", str(EXAMPLES / "sgd_smooth_wrong.toml"), "--budget", "16", "--json")
+    assert true.exit_code == 0, true.output
+    (r_true,) = json.loads(true.output)["results"]
+    assert r_true["verdict"] == "holds" and r_true["best_ratio"] < 1
+    assert wrong.exit_code == 1, wrong.output
+    (r_wrong,) = json.loads(wrong.output)["results"]
+    assert r_wrong["verdict"] == "violated" and r_wrong["best_ratio"] > 1
+    assert r_wrong["certificate"]["replay"]["low"] > r_wrong["certificate"]["bound"]
+
+
+def test_falsify_refuses_a_file_without_a_search_table(tmp_path: Path, cli) -> None:
+    text = (EXAMPLES / "sgd_smooth.toml").read_text()
+    f = tmp_path / "nosearch.toml"
+    f.write_text(text.split("[search]")[0])
+    r = cli("falsify", str(f))
+    assert r.exit_code == 2 and "[search]" in r.output
