@@ -96,8 +96,12 @@ def run_specs(
     ex = make_executor(
         executor, jobs, address=address, quiet=not progress, gpus_per_task=1.0 if wants_gpu else 0.0
     )
-    with _Progress(progress, len(todo)) as bar:
-        fresh = ex.map(run_point, [tasks[i] for i in todo], on_done=lambda _i: bar.advance())
+    try:
+        with _Progress(progress, len(todo)) as bar:
+            fresh = ex.map(run_point, [tasks[i] for i in todo], on_done=lambda _i: bar.advance())
+    finally:
+        if hasattr(ex, "shutdown"):
+            ex.shutdown()  # a local Ray started for this run stops with it
     for i, r in zip(todo, fresh, strict=True):
         if isinstance(r, TaskFailure):  # raised outside run_point's own guard, or a lost worker
             r = {"error": r.error, "traceback": r.traceback[-2000:]}
