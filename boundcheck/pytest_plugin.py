@@ -73,11 +73,15 @@ def assert_bound_holds(
     alpha: float = 0.05,
     force: bool = False,
     allow_inconclusive: bool = True,
+    falsify_budget: int = 0,
 ) -> Any:
     """Run the check ``spec`` (a spec file, a theorem file -- TOML or Python, see
     :mod:`boundcheck.theory.userfile` -- or a shipped spec id) and fail with the verdict table
     if a bound is violated, a replica diverged or a point errored (and, with
-    ``allow_inconclusive=False``, if a point is inconclusive). Returns the ``RunResult``."""
+    ``allow_inconclusive=False``, if a point is inconclusive). With ``falsify_budget > 0`` the
+    theorem's hypotheses are also searched (``boundcheck falsify``, over a theorem file's
+    ``[search]`` table or a shipped theorem's declared space) and a certified violation fails the
+    test with the counterexample instance. Returns the ``RunResult``."""
     from boundcheck.check.engine import run_specs
 
     run = run_specs(
@@ -85,9 +89,43 @@ def assert_bound_holds(
         force=force, progress=False, alpha=alpha,
     )  # fmt: skip
     bad = _BAD if allow_inconclusive else (*_BAD, "inconclusive")
-    if any(p.verdict in bad for c in run.checks for p in c.points):
-        raise BoundViolationError("boundcheck: the bound does not hold\n" + verdict_table(run))
+    failed = any(p.verdict in bad for c in run.checks for p in c.points)
+    found = _counterexamples(spec, run, falsify_budget, seed, alpha) if falsify_budget else []
+    if failed or found:
+        head = "the bound does not hold" if failed else "falsify found a counterexample"
+        raise BoundViolationError(
+            f"boundcheck: {head}\n" + verdict_table(run) + "".join("\n" + f for f in found)
+        )
     return run
+
+
+def _counterexamples(spec: Any, run: Any, budget: int, seed: int | None, alpha: float) -> list:
+    """``boundcheck falsify`` on the run's theorem(s): one text block per certified violation."""
+    from boundcheck.check import falsify as F
+    from boundcheck.theory import userfile
+
+    out = []
+    for c in run.checks:
+        space = None
+        if str(spec).endswith((".toml", ".py")) and userfile.is_theorem_file(str(spec)):
+            ut = userfile.load_user(str(spec))
+            if not ut.search:
+                continue
+            space = dict(ut.search)
+            space.setdefault("spec", {**ut.experiment, "theorem": ut.theorem.id})
+        elif c.theorem_id not in F.falsifiable_ids():
+            continue
+        r = F.falsify(c.theorem_id, budget=budget, seed=seed or 0, alpha=alpha, space=space)
+        if r.violated:
+            cert = r.certificate or {}
+            out.append(
+                f"counterexample ({c.theorem_id}, falsify budget {budget}): "
+                f"{F.instance_line(r)}\n  {cert.get('method', r.method)} value "
+                f"{cert.get('lhs')} > bound {cert.get('bound')} (ratio {r.best_ratio:.4g}); "
+                f"replay {cert.get('replay', {}).get('low')}..{cert.get('replay', {}).get('high')}"
+                f"\n  reproduce: boundcheck falsify {spec} --budget {budget} --seed {seed or 0}"
+            )
+    return out
 
 
 @dataclass

@@ -26,6 +26,21 @@ def test_wrong_constant(boundcheck):
 """
 
 
+FALSIFYING = """\
+import pathlib
+
+HERE = pathlib.Path(__file__).parent
+
+
+def test_true_bound_survives_the_search(boundcheck):
+    boundcheck.assert_bound_holds(HERE / "sgd_smooth.toml", falsify_budget=12)
+
+
+def test_wrong_constant_gets_a_counterexample(boundcheck):
+    boundcheck.assert_bound_holds(HERE / "sgd_smooth_wrong.toml", falsify_budget=12)
+"""
+
+
 @pytest.fixture
 def example_dir(pytester: pytest.Pytester, tmp_path: Path, monkeypatch) -> pytest.Pytester:
     for f in EXAMPLES.iterdir():
@@ -65,3 +80,15 @@ def test_api_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_falsify_budget_adds_the_counterexample_instance(example_dir) -> None:
+    """With ``falsify_budget`` the assertion also searches the file's [search] table: the true
+    bound passes, the wrong constant's failure message carries the certified counterexample."""
+    example_dir.makepyfile(test_search=FALSIFYING)
+    res = example_dir.runpytest_subprocess("-q", "test_search.py")
+    res.assert_outcomes(passed=1, failed=1)
+    out = res.stdout.str()
+    assert "counterexample (user.sgd_smooth_wrong, falsify budget 12)" in out
+    assert "reproduce: boundcheck falsify" in out and "--budget 12" in out
+    assert any("eta=" in line and "T=" in line for line in out.splitlines())
