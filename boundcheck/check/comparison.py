@@ -84,11 +84,11 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
     from boundcheck.check.bindings import algorithm_parameters
     from boundcheck.check.specs import (
         DTYPES,
-        Spec,
         _check_param_type,
         _check_type,
         _err,
         _unknown,
+        make_spec,
     )
     from boundcheck.problems import registry as problems
 
@@ -234,28 +234,17 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
             raise _err(
                 name, f"check.claimed.{k}", f"expected [lo, hi] with 0 <= lo <= hi, got {v!r}"
             )
-    x_axis = d.get("x_axis", next(iter(sweep)))
-    if x_axis not in sweep:
-        raise _err(
-            name, "x_axis", f"{x_axis!r} is not a sweep key; sweep keys: " + ", ".join(sweep)
-        )
-    return Spec(
-        path=name,
-        id=sid,
-        theorem=cid,
-        title=d.get("title", ""),
-        description=d.get("description", ""),
-        problem=prob,
-        algorithm=shared,
-        sweep={k: list(v) for k, v in sweep.items()},
-        replicas=d["replicas"],
-        seed=d["seed"],
-        device=d.get("device", "cpu"),
-        dtype=dtype,
-        x_axis=x_axis,
-        batches=d.get("batches", 1),
-        scale=scale,
-        check=chk,
+    return make_spec(
+        name,
+        sid,
+        cid,
+        d,
+        prob,
+        shared,
+        sweep,
+        dtype,
+        scale,
+        chk,
         comparison={
             "claim": cid,
             "baseline": arms["baseline"],

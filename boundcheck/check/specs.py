@@ -390,6 +390,24 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         if k not in _CHECK_KEYS:
             raise _unknown(name, "check.", k, _CHECK_KEYS)
         _check_type(name, f"check.{k}", v, _CHECK_KEYS[k])
+    return make_spec(name, sid, thm_id, d, prob, alg, sweep, dtype, scale, dict(chk))
+
+
+def make_spec(
+    name: str,
+    sid: str,
+    theorem: str,
+    d: dict[str, Any],
+    prob: dict[str, Any],
+    alg: dict[str, Any],
+    sweep: dict[str, Any],
+    dtype: str,
+    scale: str,
+    check: dict[str, Any],
+    **extra: Any,
+) -> Spec:
+    """The validated :class:`Spec` from a checked raw dict ``d`` (its ``x_axis`` must be a sweep
+    key); shared by theorem specs and comparison claims (:mod:`boundcheck.check.comparison`)."""
     x_axis = d.get("x_axis", next(iter(sweep)))
     if x_axis not in sweep:
         raise _err(
@@ -398,7 +416,7 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
     return Spec(
         path=name,
         id=sid,
-        theorem=thm_id,
+        theorem=theorem,
         title=d.get("title", ""),
         description=d.get("description", ""),
         problem=prob,
@@ -411,7 +429,8 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
         x_axis=x_axis,
         batches=d.get("batches", 1),
         scale=scale,
-        check=dict(chk),
+        check=check,
+        **extra,
     )
 
 

@@ -106,6 +106,22 @@ _SAEF = {
 }
 
 
+def _async_lemma(spec: str, replicas: int) -> dict[str, Any]:
+    """An AsyncBC lemma checked on every replica and step: any stepsize, short horizons."""
+    free = {**_ASYNC_PROBLEM, "algorithm.eta": {"log": [1e-4, 0.5]}, "sweep.T": {"int": [3, 40]}}
+    return {"spec": spec, "replicas": replicas, "set": {"batches": 2}, "free": free}
+
+
+def _qafel(spec: str, server: list[Any]) -> dict[str, Any]:
+    """QAFeL/FedBuff: an unbiased client quantizer, the server's from ``server``."""
+    free = {
+        **_QAFEL,
+        "algorithm.client_compressor": {"choice": _UNBIASED[1:]},
+        "algorithm.server_compressor": {"choice": server},
+    }
+    return {"spec": spec, "replicas": 8, "set": {}, "free": free}
+
+
 def _saef(spec: str, momentum: bool) -> dict[str, Any]:
     free = dict(_SAEF)
     if momentum:
@@ -207,38 +223,14 @@ SPACES: dict[str, dict[str, Any]] = {
         },
     },
     # AsyncBC Lemmas 1 and 5 (pathwise / per step)
-    **{
-        tid: {
-            "spec": spec,
-            "replicas": 4,
-            "set": {"batches": 2},
-            "free": {
-                **_ASYNC_PROBLEM,
-                "algorithm.eta": {"log": [1e-4, 0.5]},
-                "sweep.T": {"int": [3, 40]},
-            },
-        }
-        for tid, spec in (
-            ("asyncbc.lemma1", "asyncbc_lemma1"),
-            ("asyncbc.lemma1_m", "asyncbc_lemma1_m"),
-            ("asyncbc.lemma5", "asyncbc_lemma5"),
-            ("asyncbc.lemma5_m", "asyncbc_lemma5"),
-        )
-    },
+    "asyncbc.lemma1": _async_lemma("asyncbc_lemma1", 4),
+    "asyncbc.lemma1_m": _async_lemma("asyncbc_lemma1_m", 4),
+    "asyncbc.lemma5": _async_lemma("asyncbc_lemma5", 4),
+    "asyncbc.lemma5_m": _async_lemma("asyncbc_lemma5", 4),
     # AsyncBC Lemmas 2 (identities) and 3 (pathwise descent of the virtual gap)
-    **{
-        tid: {
-            "spec": tid.replace(".", "_"),
-            "replicas": 2,
-            "set": {"batches": 2},
-            "free": {
-                **_ASYNC_PROBLEM,
-                "algorithm.eta": {"log": [1e-4, 0.5]},
-                "sweep.T": {"int": [3, 40]},
-            },
-        }
-        for tid in ("asyncbc.lemma2_m", "asyncbc.lemma2_x", "asyncbc.lemma3")
-    },
+    "asyncbc.lemma2_m": _async_lemma("asyncbc_lemma2_m", 2),
+    "asyncbc.lemma2_x": _async_lemma("asyncbc_lemma2_x", 2),
+    "asyncbc.lemma3": _async_lemma("asyncbc_lemma3", 2),
     # FedPAQ Lemma 7 (homogeneous quadratic nodes, any stepsize the lemma allows; per period)
     "fedpaq.lemma7": {
         "spec": "fedpaq_lemma7",
@@ -258,42 +250,10 @@ SPACES: dict[str, dict[str, Any]] = {
     "saef.lemma1_main": _saef("saef_lemma1_supplement", True),
     "saef.lemma1": _saef("saef_lemma1_supplement", True),
     # QAFeL / FedBuff (nonconvex logistic regression)
-    "qafel.thm_f1": {
-        "spec": "qafel_thm_f1",
-        "replicas": 8,
-        "set": {},
-        "free": {
-            **_QAFEL,
-            "algorithm.client_compressor": {"choice": _UNBIASED[1:]},
-            "algorithm.server_compressor": {"choice": _UNBIASED[1:]},
-        },
-    },
-    "qafel.thm_f4_unbiased": {
-        "spec": "qafel_thm_f4_unbiased",
-        "replicas": 8,
-        "set": {},
-        "free": {
-            **_QAFEL,
-            "algorithm.client_compressor": {"choice": _UNBIASED[1:]},
-            "algorithm.server_compressor": {"choice": _UNBIASED[1:]},
-        },
-    },
-    **{
-        tid: {
-            "spec": spec,
-            "replicas": 8,
-            "set": {},
-            "free": {
-                **_QAFEL,
-                "algorithm.client_compressor": {"choice": _UNBIASED[1:]},
-                "algorithm.server_compressor": {"choice": _CONTRACT},
-            },
-        }
-        for tid, spec in (
-            ("qafel.thm_f4_biased", "qafel_thm_f4_biased"),
-            ("qafel.cor_f2", "qafel_cor_f2"),
-        )
-    },
+    "qafel.thm_f1": _qafel("qafel_thm_f1", _UNBIASED[1:]),
+    "qafel.thm_f4_unbiased": _qafel("qafel_thm_f4_unbiased", _UNBIASED[1:]),
+    "qafel.thm_f4_biased": _qafel("qafel_thm_f4_biased", _CONTRACT),
+    "qafel.cor_f2": _qafel("qafel_cor_f2", _CONTRACT),
 }
 
 
