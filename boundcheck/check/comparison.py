@@ -89,6 +89,7 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
         _err,
         _unknown,
         make_spec,
+        problem_table,
     )
     from boundcheck.problems import registry as problems
 
@@ -109,23 +110,7 @@ def validate(name: str, sid: str, d: dict[str, Any], scale: str):
     for k in ("compare", "target"):
         if k not in d:
             raise _err(name, k, f"missing (a comparison spec needs [{k}])")
-    # problem
-    prob = dict(d["problem"])
-    fam = prob.get("family")
-    if fam is None:
-        raise _err(name, "problem.family", "missing")
-    _check_type(name, "problem.family", fam, str)
-    if fam not in problems.names():
-        raise _err(
-            name, "problem.family", f"unknown family {fam!r}; known: " + ", ".join(problems.names())
-        )
-    allowed_p = [k for k in problems.parameters(fam) if k not in ("dtype", "device")]
-    for k, v in prob.items():
-        if k == "family":
-            continue
-        if k not in allowed_p:
-            raise _unknown(name, "problem.", k, allowed_p)
-        _check_param_type(name, f"problem.{k}", v, problems.parameters(fam)[k])
+    prob, fam, allowed_p = problem_table(name, d)
     # configurations
     cmp_ = d["compare"]
     for k in cmp_:

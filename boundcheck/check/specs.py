@@ -224,6 +224,11 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
             raise _err(
                 name, k, "missing (required: theorem or claim, " + ", ".join(_REQUIRED[1:]) + ")"
             )
+    return _validate(name, p.stem, _merged_scale(name, raw, scale), scale)
+
+
+def _merged_scale(name: str, raw: dict[str, Any], scale: str) -> dict[str, Any]:
+    """``raw`` without its ``[scale.*]`` tables (each checked) merged with the one of ``scale``."""
     scales = raw.get("scale", {})
     for s, over in scales.items():
         if s not in SCALES:
@@ -233,8 +238,31 @@ def load_spec(path: str | Path, scale: str = "default") -> Spec:
             if k not in _SCALE_KEYS:
                 raise _unknown(name, f"scale.{s}.", k, _SCALE_KEYS)
             _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
-    merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
-    return _validate(name, p.stem, merged, scale)
+    return _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
+
+
+def problem_table(name: str, d: dict[str, Any]) -> tuple[dict[str, Any], str, list[str]]:
+    """The checked ``[problem]`` table of spec ``d``: (the table, its family, the family's
+    parameters a spec may set); :class:`SpecError` naming the key otherwise."""
+    from boundcheck.problems import registry as problems
+
+    prob = dict(d["problem"])
+    fam = prob.get("family")
+    if fam is None:
+        raise _err(name, "problem.family", "missing")
+    _check_type(name, "problem.family", fam, str)
+    if fam not in problems.names():
+        raise _err(
+            name, "problem.family", f"unknown family {fam!r}; known: " + ", ".join(problems.names())
+        )
+    allowed_p = [k for k in problems.parameters(fam) if k not in ("dtype", "device")]
+    for k, v in prob.items():
+        if k == "family":
+            continue
+        if k not in allowed_p:
+            raise _unknown(name, "problem.", k, allowed_p)
+        _check_param_type(name, f"problem.{k}", v, problems.parameters(fam)[k])
+    return prob, fam, allowed_p
 
 
 def _load_user_spec(name: str, scale: str) -> Spec:
@@ -259,16 +287,7 @@ def _load_user_spec(name: str, scale: str) -> Spec:
     try:
         for k, v in raw.items():
             _check_type(name, k, v, _TOP[k])
-        scales = raw.get("scale", {})
-        for s, over in scales.items():
-            if s not in SCALES:
-                raise _unknown(name, "scale.", s, SCALES)
-            _check_type(name, f"scale.{s}", over, dict)
-            for k, v in over.items():
-                if k not in _SCALE_KEYS:
-                    raise _unknown(name, f"scale.{s}.", k, _SCALE_KEYS)
-                _check_type(name, f"scale.{s}.{k}", v, _SCALE_KEYS[k])
-        merged = _merge({k: v for k, v in raw.items() if k != "scale"}, scales.get(scale, {}))
+        merged = _merged_scale(name, raw, scale)
         merged["theorem"] = ut.theorem.id
         for k, v in {**merged.get("algorithm", {}), **merged.get("sweep", {})}.items():
             vals = v if isinstance(v, list) else [v]
@@ -332,24 +351,7 @@ def _validate(name: str, sid: str, d: dict[str, Any], scale: str) -> Spec:
     dtype = d.get("dtype", "float64")
     if dtype not in DTYPES:
         raise _err(name, "dtype", f"{dtype!r} is not allowed; allowed: {', '.join(DTYPES)}")
-    # problem
-    prob = dict(d["problem"])
-    fam = prob.get("family")
-    if fam is None:
-        raise _err(name, "problem.family", "missing")
-    _check_type(name, "problem.family", fam, str)
-    if fam not in problems.names():
-        raise _err(
-            name, "problem.family", f"unknown family {fam!r}; known: " + ", ".join(problems.names())
-        )
-    allowed_p = [k for k in problems.parameters(fam) if k not in ("dtype", "device")]
-    for k, v in prob.items():
-        if k == "family":
-            continue
-        if k not in allowed_p:
-            raise _unknown(name, "problem.", k, allowed_p)
-        default = problems.parameters(fam)[k]
-        _check_param_type(name, f"problem.{k}", v, default)
+    prob, fam, allowed_p = problem_table(name, d)
     # algorithm
     alg = dict(d["algorithm"])
     an = alg.get("name")
