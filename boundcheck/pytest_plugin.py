@@ -108,11 +108,9 @@ def _counterexamples(spec: Any, run: Any, budget: int, seed: int | None, alpha: 
     for c in run.checks:
         space = None
         if str(spec).endswith((".toml", ".py")) and userfile.is_theorem_file(str(spec)):
-            ut = userfile.load_user(str(spec))
-            if not ut.search:
+            _, space = F.file_space(str(spec))
+            if space is None:
                 continue
-            space = dict(ut.search)
-            space.setdefault("spec", {**ut.experiment, "theorem": ut.theorem.id})
         elif c.theorem_id not in F.falsifiable_ids():
             continue
         r = F.falsify(c.theorem_id, budget=budget, seed=seed or 0, alpha=alpha, space=space)

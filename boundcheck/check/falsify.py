@@ -79,6 +79,7 @@ __all__ = [
     "falsifiable_ids",
     "falsify",
     "falsify_summary",
+    "file_space",
     "parse_space",
 ]
 
@@ -660,6 +661,22 @@ def _registered(thm) -> bool:
         return registry.get(thm.id) is thm
     except BoundcheckError:
         return False
+
+
+def file_space(path: str) -> tuple[str, dict[str, Any] | None]:
+    """A user's theorem file (issue 15), loaded and registered with its binding: its theorem id
+    and its ``[search]`` table as a search space over the file's own experiment (``None`` when
+    the file has no ``[search]`` table)."""
+    from boundcheck.check.bindings import user
+    from boundcheck.theory.userfile import load_user
+
+    ut = load_user(path)
+    user.register(ut)  # its binding: the empirical meaning the search evaluates
+    if not ut.search:
+        return ut.theorem.id, None
+    space = dict(ut.search)
+    space.setdefault("spec", {**ut.experiment, "theorem": ut.theorem.id})
+    return ut.theorem.id, space
 
 
 def falsifiable_ids() -> list[str]:

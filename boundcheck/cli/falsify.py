@@ -94,6 +94,7 @@ def falsify_cmd(
 ) -> int:
     """Search a theorem's hypotheses for the instance that breaks its bound."""
     from boundcheck.check import falsify as F
+    from boundcheck.theory.userfile import looks_like_path
 
     if theorem_id is not None and run_all:
         raise ParameterError(f"give an ID or --all, not both (got {theorem_id!r} and --all)")
@@ -109,21 +110,16 @@ def falsify_cmd(
     space = None
     if theorem_id is None or theorem_id == "all":
         todo = ids
-    elif _is_file(theorem_id):  # a user's theorem file (issue 15): its [search] table
-        from boundcheck.check.bindings import user
-        from boundcheck.theory.userfile import load_user
-
-        ut = load_user(theorem_id)
-        user.register(ut)  # its binding: the empirical meaning the search evaluates
+    elif looks_like_path(theorem_id):  # a user's theorem file (issue 15): its [search] table
+        tid, file_sp = F.file_space(theorem_id)
         if space_file is None:
-            if not ut.search:
+            if file_sp is None:
                 raise ParameterError(
                     f"{theorem_id}: no [search] table: add one (keys free, set, replicas, "
                     "require; see boundcheck.check.falsify) or give --space FILE"
                 )
-            space = dict(ut.search)
-            space.setdefault("spec", {**ut.experiment, "theorem": ut.theorem.id})
-        todo = [ut.theorem.id]
+            space = file_sp
+        todo = [tid]
     else:
         from boundcheck.theory import registry
 
@@ -157,12 +153,6 @@ def falsify_cmd(
     if len(results) == 1:
         _certificate(out, results[0])
     return code
-
-
-def _is_file(arg: str) -> bool:
-    import os
-
-    return arg.endswith((".toml", ".py")) or os.sep in arg or os.path.isfile(arg)
 
 
 def _run_all(todo, results, ex, budget, seed, alpha, space) -> None:

@@ -339,9 +339,15 @@ def resolve_theorem(arg: str) -> Theorem:
     from boundcheck.theory import registry
 
     s = str(arg)
-    if s.endswith((".toml", ".py")) or os.sep in s or Path(s).is_file():
+    if looks_like_path(s):
         return load_user(s).theorem
     return registry.get(s)
+
+
+def looks_like_path(arg: str) -> bool:
+    """Whether a command's theorem argument names a file (``.toml``/``.py``, a path separator, or
+    an existing file) rather than a shipped id."""
+    return arg.endswith((".toml", ".py")) or os.sep in arg or Path(arg).is_file()
 
 
 def load_user(path: str | os.PathLike) -> UserTheorem:
