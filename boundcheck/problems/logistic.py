@@ -46,7 +46,7 @@ from boundcheck.errors import ParameterError
 from boundcheck.problems import _params
 from boundcheck.problems.base import Constant
 from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, make_oracle
-from boundcheck.problems.structure import factor_atr, factor_ax
+from boundcheck.problems.structure import ClientFactors, blocked
 
 REG_SLOPE = 3.0 * math.sqrt(3.0) / 8.0  # max_t |d/dt t^2/(1+t^2)|
 
@@ -76,40 +76,64 @@ class Logistic(FiniteSum):
         self.rho = _params.nonneg("rho", rho)
         self.radius = None if radius is None else _params.nonneg("radius", radius)
         self.m = m
+        self._m = float(m)  # a float divisor: no integer scalar tensor converted per call
         self.A_np = _params.rounded(Aa, self.dtype)
         self.y_np = ya
         kw = {"dtype": self.dtype, "device": self.device}
         self.A = torch.as_tensor(self.A_np, **kw)
         self.y = torch.as_tensor(self.y_np, **kw)
         self._all = self.all_clients()
+        self.ny = -self.y  # the link uses -y twice; negation is exact
+        self.products = ClientFactors(self.A, self.ny)
         # all samples stacked: f and grad f of the average in one product each
         self.Aflat = self.A.reshape(n * m, d)
         self.yflat = self.y.reshape(n * m)
+        self.nyflat = self.ny.reshape(n * m)
         self._finish(oracle or Exact())
 
     # --- the contract ------------------------------------------------------------------------
-    def _reg(self, x: torch.Tensor) -> torch.Tensor:
+    def _reg(self, x: torch.Tensor) -> torch.Tensor | float:
+        """``lam/2 ||x||^2 + rho sum_k x_k^2/(1 + x_k^2)`` per row; zero terms skipped."""
+        if not (self.lam or self.rho):
+            return 0.0
         x2 = x * x
-        return 0.5 * self.lam * x2.sum(-1) + self.rho * (x2 / (1 + x2)).sum(-1)
+        out = 0.5 * self.lam * x2.sum(-1) if self.lam else 0.0
+        if self.rho:
+            out = out + self.rho * (x2 / (1 + x2)).sum(-1)
+        return out
 
     def _reg_grad(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         """Gradient of the regulariser (torch on device, or float64 numpy on the host)."""
         return self.lam * x + self.rho * 2 * x / (1 + x * x) ** 2
 
+    def _add_reg_grad(self, g: torch.Tensor, x: torch.Tensor) -> None:
+        """``g += lam x + 2 rho x / (1 + x^2)^2`` in place, the same operations in the same order as
+        :meth:`_reg_grad` (so the same numbers) with a zero ``lam`` or ``rho`` term skipped (adding
+        ``0 * x`` changes no finite result)."""
+        if self.rho:
+            t = x * x
+            t.add_(1).mul_(t)  # (1 + x^2)^2, as ``** 2`` computes it
+            r = x * (self.rho * 2)
+            r.div_(t)
+            g.add_(torch.mul(x, self.lam).add_(r) if self.lam else r)
+        elif self.lam:
+            g.add_(torch.mul(x, self.lam))
+
+    def _link(self, z: torch.Tensor, ny: torch.Tensor) -> None:
+        """``z <- -y sigma(-y z) / m`` in place (the derivative of the mean loss in ``a^T x``)."""
+        z.mul_(ny).sigmoid_().mul_(ny).div_(self._m)
+
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
         cl = self._clients(clients, x.shape[1], x.shape[0])
-        z = factor_ax(self.A, x, cl, self._all)
-        return torch.nn.functional.softplus(-self.y[cl] * z).mean(-1) + self._reg(x)
+        z = self.products.ax(x, cl).mul_(self.ny[cl])
+        return torch.nn.functional.softplus(z).mean(-1) + self._reg(x)
 
     def grad_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         self._check_local(x)
         cl = self._clients(clients, x.shape[1], x.shape[0])
-        y = self.y[cl]
-        z = factor_ax(self.A, x, cl, self._all)
-        s = -y * torch.sigmoid(-y * z)
-        g = factor_atr(self.A, s / self.m, cl, self._all)  # scaled on the small (R, s, m) side
-        return g.add_(self._reg_grad(x)) if self.lam or self.rho else g
+        post = self._add_reg_grad if self.lam or self.rho else None
+        return self.products.chain(x, cl, self._link, post)
 
     def sample_grads(
         self, x: torch.Tensor, clients: torch.Tensor, idx: torch.Tensor
@@ -126,16 +150,19 @@ class Logistic(FiniteSum):
         """``f(x)`` of the average over all ``n m`` samples in one product: ``(R, d) -> (R,)``."""
         self._check_global(x)
         x = x.to(self.dtype)
-        z = x @ self.Aflat.T
-        return torch.nn.functional.softplus(-self.yflat * z).mean(-1) + self._reg(x)
+        z = (x @ self.Aflat.T).mul_(self.nyflat)
+        return torch.nn.functional.softplus(z).mean(-1) + self._reg(x)
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         """``grad f(x)`` over all samples in two products: ``(R, d) -> (R, d)``."""
         self._check_global(x)
         x = x.to(self.dtype)
-        z = x @ self.Aflat.T
-        s = -self.yflat * torch.sigmoid(-self.yflat * z)
-        return (s @ self.Aflat) / (self.n * self.m) + self._reg_grad(x)
+        ny = self.nyflat
+        s = (x @ self.Aflat.T).mul_(ny).sigmoid_().mul_(ny)
+        g = (s @ self.Aflat).div_(self.n * self.m)
+        if self.lam or self.rho:
+            blocked(self._add_reg_grad, g, x)
+        return g
 
     # --- float64 host versions (solver, constants, tests) ----------------------------------------
     def f_np(self, x: np.ndarray) -> float:

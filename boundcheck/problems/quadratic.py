@@ -29,12 +29,11 @@ from boundcheck.problems.base import Constant
 from boundcheck.problems.oracles import Exact, FiniteSum, Oracle, SyntheticProblem
 from boundcheck.problems.structure import (
     EPS,
+    ClientFactors,
     Dense,
     Diagonal,
     Hessians,
     LowRank,
-    factor_atr,
-    factor_ax,
     spectral_norm,
 )
 
@@ -415,12 +414,17 @@ class LeastSquares(FiniteSum, Quadratic):
         self.A = torch.as_tensor(Ar, dtype=self.dtype, device=self.device)
         self.b = torch.as_tensor(br, dtype=self.dtype, device=self.device)
         self._all = self.all_clients()
+        self.products = ClientFactors(self.A, self.b)
         self._finish(oracle or Exact())
 
     sum_of_squares = True
 
     def _residual(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
-        return factor_ax(self.A, x, cl, self._all) - self.b[cl]
+        return self.products.ax(x, cl).sub_(self.b[cl])
+
+    def _link(self, z: torch.Tensor, b: torch.Tensor) -> None:
+        """``z <- s (z - b)`` in place: the residual, scaled (``grad f_i = A_i^T s (A_i x - b_i)``)."""
+        z.sub_(b).mul_(self.s)
 
     def f_i(self, x: torch.Tensor, clients: torch.Tensor | None = None) -> torch.Tensor:
         """Residual form ``s/2 ||A_i x - b_i||^2`` (no cancellation near the optimum)."""
@@ -433,7 +437,7 @@ class LeastSquares(FiniteSum, Quadratic):
         cl = self._clients(clients, x.shape[1], x.shape[0])
         if isinstance(self.hess, Dense):  # m >= d: one d x d product is the cheaper one
             return self.hess.matvec(x, cl) - self.c[cl]
-        return factor_atr(self.A, self.s * self._residual(x, cl), cl, self._all)
+        return self.products.chain(x, cl, self._link)
 
     def _f_np(self, x: np.ndarray) -> float:
         r = self.A_np @ x - self.b_np

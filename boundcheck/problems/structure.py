@@ -24,6 +24,7 @@ bounds of the smallest / largest eigenvalue; a spectral norm is ``max(hi, -lo)``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,42 +65,169 @@ def _is_all(cl: torch.Tensor, m: int, all_clients: torch.Tensor) -> bool:
     return cl.dim() == 1 and m == all_clients.shape[0] and torch.equal(cl, all_clients)
 
 
+#: a link ``link(z, *data)``: elementwise and in place on the factor products ``z = A_i x``, with
+#: each per-sample data tensor broadcast against ``z`` (see :class:`ClientFactors`)
+Link = Callable[..., object]
+#: a post-step ``post(g, x)``: adds an elementwise term of ``x`` to ``g`` in place (same shapes)
+Post = Callable[[torch.Tensor, torch.Tensor], object]
+#: rows per block of :func:`blocked`: 64 rows of d = 1000 float64 (512 KB) stay in the L2 cache
+BLOCK_ROWS = 64
+
+
+def blocked(post: Post, g: torch.Tensor, x: torch.Tensor, rows: int = BLOCK_ROWS) -> None:
+    """``post(g, x)`` over blocks of ``rows`` rows, so that ``post``'s temporaries stay in cache
+    and one pass over ``g`` and ``x`` suffices (elementwise, hence the same numbers)."""
+    d = g.shape[-1]
+    if not (g.is_contiguous() and x.is_contiguous()) or g.numel() <= rows * d:
+        post(g, x)
+        return
+    gf, xf = g.view(-1, d), x.reshape(-1, d)
+    for lo in range(0, gf.shape[0], rows):
+        post(gf[lo : lo + rows], xf[lo : lo + rows])
+
+
+class ClientFactors:
+    """Per-client factors ``A`` ``(n, k, d)`` with per-row data ``(n, k)`` (labels, targets), for
+    products that never copy a client's factor per call:
+
+    * :meth:`ax` -- ``A_{cl} x``: ``x`` (R, m, d) -> (R, m, k);
+    * :meth:`chain` -- ``A_{cl}^T link(A_{cl} x) (+ post(., x))``: ``x`` (R, m, d) -> (R, m, d),
+      the gradient of every family whose loss depends on ``x`` through ``A_i x``
+      (least squares: ``link(z) = s (z - b)``; logistic: ``link(z) = -y sigma(-y z) / m``).
+
+    The layout follows the clients: one client (``n = 1``, i.i.d. families) two plain products;
+    full participation (clients ``0..n-1`` shared) two batched products over the clients, ``x``
+    read through a transposed view (``A_i X_i^T``, the orientation MKL runs fastest at these shapes);
+    few rows (at most :data:`GATHER_LIMIT` gathered entries) a gather of the slots' factors;
+    otherwise the rows are grouped by client and each client present does both of its products
+    back to back while ``A_i`` is in cache, its rows gathered into and scattered out of a
+    cache-sized block (only the output has ``R m`` rows: no large temporaries, whose page faults
+    cost as much as the products). The link sees ``z`` as ``(c, k)`` (a client's rows by its
+    samples), ``(k, R m)`` (one client), ``(n, k, R)`` (full participation) or ``(R, m, k)``
+    (gathered), each data tensor shaped to broadcast against it. Python work grows with the number
+    of clients present, never with ``R``; every path computes the same sums (the products'
+    summation order is the BLAS kernel's, so paths agree to float rounding, not bit for bit).
+    """
+
+    def __init__(self, A: torch.Tensor, *data: torch.Tensor) -> None:
+        self.A = A
+        self.n, self.k, self.d = A.shape
+        self.mats = A.unbind(0)
+        self.data = data
+        self.full_data = tuple(t.unsqueeze(-1) for t in data)  # (n, k, 1)
+        self.cols = [tuple(t[i] for t in self.full_data) for i in range(self.n)]  # (k, 1) each
+        self.rows = [tuple(t[i] for t in data) for i in range(self.n)]  # (k,) each
+        self.all = torch.arange(self.n, device=A.device)
+
+    def _groups(self, cl: torch.Tensor, R: int) -> list[tuple[int, torch.Tensor]]:
+        """``(client, rows)`` for every client present in the flat ``(R * m,)`` slot order."""
+        flat = flat_clients(cl, R)
+        order = torch.argsort(flat, stable=True)
+        counts = torch.bincount(flat, minlength=self.n).tolist()
+        return [(i, rows) for i, rows in enumerate(order.split(counts)) if rows.numel()]
+
+    def _gather(self, cl: torch.Tensor, R: int, m: int) -> bool:
+        return R * m * self.k * self.d <= GATHER_LIMIT
+
+    def ax(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``A_{cl} x``: ``x`` (R, m, d), clients (m,) or (R, m) -> (R, m, k)."""
+        R, m, d = x.shape
+        if self.n == 1:
+            return torch.matmul(x, self.mats[0].T)
+        if _is_all(cl, m, self.all):
+            return torch.bmm(self.A, x.permute(1, 2, 0)).permute(2, 0, 1).contiguous()
+        if self._gather(cl, R, m):
+            if cl.dim() == 1:
+                return torch.einsum("skd,rsd->rsk", self.A[cl], x)
+            return torch.einsum("rskd,rsd->rsk", self.A[cl], x)
+        xf = x.reshape(R * m, d)
+        out = torch.empty(R * m, self.k, dtype=x.dtype, device=x.device)
+        for i, rows in self._groups(cl, R):
+            out.index_copy_(0, rows, torch.mm(xf.index_select(0, rows), self.mats[i].t()))
+        return out.view(R, m, self.k)
+
+    def atr(self, r: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
+        """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d)."""
+        return self.chain(r, cl, None, pre_multiplied=True)
+
+    def chain(
+        self,
+        x: torch.Tensor,
+        cl: torch.Tensor,
+        link: Link | None,
+        post: Post | None = None,
+        *,
+        pre_multiplied: bool = False,
+    ) -> torch.Tensor:
+        """``A_{cl}^T link(A_{cl} x)``, then ``post(g, x)`` (class docstring): (R, m, d) -> (R, m, d).
+
+        With ``pre_multiplied`` the input is already ``z`` (R, m, k) and only ``A^T z`` is formed."""
+        R, m = x.shape[0], x.shape[1]
+        d = self.d
+        if self.n == 1:
+            A0 = self.mats[0]
+            if pre_multiplied:
+                return torch.matmul(x, A0)
+            xf = x.reshape(R * m, d)
+            zt = torch.mm(A0, xf.T)  # (k, R m)
+            if link is not None:
+                link(zt, *self.cols[0])
+            g = torch.mm(zt.T, A0)
+            if post is not None:
+                blocked(post, g, xf)
+            return g.view(R, m, d)
+        out = torch.empty(R, m, d, dtype=x.dtype, device=x.device)
+        if _is_all(cl, m, self.all):
+            if pre_multiplied:
+                zt = x.permute(1, 2, 0)
+            else:
+                zt = torch.bmm(self.A, x.permute(1, 2, 0))  # (n, k, R)
+                if link is not None:
+                    link(zt, *self.full_data)
+            torch.bmm(zt.transpose(1, 2), self.A, out=out.transpose(0, 1))
+        elif self._gather(cl, R, m):
+            Ag = self.A[cl]
+            pat = "skd" if cl.dim() == 1 else "rskd"
+            z = x if pre_multiplied else torch.einsum(f"{pat},rsd->rsk", Ag, x)
+            if link is not None and not pre_multiplied:
+                link(z, *(t[cl] for t in self.data))
+            out = torch.einsum(f"{pat},rsk->rsd", Ag, z)
+        else:
+            # per client: gather its rows into a cache-sized block, both products while A_i is in
+            # cache, scatter the block into the output (no sorted (R m, d) copies: only the output
+            # is of that size, so no page faults of large temporaries)
+            xf, of = x.reshape(R * m, x.shape[-1]), out.view(R * m, d)
+            for i, rows in self._groups(cl, R):
+                Ai, xi = self.mats[i], xf.index_select(0, rows)
+                if pre_multiplied:
+                    of.index_copy_(0, rows, torch.mm(xi, Ai))
+                    continue
+                z = torch.mm(xi, Ai.t())  # (c, k): the faster orientation here (measured)
+                if link is not None:
+                    link(z, *self.rows[i])
+                gi = torch.mm(z, Ai)
+                if post is not None:
+                    post(gi, xi)
+                of.index_copy_(0, rows, gi)
+            return out
+        if post is not None and not pre_multiplied:
+            blocked(post, out, x)
+        return out
+
+
 def factor_ax(
     A: torch.Tensor, x: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
 ) -> torch.Tensor:
     """``A_{cl} x`` for per-client factors ``A`` (n, k, d), ``x`` (R, m, d), clients (m,) or
-    (R, m) -> (R, m, k). Full participation uses ``A`` in place; small batches gather; large
-    per-replica batches group the rows by client (no per-slot copy of ``A_i``)."""
-    R, m, d = x.shape
-    n, k = A.shape[0], A.shape[1]
-    if n == 1:  # one client (i.i.d. families): no index at all
-        return torch.einsum("kd,rsd->rsk", A[0], x)
-    if _is_all(cl, m, all_clients):
-        return torch.einsum("skd,rsd->rsk", A, x)
-    if R * m * k * d <= GATHER_LIMIT:
-        if cl.dim() == 1:
-            return torch.einsum("skd,rsd->rsk", A[cl], x)
-        return torch.einsum("rskd,rsd->rsk", A[cl], x)
-    out = grouped(flat_clients(cl, R), x.reshape(R * m, d), k, lambda j: A[j].T, n)
-    return out.view(R, m, k)
+    (R, m) -> (R, m, k) (see :class:`ClientFactors`; this builds one per call)."""
+    return ClientFactors(A).ax(x, cl)
 
 
 def factor_atr(
     A: torch.Tensor, r: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
 ) -> torch.Tensor:
-    """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d) (see :func:`factor_ax`)."""
-    R, m, k = r.shape
-    n, d = A.shape[0], A.shape[2]
-    if n == 1:
-        return torch.einsum("kd,rsk->rsd", A[0], r)
-    if _is_all(cl, m, all_clients):
-        return torch.einsum("skd,rsk->rsd", A, r)
-    if R * m * k * d <= GATHER_LIMIT:
-        if cl.dim() == 1:
-            return torch.einsum("skd,rsk->rsd", A[cl], r)
-        return torch.einsum("rskd,rsk->rsd", A[cl], r)
-    out = grouped(flat_clients(cl, R), r.reshape(R * m, k), d, lambda j: A[j], n)
-    return out.view(R, m, d)
+    """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d) (see :class:`ClientFactors`)."""
+    return ClientFactors(A).atr(r, cl)
 
 
 def up(v: np.ndarray | float, rel: float = 4 * EPS) -> np.ndarray | float:
@@ -341,18 +469,26 @@ class LowRank(Hessians):
         self.Aflat = self.A.reshape(self.n * self.k, self.d)
         self.Hbar = None if self.Hbar_np is None else torch.as_tensor(self.Hbar_np, **kw)
         self._all = torch.arange(self.n, device=device)
+        self.products = ClientFactors(self.A)
 
     def ax(self, x: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
         """``A_{cl} x``: (R, m, d) -> (R, m, k)."""
-        return factor_ax(self.A, x, cl, self._all)
+        return self.products.ax(x, cl)
 
     def atr(self, r: torch.Tensor, cl: torch.Tensor) -> torch.Tensor:
         """``A_{cl}^T r``: (R, m, k) -> (R, m, d)."""
-        return factor_atr(self.A, r, cl, self._all)
+        return self.products.atr(r, cl)
 
     def matvec(self, x, cl):
-        out = self.atr(self.s * self.ax(x, cl), cl)
-        return out.add_(self.D * x) if self.D_np.any() else out
+        """``s A_cl^T (A_cl x) + D x``: both factor products per client back to back."""
+        post = self._add_Dx if self.D_np.any() else None
+        return self.products.chain(x, cl, self._scale, post)
+
+    def _scale(self, z: torch.Tensor) -> None:
+        z.mul_(self.s)
+
+    def _add_Dx(self, g: torch.Tensor, x: torch.Tensor) -> None:
+        g.add_(self.D * x)
 
     def mean_matvec(self, x):
         if self.Hbar is not None:
@@ -527,10 +663,12 @@ def spectral_norm(lo: float | np.ndarray, hi: float | np.ndarray) -> Any:
 
 __all__ = [
     "GATHER_LIMIT",
+    "ClientFactors",
     "Dense",
     "Diagonal",
     "Hessians",
     "LowRank",
+    "blocked",
     "factor_atr",
     "factor_ax",
     "flat_clients",
