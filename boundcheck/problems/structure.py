@@ -137,9 +137,8 @@ class ClientFactors:
         if _is_all(cl, m, self.all):
             return torch.bmm(self.A, x.permute(1, 2, 0)).permute(2, 0, 1).contiguous()
         if self._gather(cl, R, m):
-            if cl.dim() == 1:
-                return torch.einsum("skd,rsd->rsk", self.A[cl], x)
-            return torch.einsum("rskd,rsd->rsk", self.A[cl], x)
+            pat = "skd" if cl.dim() == 1 else "rskd"
+            return torch.einsum(f"{pat},rsd->rsk", self.A[cl], x).contiguous()
         xf = x.reshape(R * m, d)
         out = torch.empty(R * m, self.k, dtype=x.dtype, device=x.device)
         for i, rows in self._groups(cl, R):
@@ -191,7 +190,7 @@ class ClientFactors:
             z = x if pre_multiplied else torch.einsum(f"{pat},rsd->rsk", Ag, x)
             if link is not None and not pre_multiplied:
                 link(z, *(t[cl] for t in self.data))
-            out = torch.einsum(f"{pat},rsk->rsd", Ag, z)
+            out = torch.einsum(f"{pat},rsk->rsd", Ag, z).contiguous()  # einsum may permute
         else:
             # per client: gather its rows into a cache-sized block, both products while A_i is in
             # cache, scatter the block into the output (no sorted (R m, d) copies: only the output
