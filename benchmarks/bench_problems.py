@@ -1,7 +1,8 @@
 """Problem families at d = 1000, n = 100: build time before/after structured storage, and gradient
 throughput against this machine's limits measured in the same run (issue 9).
 
-Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_problems.py [--cap 60] [--no-before] [--R 1024]``.
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_problems.py [--cap 60] [--no-before]
+[--R 1024,256] [--R-full 8,64] [--grad-before REF] [--clock process|wall]``.
 
 * **Build**: seconds to construct each shipped family (every certified constant included) with
   ``n = 100, d = 1000`` in this tree ("after") and at commit ``0ae7604`` ("before": the last commit
