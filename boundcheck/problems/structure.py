@@ -102,7 +102,8 @@ class ClientFactors:
     otherwise the rows are grouped by client and each client present does both of its products
     back to back while ``A_i`` is in cache, its rows gathered into and scattered out of a
     cache-sized block (only the output has ``R m`` rows: no large temporaries, whose page faults
-    cost as much as the products). The link sees ``z`` as ``(c, k)`` (a client's rows by its
+    cost as much as the products). ``post`` runs once over the output in cache-sized row blocks
+    (:func:`blocked`). The link sees ``z`` as ``(c, k)`` (a client's rows by its
     samples), ``(k, R m)`` (one client), ``(n, k, R)`` (full participation) or ``(R, m, k)``
     (gathered), each data tensor shaped to broadcast against it. Python work grows with the number
     of clients present, never with ``R``; every path computes the same sums (the products'
@@ -204,12 +205,8 @@ class ClientFactors:
                 z = torch.mm(xi, Ai.t())  # (c, k): the faster orientation here (measured)
                 if link is not None:
                     link(z, *self.rows[i])
-                gi = torch.mm(z, Ai)
-                if post is not None:
-                    post(gi, xi)
-                of.index_copy_(0, rows, gi)
-            return out
-        if post is not None and not pre_multiplied:
+                of.index_copy_(0, rows, torch.mm(z, Ai))
+        if post is not None and not pre_multiplied:  # after the loop: fewer calls (measured)
             blocked(post, out, x)
         return out
 
