@@ -30,7 +30,7 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_problems.py [--cap 60] [--no-be
   for full participation; one client of ``R`` rows for the i.i.d. family). The ceiling says how
   much of the gap to the matmul limit is the BLAS at these shapes and how much is our code
   (``ours/ceil``). ``grad_i`` returns a fresh tensor, so its time includes the page faults of the
-  output (tens of MB at ``R_full = 64``: about half the time there); the ceiling writes into
+  output (51 MB at ``R_full = 64``: a third to a half of the time there); the ceiling writes into
   preallocated outputs. The goal (issue 9: at least 50% of the batched matmul limit of
   :mod:`_limits`) is judged against the limit, not the ceiling: "goal met" / "not met" per row.
   ``--grad-before REF`` times the same calls at commit ``REF`` (in a temporary worktree, a
