@@ -161,19 +161,19 @@ def _checked_norm(x: torch.Tensor, who: str, ord: float = 2.0) -> torch.Tensor:
 def _workspace(
     owner: object, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device, count: int
 ) -> tuple[torch.Tensor, ...]:
-    """``count`` contiguous scratch tensors of ``shape``, kept on ``owner`` (a few shapes at once:
-    one compressor may serve both uploads and broadcasts) and reused: a fresh large allocation
-    costs about as much as a copy (page faults)."""
-    key = (tuple(shape), dtype, device, count)
+    """``count`` contiguous scratch tensors of ``shape``, kept on ``owner`` and reused: a fresh
+    large allocation costs about as much as a copy (page faults). One flat buffer per (dtype,
+    device, count), grown to the largest request and viewed at each shape, so calls of several
+    shapes (a batch's chunks of replicas, uploads and broadcasts) share it."""
+    numel = math.prod(shape)
+    key = (dtype, device, count)
     cache = owner.__dict__.setdefault("_ws", {})
     ws = cache.get(key)
-    if ws is None:
-        if len(cache) >= 4:
-            cache.clear()
+    if ws is None or ws[0].numel() < numel:
         ws = cache[key] = tuple(
-            torch.empty(shape, dtype=dtype, device=device) for _ in range(count)
+            torch.empty(numel, dtype=dtype, device=device) for _ in range(count)
         )
-    return ws
+    return tuple(w[:numel].view(shape) for w in ws)
 
 
 def _need_generator(g: Gen | None, who: str) -> Gen:
@@ -526,6 +526,32 @@ class QSGD(Compressor):
         else:  # subnormal norms: s/||x|| overflows, divide first
             u.div_(nrm_safe).mul_(self.s)
         return nrm, u.clamp_(max=self.s)  # rounding never pushes a level above s
+
+    def compress_(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor | None:
+        """``Q(x)`` written over ``x`` (a message buffer the caller gives up), with the numbers
+        :meth:`__call__` returns; ``None``, with ``x`` untouched and no random number drawn, when
+        a row's norm is not finite or too small for the fast path (then call :meth:`__call__`).
+
+        The passes of :meth:`__call__` without its allocation: the level is built in reused
+        scratch and the last pass, the sign, writes it over ``x``."""
+        if type(self).__call__ is not QSGD.__call__:
+            return None  # a subclass quantizing differently: only its own __call__ knows how
+        if type(x) is not torch.Tensor or not x.is_floating_point() or x.ndim < 1:
+            return None
+        nrm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+        lo = math.sqrt(torch.finfo(x.dtype).tiny) * 2.0**30
+        if not bool((torch.isfinite(nrm) & (nrm >= lo)).all()):
+            return None  # what _checked_norm would not pass as is: the careful path decides
+        g = _need_generator(generator, self.name)
+        u, p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 3)
+        # as _u: nrm >= lo > 0, so s / nrm is finite and u = |x| (s / nrm), clamped at s
+        torch.abs(x, out=u).mul_(self.s / nrm).clamp_(max=self.s)
+        torch.frac(u, out=p)
+        u.sub_(p)
+        rng.fill_uniform_(g, r)
+        r.lt_(p)
+        u.add_(r).mul_(nrm / self.s)
+        return torch.copysign(u, x, out=x)
 
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         # passes over x: one norm (doubling as the finiteness check), |x| s/||x|| (2), clamp,

@@ -144,11 +144,23 @@ def _check_block(block: Any, R: int) -> int | None:
     return min(check_int("block", block, 1), R)
 
 
-def compress_messages(Q: Compressor, x: torch.Tensor, gen: Any) -> torch.Tensor:
+def compress_messages(
+    Q: Compressor, x: torch.Tensor, gen: Any, *, overwrite: bool = False
+) -> torch.Tensor:
     """``Q(x)``; one pass decides that every message is finite (then :func:`safe_compress`'s
-    careful check is skipped: a finite 2-norm means finite entries and no overflow)."""
+    careful check is skipped: a finite 2-norm means finite entries and no overflow).
+
+    ``overwrite=True``: ``x`` is a buffer the caller gives up; a compressor with an in-place
+    form (``Q.compress_``, e.g. QSGD) writes ``Q(x)`` over it -- the same numbers, no
+    allocation, its norm pass doubling as the finiteness check."""
     if isinstance(Q, Identity):
         return x
+    if overwrite:
+        inplace = getattr(Q, "compress_", None)
+        if inplace is not None:
+            out = inplace(x, gen)
+            if out is not None:
+                return out
     if bool(torch.isfinite(torch.linalg.vector_norm(x, dim=-1)).all()):
         return Q(x, gen)
     return safe_compress(Q, x, gen)
@@ -407,7 +419,7 @@ def _run_block(
             if x_star is not None and "avg_end_dist" in out:
                 out["avg_end_dist"][k + 1] = sq_norm(bar_end - x_star)
         x_loc.sub_(x.unsqueeze(1))  # x_{k,tau}^{(i)} - x_k
-        q = compress_messages(Q, x_loc, g_comp)  # line 11
+        q = compress_messages(Q, x_loc, g_comp, overwrite=True)  # line 11, over the buffer
         if virtual:
             hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
             if lemmas:
