@@ -158,6 +158,11 @@ def _checked_norm(x: torch.Tensor, who: str, ord: float = 2.0) -> torch.Tensor:
     return safe_norm(x, ord)
 
 
+def _tiny_norm(dtype: torch.dtype) -> float:
+    """The smallest row norm :func:`_checked_norm` / :func:`safe_norm` take as computed."""
+    return math.sqrt(torch.finfo(dtype).tiny) * 2.0**30
+
+
 def _workspace(
     owner: object, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device, count: int
 ) -> tuple[torch.Tensor, ...]:
@@ -165,15 +170,25 @@ def _workspace(
     large allocation costs about as much as a copy (page faults). One flat buffer per (dtype,
     device, count), grown to the largest request and viewed at each shape, so calls of several
     shapes (a batch's chunks of replicas, uploads and broadcasts) share it."""
-    numel = math.prod(shape)
     key = (dtype, device, count)
     cache = owner.__dict__.setdefault("_ws", {})
+    views = cache.get((key, shape))  # the views of the last shape asked for (a loop asks again)
+    if views is not None:
+        return views
+    numel = math.prod(shape)
     ws = cache.get(key)
     if ws is None or ws[0].numel() < numel:
+        for k in [k for k in cache if k[0] == key]:  # views of the old buffers
+            del cache[k]
         ws = cache[key] = tuple(
             torch.empty(numel, dtype=dtype, device=device) for _ in range(count)
         )
-    return tuple(w[:numel].view(shape) for w in ws)
+    views = tuple(w[:numel].view(shape) for w in ws)
+    if sum(1 for k in cache if len(k) == 2) >= 8:  # a few shapes at a time
+        for k in [k for k in cache if len(k) == 2]:
+            del cache[k]
+    cache[(key, shape)] = views
+    return views
 
 
 def _need_generator(g: Gen | None, who: str) -> Gen:
@@ -538,14 +553,17 @@ class QSGD(Compressor):
             return None  # a subclass quantizing differently: only its own __call__ knows how
         if type(x) is not torch.Tensor or not x.is_floating_point() or x.ndim < 1:
             return None
+        if x.numel() == 0:
+            return None
         nrm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-        lo = math.sqrt(torch.finfo(x.dtype).tiny) * 2.0**30
-        if not bool((torch.isfinite(nrm) & (nrm >= lo)).all()):
+        lo, hi = torch.aminmax(nrm)  # NaN propagates to both
+        if not (float(lo) >= _tiny_norm(x.dtype) and math.isfinite(float(hi))):
             return None  # what _checked_norm would not pass as is: the careful path decides
         g = _need_generator(generator, self.name)
         u, p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 3)
-        # as _u: nrm >= lo > 0, so s / nrm is finite and u = |x| (s / nrm), clamped at s
-        torch.abs(x, out=u).mul_(self.s / nrm).clamp_(max=self.s)
+        # as _u: nrm >= lo > 0, so s / nrm (Tensor.__rdiv__: reciprocal, then times s) is
+        # finite and u = |x| (s / nrm), clamped at s
+        torch.abs(x, out=u).mul_(nrm.reciprocal().mul_(self.s)).clamp_(max=self.s)
         torch.frac(u, out=p)
         u.sub_(p)
         rng.fill_uniform_(g, r)

@@ -200,6 +200,8 @@ class _Loop:
         problem, calls, hidden = self.problem, self.calls, self.hidden
         T, K, P, D, eta_l, eta_g = self.T, self.K, self.P, self.D, self.eta_l, self.eta_g
         Qc, Qs = self.Qc, self.Qs
+        # ClientCalls.stochastic_grad_i's calls, with the flat views made once per chunk and step
+        grad_i, flat_sample = problem.stochastic_grad_i, calls._flat_sample
         g_data, g_up, g_down = (
             streams.replica(s) for s in ("data", "compressor_up", "compressor_down")
         )
@@ -252,12 +254,15 @@ class _Loop:
                 y0, y = (y0_buf, y_buf) if nb == C else (y0_buf[:nb], y_buf[:nb])
                 c = clients_t[c0:c1]  # (nb, K): the K updates applied at step t (Alg. 1 l. 5-10)
                 # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff), one gather
-                torch.index_select(ring_rows, 0, gather_t[c0 * K : c1 * K], out=y0.view(nb * K, d))
+                y0f, yf = y0.view(1, nb * K, d), y.view(1, nb * K, d)  # ClientCalls' flat form
+                cf = c.view(nb * K)
+                torch.index_select(ring_rows, 0, gather_t[c0 * K : c1 * K], out=y0f[0])
                 # Alg. 2 lines 2-4; the first step reads y_0 and writes y (no copy of y_0)
-                g = calls.stochastic_grad_i(y0, calls.sample(nb, c, gd), c)
-                torch.sub(y0, g, alpha=eta_l, out=y)
+                g = grad_i(y0f, flat_sample(calls.sample(nb, c, gd)), cf)
+                torch.sub(y0f, g.view(y0f.shape), alpha=eta_l, out=yf)
                 for _ in range(P - 1):
-                    y.sub_(calls.stochastic_grad_i(y, calls.sample(nb, c, gd), c), alpha=eta_l)
+                    g = grad_i(yf, flat_sample(calls.sample(nb, c, gd)), cf)
+                    yf.sub_(g.view(yf.shape), alpha=eta_l)
                 delta = y.sub_(y0)
                 if hidden:  # Alg. 2 line 5 (y_P - y_0), quantized over the buffer
                     delta = compress_messages(Qc, delta, gu, overwrite=True)
