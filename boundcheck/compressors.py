@@ -704,8 +704,9 @@ class ScaledSign(Compressor):
     name = "scaled_sign"
 
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
-        x = _check_x(x, self.name)
-        scale = safe_norm(x, ord=1) / x.shape[-1]
+        # the 1-norm doubles as the finiteness check (_checked_norm): one read of x before the sign
+        x = _check_x(x, self.name, finite=False)
+        scale = _checked_norm(x, self.name, ord=1) / x.shape[-1]
         return scale.expand_as(x).copysign(x)
 
     def delta(self, d: int) -> float:

@@ -458,6 +458,11 @@ def _run_block(
     bits_up = bits_down = 0
     record_x = "x" in S
     k_names = [k for k in _K_NORMS if k in S and (k != "mismatch_err" or variant == "saef")]
+    need_x_tilde = record_x or any(
+        k in S for k in ("grad_norm_sq_tilde", "f_gap_tilde", "epsilon")
+    )
+    need_e_bar = need_x_tilde or "mismatch_err" in S or "err_spread_sq" in S
+    z_buf = torch.empty(Bn, K, d, device=dev, dtype=dtype) if variant == "saef" else None
     stack = stack_sq = None
     if k_names:
         stack = torch.empty(Bn, len(k_names), K, d, device=dev, dtype=dtype)
@@ -468,8 +473,9 @@ def _run_block(
         averaged = period is not None and (t + 1) % period == 0
         if averaged:
             e_k.copy_(e_k.mean(dim=1, keepdim=True).expand(Bn, K, d))
-        e_bar = e_k.mean(dim=1)
-        x_tilde = x - (e + e_bar)
+        # 1/K sum_k e_t^(k) and tilde x_t, computed only for the series that read them
+        e_bar = e_k.mean(dim=1) if need_e_bar else None
+        x_tilde = x - (e + e_bar) if need_x_tilde else None
 
         # the state at iteration t (what the theorems' left-hand sides are about)
         update_divergence(diverged_at, t, x, e, e_k)
@@ -509,7 +515,7 @@ def _run_block(
 
         # worker side: lines 9-12 (SAEF) or 14-16 (EF)
         xk = x.unsqueeze(1).expand(Bn, K, d)
-        z = xk - e_k if variant == "saef" else xk
+        z = torch.sub(xk, e_k, out=z_buf) if variant == "saef" else xk
         sample = oracle.sample(Bn, g_noise)
         g = oracle.grad(z, sample)
         if mu != 0:
