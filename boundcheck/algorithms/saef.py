@@ -458,9 +458,7 @@ def _run_block(
     bits_up = bits_down = 0
     record_x = "x" in S
     k_names = [k for k in _K_NORMS if k in S and (k != "mismatch_err" or variant == "saef")]
-    need_x_tilde = record_x or any(
-        k in S for k in ("grad_norm_sq_tilde", "f_gap_tilde", "epsilon")
-    )
+    need_x_tilde = record_x or any(k in S for k in ("grad_norm_sq_tilde", "f_gap_tilde", "epsilon"))
     need_e_bar = need_x_tilde or "mismatch_err" in S or "err_spread_sq" in S
     z_buf = torch.empty(Bn, K, d, device=dev, dtype=dtype) if variant == "saef" else None
     stack = stack_sq = None
