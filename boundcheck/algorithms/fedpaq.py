@@ -45,9 +45,10 @@ both theorems take it constant within a period (``eta_{k,t} = eta_k``), which is
   ``F0 = f(x_0) - f*`` -> ``f_gap[0]`` (when ``f_star`` is known, ``meta['f_gap_is_gap']``).
 
 Speed (issue 9): the local iterates live in one reused ``(B, m, d)`` buffer updated in place, the
-oracle noise of a step is one bulk draw per replica, and replicas run in blocks of ``B`` (see
-:func:`auto_block`) so the working set stays in cache; per-replica streams make the numbers
-independent of ``B``.
+oracle noise of a step is one bulk draw per replica, the uploads are quantized over that buffer
+(:func:`compress_messages` with ``overwrite=True``: the same numbers, no allocation), and replicas
+run in blocks of ``B`` (see :func:`auto_block`) so the working set stays in cache; per-replica
+streams make the numbers independent of ``B``.
 """
 
 from __future__ import annotations

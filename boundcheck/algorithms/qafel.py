@@ -45,13 +45,17 @@ it when the client starts, in distribution: the local noise and the quantizer ra
 independent of everything else (of the iterates, the schedule and the other updates), so drawing
 them later only relabels independent draws. Python work per server step does not grow with ``R``.
 
-**Speed (issue 9).** Replicas run in blocks of ``block`` (default: :func:`~boundcheck.algorithms.
-fedpaq.auto_block`, a cache-sized ``(block, K, d)`` working set), each block through all ``T`` steps;
-per-replica streams make the numbers independent of the block (``tests/algorithms/
-test_sync_golden.py``). Within a block the stale states are one ``index_select`` from the ring into
-a reused buffer, the local iterates are updated in place, and messages skip the careful
-finiteness pass when one norm pass shows them finite (:func:`~boundcheck.algorithms.fedpaq.
-compress_messages`, same numbers).
+**Speed (issue 9).** The server's side of a step (recording, ``x^{t+1}``, the broadcast and its
+quantizer, the divergence check) runs once per step over a *server block* of replicas
+(:func:`server_block`: its ``(B, d)`` arrays stay in cache), the clients' side in *chunks* of
+``block`` replicas (default: :func:`~boundcheck.algorithms.fedpaq.auto_block`, a cache-sized
+``(block, K, d)`` working set). Per-replica streams make the numbers independent of both sizes
+(``tests/algorithms/test_sync_golden.py``): each chunk draws from its own rows of the streams.
+Within a chunk the stale states are one ``index_select`` from the ring into a reused buffer, the
+first local step reads them and writes the local iterates (no copy), the later steps update in
+place, and the uploads are quantized over their buffer (:meth:`~boundcheck.compressors.QSGD.
+compress_` through :func:`~boundcheck.algorithms.fedpaq.compress_messages`: the same numbers, no
+allocation, its norm pass doubling as the finiteness check).
 
 **dtype.** float64 is the default: the checks compare ``grad_norm_sq`` means with bounds and take
 differences such as ``hidden_gap`` (Lemma F.9's finding is a gap of order ``1e-2`` of the terms).
