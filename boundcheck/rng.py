@@ -154,6 +154,9 @@ class ReplicaGenerator:
             g.manual_seed(s)
             self._gens.append(g)
         self._pools: dict[tuple[str, torch.dtype], list[Any]] = {}
+        # the pool whose refill generated only its first draw's numbers (see _take), shared with
+        # this generator's selections: they draw from the same torch generators
+        self._pending: list[Any] = [None]
 
     @classmethod
     def for_run(
@@ -177,7 +180,7 @@ class ReplicaGenerator:
 
     # --- raw draws -------------------------------------------------------------------------------
     def _fill(self, kind: str, out: torch.Tensor) -> None:
-        """Fill row ``r`` of ``out`` (``(R, m)``, contiguous) from replica ``r``'s generator.
+        """Fill row ``r`` of ``out`` (``(R, m)``, rows contiguous) from replica ``r``'s generator.
 
         ``row.normal_()`` / ``row.uniform_()`` are the kernels ``torch.randn`` / ``torch.rand``
         run (the same numbers), at half the per-call overhead of the ``out=`` forms."""
@@ -189,8 +192,25 @@ class ReplicaGenerator:
             for row, g in zip(rows, self._gens, strict=True):
                 row.uniform_(generator=g)
 
+    def _settle(self) -> None:
+        """Generate the rest of a pool refilled lazily (before anything else draws from the same
+        torch generators, so every generator produces its numbers in the order of full refills)."""
+        pending = self._pending[0]
+        if pending is not None:
+            self._pending[0] = None
+            owner, kind, buf, filled = pending
+            owner._fill(kind, buf[:, filled:])
+
     def _take(self, kind: str, m: int, dtype: torch.dtype) -> torch.Tensor:
-        """``(R, m)`` fresh numbers of ``kind`` (a view into the pool when ``m <= block``)."""
+        """``(R, m)`` fresh numbers of ``kind`` (a view into the pool when ``m <= block``).
+
+        A pool refill generates ``block`` numbers per replica; lazily, in two parts: the first
+        draw's numbers (rounded up to a multiple of 16) at once, the rest at the next draw from
+        this generator or its selections. The torch kernels give the same numbers in parts whose
+        lengths are multiples of 16 as in one call (normals are made in groups of 16), so the
+        numbers are those of full refills; a run that ends early skips generating a pool tail
+        it would never read (up to ``block`` numbers per replica, stream and kind)."""
+        self._settle()
         if m > self.block:
             out = torch.empty(self.R, m, dtype=dtype, device=self.device)
             self._fill(kind, out)
@@ -201,7 +221,10 @@ class ReplicaGenerator:
             buf = pool[0] if pool is not None else None
             if buf is None:
                 buf = torch.empty(self.R, self.block, dtype=dtype, device=self.device)
-            self._fill(kind, buf)
+            first = -(-m // 16) * 16 if self.block % 16 == 0 else self.block
+            self._fill(kind, buf[:, :first])
+            if first < self.block:
+                self._pending[0] = (self, kind, buf, first)
             pool = [buf, 0]
             self._pools[key] = pool
         buf, pos = pool
@@ -231,6 +254,7 @@ class ReplicaGenerator:
         flat = out.view(self.R, -1)
         m = flat.shape[1]
         if m > self.block:
+            self._settle()
             self._fill(kind, flat)
         else:
             flat.copy_(self._take(kind, m, out.dtype))
@@ -244,6 +268,7 @@ class ReplicaGenerator:
         sub.seeds = [self.seeds[i] for i in idx]
         sub._gens = [self._gens[i] for i in idx]
         sub._pools = {}
+        sub._pending = self._pending  # the same torch generators: one pending pool at a time
         return sub
 
 

@@ -54,3 +54,54 @@ def test_rows_are_the_replica_generators_torch_streams(dtype, m):
             want_u = torch.rand(m, generator=ref, dtype=dtype)
         assert torch.equal(normal[r], want_n)
         assert torch.equal(uniform[r], want_u)
+
+
+class _EagerPools(ReplicaGenerator):
+    """The refill rule before issue 9's lazy tails: a whole pool of ``block`` numbers at once."""
+
+    def _take(self, kind, m, dtype):
+        if m > self.block:
+            out = torch.empty(self.R, m, dtype=dtype)
+            self._fill(kind, out)
+            return out
+        pool = self._pools.get((kind, dtype))
+        if pool is None or pool[1] + m > self.block:
+            buf = torch.empty(self.R, self.block, dtype=dtype)
+            self._fill(kind, buf)
+            pool = self._pools[(kind, dtype)] = [buf, 0]
+        pool[1] += m
+        return pool[0][:, pool[1] - m : pool[1]]
+
+
+OPS = st.tuples(
+    st.sampled_from(["normal", "uniform"]),
+    st.sampled_from([torch.float32, torch.float64]),
+    st.one_of(st.integers(1, 40), st.integers(1000, 1100), st.integers(4090, 4200)),
+    st.sampled_from(["draw", "fill", "child0", "child1"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(OPS, min_size=1, max_size=14), seed=st.integers(0, 2**32))
+def test_lazy_pool_tails_give_the_numbers_of_whole_refills(ops, seed):
+    """Any interleaving of kinds, dtypes, sizes (pooled and direct), draws and fills, through the
+    generator or its selections (which share its torch generators): the same numbers as whole-pool
+    refills."""
+    seeds = [seed + r for r in range(3)]
+    lazy, eager = ReplicaGenerator(seeds), _EagerPools(seeds)
+    kids = {g: (g.select([0, 1]), g.select([2])) for g in (lazy, eager)}
+    kids[eager] = tuple(_as_eager(k) for k in kids[eager])
+    for kind, dtype, m, how in ops:
+        got = []
+        for g in (lazy, eager):
+            h = kids[g][int(how[-1])] if how.startswith("child") else g
+            if how == "fill":
+                got.append(h.fill_(kind, torch.empty(h.R, m, dtype=dtype)))
+            else:
+                got.append(h.draw(kind, (h.R, m), dtype))
+        assert torch.equal(got[0], got[1]), (kind, dtype, m, how)
+
+
+def _as_eager(sub: ReplicaGenerator) -> _EagerPools:
+    sub.__class__ = _EagerPools
+    return sub

@@ -125,18 +125,20 @@ def _stepsizes(eta: Any, K: int) -> list[float]:
 
 
 #: Replicas per block when ``block=None``: the block whose per-step working set (local iterates,
-#: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers) stays
-#: near this many bytes (about the 2 MB L2 cache per core here). Measured by
-#: ``benchmarks/bench_sync.py`` (block-size table, FedPAQ n = 100, r = 10, d = 1000, float32,
-#: R = 1024): blocks of 16 replicas ran 1.5-1.9x faster than one batch of 1024, 64 about as fast as
-#: 16 or slightly slower; one batch spends much of its time in page faults of 40 MB temporaries.
-BLOCK_BYTES = 4 << 20
+#: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers, six to
+#: seven with the problem's gathered rows) stays near this many bytes (about the 2 MB L2 cache
+#: per core here). Measured by ``benchmarks/bench_sync.py`` (block-size tables, R = 256 and
+#: 1024, n = 100, d = 1000, float32, K = r = 10): blocks of 6-12 replicas ran 5-25% faster than 26
+#: (QAFeL 2.06e5 / 1.95e5 / 1.97e5 client-steps/s at 6 / 8 / 12 against 1.85e5 at 26, FedPAQ
+#: 2.06e5 at 8 against 1.91e5; load 1.3-1.6), one batch of 1024 1.5-1.9x slower (page faults
+#: of 40 MB temporaries). 1.25 MiB gives 8 there.
+BLOCK_BYTES = 5 << 18
 
 
-def auto_block(R: int, m: int, d: int, itemsize: int) -> int:
-    """Replicas per block for a working set of ``~4 * block * m * d * itemsize`` <= BLOCK_BYTES."""
+def auto_block(R: int, m: int, d: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
+    """Replicas per block for a working set of ``~4 * block * m * d * itemsize`` <= ``budget``."""
     per = 4 * m * d * itemsize
-    return max(1, min(R, BLOCK_BYTES // max(per, 1)))
+    return max(1, min(R, budget // max(per, 1)))
 
 
 def _check_block(block: Any, R: int) -> int | None:
