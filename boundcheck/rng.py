@@ -13,12 +13,14 @@ of replicas (process pool, Ray) and reassembled with exactly the same numbers.
 
 Speed: one torch generator per replica would cost one Python call per replica and draw. A
 :class:`ReplicaGenerator` instead keeps, per dtype and kind (normal / uniform), a pool of ``block``
-numbers per replica, refilled by one call per replica every ``block`` numbers; a draw of ``m``
-numbers per replica is a slice of the pool (``m > block``: drawn directly). So the Python work per
-draw does not grow with ``R``; per refill it is ``R`` calls that each produce ``block`` numbers
-(``block = 4096`` by default: the per-call overhead is under 10% of the generation itself). The
-numbers replica ``r`` sees depend on its seed, the block size and the sequence of draw sizes; the
-algorithms make the same draws for every replica, so a single-replica run reproduces them.
+numbers per replica, refilled every ``block`` numbers (in two calls per replica: the first
+draw's numbers at once, the rest at the next draw, so a run does not generate a tail it never
+reads; the numbers are those of one call); a draw of ``m`` numbers per replica is a slice of the
+pool (``m > block``: drawn directly). So the Python work per draw does not grow with ``R``; per
+refill it is ``2 R`` calls that together produce ``block`` numbers each (``block = 4096`` by
+default). The numbers replica ``r`` sees depend on its seed, the block size and the sequence of
+draw sizes; the algorithms make the same draws for every replica, so a single-replica run
+reproduces them. :func:`replica_seeds` derives a batch's seeds on arrays (SeedSequence's hash).
 
 ``ReplicaGenerator`` is accepted wherever a :class:`torch.Generator` is (compressors, oracles): the
 module-level :func:`uniform`, :func:`normal` dispatch on the generator's type. With a plain
