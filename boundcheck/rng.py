@@ -211,7 +211,8 @@ class ReplicaGenerator:
         this generator or its selections. The torch kernels give the same numbers in parts whose
         lengths are multiples of 16 as in one call (normals are made in groups of 16), so the
         numbers are those of full refills; a run that ends early skips generating a pool tail
-        it would never read (up to ``block`` numbers per replica, stream and kind)."""
+        it would never read (up to ``block`` numbers per replica, stream and kind). CUDA's
+        Philox offsets depend on each call's size: there a refill stays one call."""
         self._settle()
         if m > self.block:
             out = torch.empty(self.R, m, dtype=dtype, device=self.device)
@@ -223,7 +224,8 @@ class ReplicaGenerator:
             buf = pool[0] if pool is not None else None
             if buf is None:
                 buf = torch.empty(self.R, self.block, dtype=dtype, device=self.device)
-            first = -(-m // 16) * 16 if self.block % 16 == 0 else self.block
+            lazy = self.block % 16 == 0 and self.device.type == "cpu"  # CPU kernels only
+            first = -(-m // 16) * 16 if lazy else self.block
             self._fill(kind, buf[:, :first])
             if first < self.block:
                 self._pending[0] = (self, kind, buf, first)
