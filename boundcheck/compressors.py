@@ -158,22 +158,37 @@ def _checked_norm(x: torch.Tensor, who: str, ord: float = 2.0) -> torch.Tensor:
     return safe_norm(x, ord)
 
 
+def _tiny_norm(dtype: torch.dtype) -> float:
+    """The smallest row norm :func:`_checked_norm` / :func:`safe_norm` take as computed."""
+    return math.sqrt(torch.finfo(dtype).tiny) * 2.0**30
+
+
 def _workspace(
     owner: object, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device, count: int
 ) -> tuple[torch.Tensor, ...]:
-    """``count`` contiguous scratch tensors of ``shape``, kept on ``owner`` (a few shapes at once:
-    one compressor may serve both uploads and broadcasts) and reused: a fresh large allocation
-    costs about as much as a copy (page faults)."""
-    key = (tuple(shape), dtype, device, count)
+    """``count`` contiguous scratch tensors of ``shape``, kept on ``owner`` and reused: a fresh
+    large allocation costs about as much as a copy (page faults). One flat buffer per (dtype,
+    device, count), grown to the largest request and viewed at each shape, so calls of several
+    shapes (a batch's chunks of replicas, uploads and broadcasts) share it."""
+    key = (dtype, device, count)
     cache = owner.__dict__.setdefault("_ws", {})
+    views = cache.get((key, shape))  # the views of the last shape asked for (a loop asks again)
+    if views is not None:
+        return views
+    numel = math.prod(shape)
     ws = cache.get(key)
-    if ws is None:
-        if len(cache) >= 4:
-            cache.clear()
+    if ws is None or ws[0].numel() < numel:
+        for k in [k for k in cache if k[0] == key]:  # views of the old buffers
+            del cache[k]
         ws = cache[key] = tuple(
-            torch.empty(shape, dtype=dtype, device=device) for _ in range(count)
+            torch.empty(numel, dtype=dtype, device=device) for _ in range(count)
         )
-    return ws
+    views = tuple(w[:numel].view(shape) for w in ws)
+    if sum(1 for k in cache if len(k) == 2) >= 8:  # a few shapes at a time
+        for k in [k for k in cache if len(k) == 2]:
+            del cache[k]
+    cache[(key, shape)] = views
+    return views
 
 
 def _need_generator(g: Gen | None, who: str) -> Gen:
@@ -527,6 +542,35 @@ class QSGD(Compressor):
             u.div_(nrm_safe).mul_(self.s)
         return nrm, u.clamp_(max=self.s)  # rounding never pushes a level above s
 
+    def compress_(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor | None:
+        """``Q(x)`` written over ``x`` (a message buffer the caller gives up), with the numbers
+        :meth:`__call__` returns; ``None``, with ``x`` untouched and no random number drawn, when
+        a row's norm is not finite or too small for the fast path (then call :meth:`__call__`).
+
+        The passes of :meth:`__call__` without its allocation: the level is built in reused
+        scratch and the last pass, the sign, writes it over ``x``."""
+        if type(self).__call__ is not QSGD.__call__:
+            return None  # a subclass quantizing differently: only its own __call__ knows how
+        if type(x) is not torch.Tensor or not x.is_floating_point() or x.ndim < 1:
+            return None
+        if x.numel() == 0:
+            return None
+        nrm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+        lo, hi = torch.aminmax(nrm)  # NaN propagates to both
+        if not (float(lo) >= _tiny_norm(x.dtype) and math.isfinite(float(hi))):
+            return None  # what _checked_norm would not pass as is: the careful path decides
+        g = _need_generator(generator, self.name)
+        u, p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 3)
+        # as _u: nrm >= lo > 0, so s / nrm (Tensor.__rdiv__: reciprocal, then times s) is
+        # finite and u = |x| (s / nrm), clamped at s
+        torch.abs(x, out=u).mul_(nrm.reciprocal().mul_(self.s)).clamp_(max=self.s)
+        torch.frac(u, out=p)
+        u.sub_(p)
+        rng.fill_uniform_(g, r)
+        r.lt_(p)
+        u.add_(r).mul_(nrm / self.s)
+        return torch.copysign(u, x, out=x)
+
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         # passes over x: one norm (doubling as the finiteness check), |x| s/||x|| (2), clamp,
         # frac, floor, the uniforms (drawn in place), compare, add, scale, sign
@@ -660,8 +704,9 @@ class ScaledSign(Compressor):
     name = "scaled_sign"
 
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
-        x = _check_x(x, self.name)
-        scale = safe_norm(x, ord=1) / x.shape[-1]
+        # the 1-norm doubles as the finiteness check (_checked_norm): one read of x before the sign
+        x = _check_x(x, self.name, finite=False)
+        scale = _checked_norm(x, self.name, ord=1) / x.shape[-1]
         return scale.expand_as(x).copysign(x)
 
     def delta(self, d: int) -> float:

@@ -628,3 +628,53 @@ def test_every_generated_quantizer_is_unbiased_with_its_declared_q(data, d, seed
         r = float(err[0]) / den if den > 0 else 0.0
         assert r <= q * (1.0 + tol(d)) + tol(d), (c.describe(), r, q)
     assert torch.isfinite(c(x, gen(seed))).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 5),
+    d=st.integers(1, 40),
+    s=st.integers(1, 40),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+    scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e4]),
+    zero_row=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_qsgd_in_place_form_draws_and_returns_the_same_numbers(
+    rows, d, s, dtype, scale, zero_row, seed
+):
+    """``compress_`` (issue 9: the algorithms' in-place upload path) writes ``Q(x)`` over ``x``
+    with exactly ``__call__``'s numbers from the same stream, or returns None, untouched and with
+    no draw, for rows the fast path does not take (zero and tiny norms: then ``__call__``)."""
+    from boundcheck.algorithms.fedpaq import compress_messages
+    from boundcheck.rng import ReplicaGenerator
+
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.randn(rows, 3, d, generator=g, dtype=torch.float64) * scale).to(dtype)
+    if zero_row:
+        x[0, 1] = 0.0
+    q = C.QSGDBits(4) if s == 15 else C.QSGD(s)
+    seeds = [seed + r for r in range(rows)]
+    want = q(x.clone(), ReplicaGenerator(seeds))
+    buf = x.clone()
+    gen = ReplicaGenerator(seeds)
+    got = q.compress_(buf, gen)
+    if got is None:  # refused before drawing: x untouched, the stream where it was
+        assert torch.equal(buf, x)
+        assert torch.equal(q(buf, gen), want)
+    else:
+        assert got.data_ptr() == buf.data_ptr() and torch.equal(got, want)
+    over = compress_messages(q, x.clone(), ReplicaGenerator(seeds), overwrite=True)
+    assert torch.equal(over, want)  # the algorithms' entry point: either path, same numbers
+
+
+def test_qsgd_in_place_form_refuses_non_finite_rows_and_other_quantizers():
+    q = C.QSGD(3)
+    x = torch.tensor([[1.0, float("nan")], [1.0, 2.0]])
+    assert q.compress_(x.clone(), torch.Generator().manual_seed(0)) is None
+
+    class Coarser(C.QSGD):  # a subclass with its own rule: only its __call__ knows it
+        def __call__(self, x, generator=None):
+            return super().__call__(x, generator).round()
+
+    assert Coarser(3).compress_(torch.ones(2, 4), torch.Generator().manual_seed(0)) is None

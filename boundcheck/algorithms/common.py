@@ -71,6 +71,12 @@ def update_divergence(diverged_at: torch.Tensor, step: int, *tensors: torch.Tens
     ``diverged_at`` has shape ``(R,)`` with -1 for replicas that have not diverged; every tensor has
     the replica axis first.
     """
+    total = None  # fast path: one finite grand total means every entry of every tensor is finite
+    for t in tensors:
+        s = t.sum()
+        total = s if total is None else total.add_(s)
+    if total is None or bool(torch.isfinite(total)):
+        return
     bad = None
     for t in tensors:
         rows = t.reshape(t.shape[0], -1)

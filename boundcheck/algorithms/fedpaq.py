@@ -45,9 +45,10 @@ both theorems take it constant within a period (``eta_{k,t} = eta_k``), which is
   ``F0 = f(x_0) - f*`` -> ``f_gap[0]`` (when ``f_star`` is known, ``meta['f_gap_is_gap']``).
 
 Speed (issue 9): the local iterates live in one reused ``(B, m, d)`` buffer updated in place, the
-oracle noise of a step is one bulk draw per replica, and replicas run in blocks of ``B`` (see
-:func:`auto_block`) so the working set stays in cache; per-replica streams make the numbers
-independent of ``B``.
+oracle noise of a step is one bulk draw per replica, the uploads are quantized over that buffer
+(:func:`compress_messages` with ``overwrite=True``: the same numbers, no allocation), and replicas
+run in blocks of ``B`` (see :func:`auto_block`) so the working set stays in cache; per-replica
+streams make the numbers independent of ``B``.
 """
 
 from __future__ import annotations
@@ -124,18 +125,20 @@ def _stepsizes(eta: Any, K: int) -> list[float]:
 
 
 #: Replicas per block when ``block=None``: the block whose per-step working set (local iterates,
-#: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers) stays
-#: near this many bytes (about the 2 MB L2 cache per core here). Measured by
-#: ``benchmarks/bench_sync.py`` (block-size table, FedPAQ n = 100, r = 10, d = 1000, float32,
-#: R = 1024): blocks of 16 replicas ran 1.5-1.9x faster than one batch of 1024, 64 about as fast as
-#: 16 or slightly slower; one batch spends much of its time in page faults of 40 MB temporaries.
-BLOCK_BYTES = 4 << 20
+#: oracle noise, gradients, quantizer scratch: about 4 arrays of ``block * m * d`` numbers, six to
+#: seven with the problem's gathered rows) stays near this many bytes (about the 2 MB L2 cache
+#: per core here). Measured by ``benchmarks/bench_sync.py`` (block-size tables, R = 256 and
+#: 1024, n = 100, d = 1000, float32, K = r = 10): blocks of 6-12 replicas ran 5-25% faster than 26
+#: (QAFeL 2.06e5 / 1.95e5 / 1.97e5 client-steps/s at 6 / 8 / 12 against 1.85e5 at 26, FedPAQ
+#: 2.06e5 at 8 against 1.91e5; load 1.3-1.6), one batch of 1024 1.5-1.9x slower (page faults
+#: of 40 MB temporaries). 1.25 MiB gives 8 there.
+BLOCK_BYTES = 5 << 18
 
 
-def auto_block(R: int, m: int, d: int, itemsize: int) -> int:
-    """Replicas per block for a working set of ``~4 * block * m * d * itemsize`` <= BLOCK_BYTES."""
+def auto_block(R: int, m: int, d: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
+    """Replicas per block for a working set of ``~4 * block * m * d * itemsize`` <= ``budget``."""
     per = 4 * m * d * itemsize
-    return max(1, min(R, BLOCK_BYTES // max(per, 1)))
+    return max(1, min(R, budget // max(per, 1)))
 
 
 def _check_block(block: Any, R: int) -> int | None:
@@ -144,11 +147,23 @@ def _check_block(block: Any, R: int) -> int | None:
     return min(check_int("block", block, 1), R)
 
 
-def compress_messages(Q: Compressor, x: torch.Tensor, gen: Any) -> torch.Tensor:
+def compress_messages(
+    Q: Compressor, x: torch.Tensor, gen: Any, *, overwrite: bool = False
+) -> torch.Tensor:
     """``Q(x)``; one pass decides that every message is finite (then :func:`safe_compress`'s
-    careful check is skipped: a finite 2-norm means finite entries and no overflow)."""
+    careful check is skipped: a finite 2-norm means finite entries and no overflow).
+
+    ``overwrite=True``: ``x`` is a buffer the caller gives up; a compressor with an in-place
+    form (``Q.compress_``, e.g. QSGD) writes ``Q(x)`` over it -- the same numbers, no
+    allocation, its norm pass doubling as the finiteness check."""
     if isinstance(Q, Identity):
         return x
+    if overwrite:
+        inplace = getattr(Q, "compress_", None)
+        if inplace is not None:
+            out = inplace(x, gen)
+            if out is not None:
+                return out
     if bool(torch.isfinite(torch.linalg.vector_norm(x, dim=-1)).all()):
         return Q(x, gen)
     return safe_compress(Q, x, gen)
@@ -407,7 +422,7 @@ def _run_block(
             if x_star is not None and "avg_end_dist" in out:
                 out["avg_end_dist"][k + 1] = sq_norm(bar_end - x_star)
         x_loc.sub_(x.unsqueeze(1))  # x_{k,tau}^{(i)} - x_k
-        q = compress_messages(Q, x_loc, g_comp)  # line 11
+        q = compress_messages(Q, x_loc, g_comp, overwrite=True)  # line 11, over the buffer
         if virtual:
             hat_next = x + q.mean(dim=1)  # eq. (20), hat x_{k+1}
             if lemmas:

@@ -45,13 +45,17 @@ it when the client starts, in distribution: the local noise and the quantizer ra
 independent of everything else (of the iterates, the schedule and the other updates), so drawing
 them later only relabels independent draws. Python work per server step does not grow with ``R``.
 
-**Speed (issue 9).** Replicas run in blocks of ``block`` (default: :func:`~boundcheck.algorithms.
-fedpaq.auto_block`, a cache-sized ``(block, K, d)`` working set), each block through all ``T`` steps;
-per-replica streams make the numbers independent of the block (``tests/algorithms/
-test_sync_golden.py``). Within a block the stale states are one ``index_select`` from the ring into
-a reused buffer, the local iterates are updated in place, and messages skip the careful
-finiteness pass when one norm pass shows them finite (:func:`~boundcheck.algorithms.fedpaq.
-compress_messages`, same numbers).
+**Speed (issue 9).** The server's side of a step (recording, ``x^{t+1}``, the broadcast and its
+quantizer, the divergence check) runs once per step over a *server block* of replicas
+(:func:`server_block`: its ``(B, d)`` arrays stay in cache), the clients' side in *chunks* of
+``block`` replicas (default: :func:`~boundcheck.algorithms.fedpaq.auto_block`, a cache-sized
+``(block, K, d)`` working set). Per-replica streams make the numbers independent of both sizes
+(``tests/algorithms/test_sync_golden.py``): each chunk draws from its own rows of the streams.
+Within a chunk the stale states are one ``index_select`` from the ring into a reused buffer, the
+first local step reads them and writes the local iterates (no copy), the later steps update in
+place, and the uploads are quantized over their buffer (:meth:`~boundcheck.compressors.QSGD.
+compress_` through :func:`~boundcheck.algorithms.fedpaq.compress_messages`: the same numbers, no
+allocation, its norm pass doubling as the finiteness check).
 
 **dtype.** float64 is the default: the checks compare ``grad_norm_sq`` means with bounds and take
 differences such as ``hidden_gap`` (Lemma F.9's finding is a gap of order ``1e-2`` of the terms).
@@ -152,24 +156,45 @@ def _schedule(
 
 
 def _check_block(block: Any, R: int, K: int, d: int, dtype: torch.dtype) -> int:
-    """Replicas per block: ``block`` (an integer >= 1) or :func:`~boundcheck.algorithms.fedpaq.
-    auto_block`'s cache-sized choice for the ``(block, K, d)`` client iterates."""
+    """Replicas per chunk of client work: ``block`` (an integer >= 1) or :func:`~boundcheck.
+    algorithms.fedpaq.auto_block`'s cache-sized choice for the ``(block, K, d)`` client iterates."""
     if block is None:
         return auto_block(R, K, d, torch.empty((), dtype=dtype).itemsize)
     return min(check_int("block", block, 1), R)
 
 
+#: Bytes of the server's per-step arrays of one server block (``x``, ``hat x``, the step, the
+#: broadcast message and its quantizer's scratch: about 8 arrays of ``(B, d)``): the server's work
+#: (recording, ``x^{t+1}``, the broadcast, the divergence check) runs once per step for ``B``
+#: replicas, in cache; their clients' work in chunks of ``block`` replicas.
+SERVER_BYTES = 2 << 20
+
+
+def server_block(R: int, block: int, d: int, itemsize: int) -> int:
+    """Replicas per server block: as many whole chunks of ``block`` replicas as keep the server's
+    arrays within :data:`SERVER_BYTES` (at least one chunk, at most ``R``)."""
+    fit = SERVER_BYTES // max(8 * d * itemsize, 1)
+    return min(R, max(block, fit // block * block))
+
+
 class _Loop:
-    """Algorithms 1-3 (or FedBuff) on one block of replicas, with every per-step temporary of the
-    clients' side in buffers reused across steps (issue 9): the gathered stale states ``y_0``
-    (one ``index_select`` from the ring), the local iterates ``y``, the server step."""
+    """Algorithms 1-3 (or FedBuff) on one server block of replicas (issue 9).
+
+    The server's side of a step (recording, ``x^{t+1}``, the broadcast and its quantizer, the
+    divergence check) is one set of calls over the whole block; the clients' side (gathering the
+    stale states, the ``P`` local steps, the uploads' quantizer, their sum) runs in chunks of
+    ``chunk`` replicas, sized so that the ``(chunk, K, d)`` iterates, noise and gradients stay in
+    cache, with every temporary in buffers reused across chunks and steps. Each chunk draws from
+    its own rows of the per-replica streams (:meth:`~boundcheck.rng.ReplicaGenerator.select`),
+    so the numbers do not depend on the chunk or block sizes."""
 
     def __init__(
         self, problem: Problem, calls: ClientCalls, hidden: bool, T: int, K: int, P: int,
         eta_l: float, eta_g: float, beta: float, Qc: Compressor, Qs: Compressor, D: int,
+        chunk: int,
     ) -> None:  # fmt: skip
         self.problem, self.calls, self.hidden = problem, calls, hidden
-        self.T, self.K, self.P, self.D = T, K, P, D
+        self.T, self.K, self.P, self.D, self.chunk = T, K, P, D, chunk
         self.eta_l, self.eta_g, self.beta, self.Qc, self.Qs = eta_l, eta_g, beta, Qc, Qs
 
     def __call__(
@@ -178,24 +203,39 @@ class _Loop:
     ) -> None:  # fmt: skip
         problem, calls, hidden = self.problem, self.calls, self.hidden
         T, K, P, D, eta_l, eta_g = self.T, self.K, self.P, self.D, self.eta_l, self.eta_g
+        Qc, Qs = self.Qc, self.Qs
+        # ClientCalls.stochastic_grad_i's calls, with the flat views made once per chunk and step
+        grad_i, flat_sample = problem.stochastic_grad_i, calls._flat_sample
         g_data, g_up, g_down = (
             streams.replica(s) for s in ("data", "compressor_up", "compressor_down")
         )
         Bn, d = x.shape
         dev, dtype = x.device, x.dtype
+        C = min(self.chunk, Bn)
+        chunks = []  # (c0, c1, its rows of the data and upload streams)
+        for c0 in range(0, Bn, C):
+            c1 = min(Bn, c0 + C)
+            if c0 == 0 and c1 == Bn:
+                chunks.append((c0, c1, g_data, g_up))
+            else:
+                rows = range(c0, c1)
+                chunks.append((c0, c1, g_data.select(rows), g_up.select(rows)))
         x = x.clone()
         ring = torch.empty(D, Bn, d, device=dev, dtype=dtype)  # hat x^v (x^v) at slot v mod D
         ring[0] = x  # Alg. 1 line 1 / Alg. 3 line 1: hat x^0 = x^0
         ring_rows = ring.view(D * Bn, d)
-        # row of ring_rows holding replica b's read version of update (t, k): slot * Bn + b
+        # row of ring_rows holding replica b's read version of update (t, k): slot * Bn + b;
+        # step t's rows of chunk [c0, c1) are gather[t, c0 K : c1 K]
         gather = (slots * Bn + torch.arange(Bn, device=dev).view(Bn, 1, 1)).transpose(0, 1)
         gather = gather.reshape(T, Bn * K).contiguous()
         clients = clients.transpose(0, 1).contiguous()  # (T, Bn, K): step t's clients contiguous
+        if weights is not None:
+            weights = weights.transpose(0, 1).unsqueeze(-1).contiguous()  # (T, Bn, K, 1)
         x_hat = ring[0] if hidden else x  # QAFeL's hidden state lives in the ring
         mom = torch.zeros_like(x) if self.beta > 0 else None
         step = torch.empty_like(x)
-        y0 = torch.empty(Bn, K, d, device=dev, dtype=dtype)
-        y = torch.empty_like(y0)
+        y0_buf = torch.empty(C, K, d, device=dev, dtype=dtype)
+        y_buf = torch.empty_like(y0_buf)
         gn, fg, hgap = out["grad_norm_sq"], out["f_gap"], out["hidden_gap"]
         xs_rec, xh_rec = out.get("x"), out.get("x_hat")
 
@@ -212,18 +252,27 @@ class _Loop:
         update_divergence(diverged, 0, x)
         for t in range(T):
             record(t, x_hat)
-            c = clients[t]  # (Bn, K): the K updates applied at step t (Alg. 1 lines 5-10)
-            # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff), one gather
-            torch.index_select(ring_rows, 0, gather[t], out=y0.view(Bn * K, d))
-            y.copy_(y0)
-            for _ in range(P):  # Alg. 2 lines 2-4
-                y.sub_(calls.stochastic_grad_i(y, calls.sample(Bn, c, g_data), c), alpha=eta_l)
-            delta = y.sub_(y0)
-            if hidden:
-                delta = compress_messages(self.Qc, delta, g_up)  # Alg. 2 line 5 (y_P - y_0)
-            if weights is not None:
-                delta.mul_(weights[:, t].unsqueeze(-1))
-            torch.sum(delta, dim=1, out=step)
+            gather_t, clients_t = gather[t], clients[t]
+            for c0, c1, gd, gu in chunks:
+                nb = c1 - c0
+                y0, y = (y0_buf, y_buf) if nb == C else (y0_buf[:nb], y_buf[:nb])
+                c = clients_t[c0:c1]  # (nb, K): the K updates applied at step t (Alg. 1 l. 5-10)
+                # hat x^{read version} (Alg. 2 line 1) or x^{read} (FedBuff), one gather
+                y0f, yf = y0.view(1, nb * K, d), y.view(1, nb * K, d)  # ClientCalls' flat form
+                cf = c.view(nb * K)
+                torch.index_select(ring_rows, 0, gather_t[c0 * K : c1 * K], out=y0f[0])
+                # Alg. 2 lines 2-4; the first step reads y_0 and writes y (no copy of y_0)
+                g = grad_i(y0f, flat_sample(calls.sample(nb, c, gd)), cf)
+                torch.sub(y0f, g.view(y0f.shape), alpha=eta_l, out=yf)
+                for _ in range(P - 1):
+                    g = grad_i(yf, flat_sample(calls.sample(nb, c, gd)), cf)
+                    yf.sub_(g.view(yf.shape), alpha=eta_l)
+                delta = y.sub_(y0)
+                if hidden:  # Alg. 2 line 5 (y_P - y_0), quantized over the buffer
+                    delta = compress_messages(Qc, delta, gu, overwrite=True)
+                if weights is not None:
+                    delta.mul_(weights[t, c0:c1])
+                torch.sum(delta, dim=1, out=step[c0:c1])
             step.div_(K)  # line 11
             if mom is not None:
                 mom.mul_(self.beta).add_(step)
@@ -233,7 +282,8 @@ class _Loop:
             x.add_(upd, alpha=eta_g)  # line 12, eq. (3)
             new = ring[(t + 1) % D]
             if hidden:  # lines 13-14, eq. (4): hat x^{t+1} = hat x^t + Q_s(x^{t+1} - hat x^t)
-                torch.add(x_hat, compress_messages(self.Qs, x - x_hat, g_down), out=new)
+                q = compress_messages(Qs, torch.sub(x, x_hat), g_down, overwrite=True)
+                torch.add(x_hat, q, out=new)
                 x_hat = new
             else:  # FedBuff broadcasts x^{t+1} itself
                 new.copy_(x)
@@ -312,9 +362,10 @@ def _run(
         if hidden:
             series_out["x_hat"] = torch.empty(T + 1, R, d, **z)
     B = _check_block(block, R, K, d, dtype)
-    run = _Loop(problem, calls, hidden, T, K, P, eta_l, eta_g, beta, Qc, Qs, D)
-    for b0 in range(0, R, B):
-        b1 = min(R, b0 + B)
+    SB = server_block(R, B, d, torch.empty((), dtype=dtype).itemsize)
+    run = _Loop(problem, calls, hidden, T, K, P, eta_l, eta_g, beta, Qc, Qs, D, B)
+    for b0 in range(0, R, SB):
+        b1 = min(R, b0 + SB)
         g = Streams(seed, dev, R=b1 - b0, first_replica=first_replica + b0)
         run(
             g, x_all[b0:b1], slots[b0:b1], clients[b0:b1],
@@ -377,6 +428,7 @@ def _run(
         "f_gap_is_gap": f_star_meta(problem)["value"] is not None,
         "client_steps": T * K * P * R,
         "block": B,
+        "server_block": SB,
     }
     return Trace(algorithm=algorithm, params=params, series=series, diverged_at=diverged, meta=meta)
 

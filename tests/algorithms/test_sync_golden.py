@@ -73,6 +73,29 @@ def test_blocks_of_replicas_give_the_same_numbers(algo, block):
     assert torch.equal(one.diverged_at, blocked.diverged_at)
 
 
+@pytest.mark.parametrize("algo", ["qafel", "fedbuff"])
+def test_qafel_server_blocks_and_client_chunks_give_the_same_numbers(algo, monkeypatch):
+    """QAFeL's server work in blocks of whole client chunks (several server blocks, each with
+    several chunks, a short last chunk): every series bit for bit as one batch in one chunk."""
+    from boundcheck.algorithms import qafel as qafel_module
+
+    p = GoldenQuad(6, 300, 0.3, torch.float32, seed=3)
+    kw = dict(R=7, seed=4, dtype=torch.float32, record_x=True, T=4, K=5, P=2, eta_l=0.05,
+              eta_g=1.0, concurrency=4, staleness_weight=True, beta=0.5)  # fmt: skip
+    if algo == "qafel":
+        kw |= dict(client_compressor=QSGDBits(3), server_compressor=QSGDBits(4))
+    fn = qafel if algo == "qafel" else fedbuff
+    one = fn(p, block=7, **kw)
+    # room for 4 replicas' server arrays: server blocks of two chunks of 2 (7 = 4 + 3)
+    monkeypatch.setattr(qafel_module, "SERVER_BYTES", 8 * 300 * 4 * 4)
+    split = fn(p, block=2, **kw)
+    assert (split.meta["block"], split.meta["server_block"]) == (2, 4)
+    assert one.meta["server_block"] == 7
+    for name, v in one.series.items():
+        assert torch.equal(v, split.series[name]), name
+    assert torch.equal(one.diverged_at, split.diverged_at)
+
+
 @pytest.mark.parametrize("variant", ["ef", "saef"])
 @pytest.mark.parametrize(
     "record", [["grad_norm_sq"], ["epsilon", "lemma1_lhs"], ["mismatch_err", "err_spread_sq"]]
