@@ -207,6 +207,14 @@ def _schedule(
             f"schedule delivers {initial} initial tasks (read version 1) but tau_C={tau_C}: "
             "Algorithm 1 line 2 hands out exactly tau_C initial tasks"
         )
+    late = rv > np.arange(1, steps + 1)
+    if late.any():
+        r, e = (int(i[0]) for i in np.nonzero(late))
+        raise ParameterError(
+            f"schedule delivers at step {e + 1} a task reading version {int(rv[r, e])} (replica "
+            f"{r}); the task reading version v is handed out after step v - 1 (Algorithm 1 "
+            "line 8), so it arrives at a step t >= v"
+        )
     srt = np.sort(rv, axis=1)
     dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= 2)
     if dup.any():
@@ -253,18 +261,34 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     hand_client = np.zeros((steps + 2, R), dtype=np.int64)
     rr, ee = np.nonzero(~is1)
     hand_client[rv[rr, ee], rr] = cl[rr, ee]
+    arrive = _arrive_slots(rv, is1, rank)  # (steps, R)
     hand_slot = np.zeros((steps + 2, R), dtype=np.int64)
-    arrive = np.empty((steps, R), dtype=np.int64)
-    for t in range(1, steps + 1):  # one NumPy pass over the steps, vectorised over replicas
-        v = rv[:, t - 1]
-        slot = np.where(v == 1, rank[:, t - 1], hand_slot[v, rows])
-        arrive[t - 1] = slot
-        hand_slot[t + 1] = slot
+    hand_slot[2:] = arrive  # the task handed out after step t takes the slot freed at step t
     base = rows * tau_C
     as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
     need = rv.max(axis=0).tolist() if steps else []
     return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot + base),
                  as_t(arrive + base), need)  # fmt: skip
+
+
+def _arrive_slots(rv: np.ndarray, is1: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``(steps, R)``: the buffer slot of the message received at each step.
+
+    The ``k``-th initial task to arrive has slot ``k``; the task reading version ``v >= 2`` was
+    handed out after step ``v - 1`` into the slot freed then, so the message received at step ``t``
+    (0-based column ``t - 1``) has the slot of column ``v - 2``: a forest whose roots are the initial
+    tasks, resolved by pointer jumping (``O(log T)`` vectorised passes, no loop over the steps).
+    """
+    steps = rv.shape[1]
+    j = np.arange(steps)
+    parent = np.where(is1, j, rv - 2)  # v <= t (checked in _schedule): parents come earlier
+    while steps:
+        up = np.take_along_axis(parent, parent, axis=1)
+        if np.array_equal(up, parent):
+            break
+        parent = up
+    root_slot = np.where(is1, rank, 0)
+    return np.ascontiguousarray(np.take_along_axis(root_slot, parent, axis=1).T)
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
