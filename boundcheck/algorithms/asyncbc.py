@@ -472,14 +472,35 @@ class _Diff:
         s1, s2 = sample
         return c.stochastic_grad_i(x_new, s1, clients) - c.stochastic_grad_i(x_old, s2, clients)
 
+    def flat(self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor,
+             sample: Any) -> torch.Tensor:  # fmt: skip
+        """As :meth:`__call__` on the flattened batch: clients ``(N,)``, points ``(1, N, d)``,
+        samples ``(1, N, ...)`` (:func:`_version_major`) -> ``(N, d)``; the same per-row arithmetic
+        (ClientCalls flattens ``(R, m)`` batches the same way)."""
+        p = self.calls.problem
+        if not self.stochastic or self.sampling == "shared":
+            g = p.grad_difference_i(x_new, x_old, sample, clients)
+        else:
+            s1, s2 = sample
+            g = p.stochastic_grad_i(x_new, s1, clients) - p.stochastic_grad_i(x_old, s2, clients)
+        return g.view(-1, g.shape[-1])
 
-def _cat_samples(samples: list[Any]) -> Any:
-    """Samples of consecutive tasks ``(R, 1, ...)`` -> ``(R, m, ...)`` (``None`` stays ``None``)."""
-    if samples[0] is None:
+
+def _version_major(samples: list[Any]) -> Any:
+    """Samples of consecutive tasks, each ``(R, 1, ...)`` (``None``, or a tuple of them) -> one
+    ``(1, m R, ...)`` batch in (version, replica) order (``None`` stays ``None``)."""
+    s0 = samples[0]
+    if s0 is None:
         return None
-    if isinstance(samples[0], tuple):
-        return tuple(_cat_samples([s[i] for s in samples]) for i in range(len(samples[0])))
-    return samples[0] if len(samples) == 1 else torch.cat(samples, dim=1)
+    if isinstance(s0, tuple):
+        return tuple(_version_major([s[i] for s in samples]) for i in range(len(s0)))
+    if not all(torch.is_tensor(s) and s.dim() >= 2 and s.shape[1] == 1 for s in samples):
+        raise ParameterError(
+            "the problem's sample() must return None or a tensor shaped (R, m, ...) for (R, m) "
+            f"clients; got {type(s0).__name__} {getattr(s0, 'shape', '')}"
+        )
+    t = s0 if len(samples) == 1 else torch.cat(samples, dim=1)
+    return t.transpose(0, 1).reshape(1, -1, *t.shape[2:])
 
 
 class _Flight:
@@ -527,16 +548,19 @@ class _Flight:
         v0, v1 = self.done + 1, self.handed
         if v1 < v0:
             return
-        if v0 == v1:  # one version: contiguous rows, no reshuffle
-            cl, idx = self.hand_client[v0].unsqueeze(1), self.hand_flat[v0]
-        else:
-            cl = self.hand_client[v0 : v1 + 1].t()
-            idx = self.hand_flat[v0 : v1 + 1].t().reshape(-1)
-        sample = _cat_samples(self.samples) if self.stochastic else None
-        g = self.evaluate(cl, v0, v1, sample)
+        # versions v0..v1 of all replicas, in (version, replica) order: contiguous rows of the
+        # plan, views of the ring's rows, no transposed copies
+        sample = _version_major(self.samples) if self.stochastic else None
+        g = self.evaluate(self.hand_client[v0 : v1 + 1].view(-1), v0, v1, sample)
         self.samples = []
-        self.buf.index_copy_(0, idx, g.reshape(-1, g.shape[-1]))
+        self.buf.index_copy_(0, self.hand_flat[v0 : v1 + 1].view(-1), g)
         self.done = v1
+
+    def message(self, t: int) -> torch.Tensor:
+        """``(R, d)``: the messages received at step ``t`` (evaluated already)."""
+        if self.rows1 is not None:
+            return self.rows1[self.arrive1[t - 1]]
+        return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
     def receive(self, t: int) -> torch.Tensor:
         """``(R, d)``: every replica's message received at step ``t`` (a reused buffer, or with one
@@ -548,14 +572,73 @@ class _Flight:
         return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
 
-def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
-    """Rows ``js`` (consecutive) of the ring as ``(R, m, d)``: a view where they do not wrap around
-    the ring (no copy), else one gather."""
-    b0 = js[0] % rows.B
-    if b0 + len(js) <= rows.B:
-        return rows.X[b0 : b0 + len(js)].transpose(0, 1)
-    idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
-    return rows.X.index_select(0, idx).transpose(0, 1)
+def _host_arrays(*ts: Any) -> bool:
+    """Whether the server's arithmetic can run on NumPy views of these tensors (CPU, float32/64):
+    the same IEEE operations as torch's elementwise kernels, at a fraction of the per-call cost."""
+    return all(
+        not torch.is_tensor(t) or (t.device.type == "cpu" and t.dtype in _HOST_DTYPES) for t in ts
+    )
+
+
+_HOST_DTYPES = (torch.float32, torch.float64)
+
+
+def _bc_steps(
+    rows: _Rows, fl: _Flight, eta: float | torch.Tensor, T: int, stochastic: bool
+) -> None:
+    """AsyncBC Algorithm 1/2 lines 5-9 for ``t = 1..T-1``, all replicas at once.
+
+    Per step: the received messages (a view of the buffer with one replica, else one gather),
+    ``m_t = m_{t-1} + g`` (lines 5-6) and ``x_{t+1} = x_t - eta m_t`` (line 7, rounded as
+    :func:`_descend`: ``eta m_t`` first, then the difference) into the ring's rows, the recording
+    block when row ``t`` completes it, and the hand-out of version ``t + 1`` (lines 8-9; evaluated
+    lazily by ``fl``). On CPU in float32/float64 the three updates run on NumPy views of the same
+    memory (elementwise ``+``, ``*``, ``-`` round identically; a NumPy call costs a fraction of a
+    torch call, which dominates at small ``R d``); elsewhere on torch.
+    """
+    B, R = rows.B, rows.R
+    need, last, limit, evaluate, hand_out = fl.need, fl.last, fl.limit, fl._evaluate, fl.hand_out
+    if _host_arrays(rows.X, eta):
+        xs, ms = list(rows.X.numpy()), list(rows.M.numpy())
+        e = eta if isinstance(eta, float) else eta.numpy()
+        add, mul, sub = np.add, np.multiply, np.subtract
+        if R == 1:  # the received row is a view of the buffer: no call at all
+            views = list(fl.buf.numpy().reshape(fl.tau_C, 1, -1))
+            msgs = [views[k] for k in fl.arrive1]
+            msg = lambda t: msgs[t - 1]  # noqa: E731
+        else:
+            buf, out, out_np, arrive = fl.buf, fl.msg, fl.msg.numpy(), fl.arrive
+            msg = lambda t: torch.index_select(buf, 0, arrive[t - 1], out=out) is None or out_np  # noqa: E731
+    else:
+        xs, ms, e = rows.xv, rows.mv, eta
+        add, mul, sub = torch.add, torch.mul, torch.sub
+        msg = fl.message
+    for t in range(1, T):
+        if need[t - 1] > fl.done:
+            evaluate()
+        m = ms[t % B]
+        add(ms[(t - 1) % B], msg(t), out=m)  # lines 5-6
+        if (t + 1) % B == 0 or t == T - 1:  # row t is final: record before x_{t+1} takes its slot
+            rows.flush(t + 1)
+        x1 = xs[(t + 1) % B]
+        mul(m, e, out=x1)  # line 7: x_{t+1} = x_t - eta m_t
+        sub(xs[t % B], x1, out=x1)
+        if stochastic:  # lines 8-9: the next task reads (x_{t+1}, x_t); its noise is drawn now
+            hand_out(t + 1)
+        elif t < last:
+            fl.handed = t + 1
+            if t + 1 - fl.done >= limit:
+                evaluate()
+
+
+def _gather_rows(rows: _Rows, j0: int, m: int) -> torch.Tensor:
+    """Rows ``j0..j0+m-1`` of the ring as ``(1, m R, d)`` in (row, replica) order: a view where they
+    do not wrap around the ring (no copy), else one gather."""
+    b0, X = j0 % rows.B, rows.X
+    if b0 + m <= rows.B:
+        return X[b0 : b0 + m].view(1, -1, rows.d)
+    idx = torch.as_tensor(rows.slots(range(j0, j0 + m)), device=X.device, dtype=torch.long)
+    return X.index_select(0, idx).view(1, -1, rows.d)
 
 
 # --- AsyncBC ---------------------------------------------------------------------------------
@@ -593,8 +676,8 @@ def _asyncbc(
 
     def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
         # lines 8-9: the task reading version v computes grad f_k(x_v) - grad f_k(x_{v-1})
-        return diff(cl, _gather_rows(rows, range(v0, v1 + 1), dev),
-                    _gather_rows(rows, range(v0 - 1, v1), dev), sample)  # fmt: skip
+        m = v1 - v0 + 1
+        return diff.flat(cl, _gather_rows(rows, v0, m), _gather_rows(rows, v0 - 1, m), sample)
 
     # line 1: m_0 = grad f(x_0) (exact, footnote 3), x_1 = x_0 - eta m_0
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
@@ -608,13 +691,7 @@ def _asyncbc(
     flight = _Flight(plan, first, evaluate, diff.draw, last_version=steps,
                      limit=max(1, rows.B - 3), stochastic=stochastic)  # fmt: skip
     rows.wrote(0)
-    xv, mv, B = rows.xv, rows.mv, rows.B
-    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
-    for t in range(1, T):
-        m = torch.add(mv[(t - 1) % B], receive(t), out=mv[t % B])  # lines 5-6
-        wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
-        _descend(xv[t % B], eta, m, xv[(t + 1) % B])  # line 7
-        hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
+    _bc_steps(rows, flight, eta, T, stochastic)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None,
               "first_replica": first_replica}  # fmt: skip
@@ -835,18 +912,16 @@ def _async_plain(
     def draw(c: torch.Tensor) -> Any:
         return calls.sample(R, c, gen) if stochastic else None
 
-    def grads(c: torch.Tensor, xs: torch.Tensor, sample: Any) -> torch.Tensor:
-        if stochastic:
-            return calls.stochastic_grad_i(xs, sample, c)
-        return calls.grad_i(xs, c)
-
     def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
-        # the task reading version v computes at x_{v-1}
-        return grads(cl, _gather_rows(rows, range(v0 - 1, v1), dev), sample)
+        # the task reading version v computes at x_{v-1}; flattened (version, replica) rows
+        xs = _gather_rows(rows, v0 - 1, v1 - v0 + 1)
+        g = problem.stochastic_grad_i(xs, sample, cl) if stochastic else problem.grad_i(xs, cl)
+        return g.view(-1, d)
 
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
     ic = plan.init_client
-    first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
+    x0_ = rows.x(0).unsqueeze(1).expand(R, tau_C, d)
+    first = calls.stochastic_grad_i(x0_, draw(ic), ic) if stochastic else calls.grad_i(x0_, ic)
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
                      stochastic=stochastic)  # fmt: skip
     xv, B = rows.xv, rows.B
