@@ -358,11 +358,13 @@ class _Rows:
     ``grad_norm_sq``, ``f_gap`` (and ``m_norm_sq``) of rows ``0..T-1`` are computed per block of
     ``F`` rows with one call of the problem's ``grad`` / ``f`` on ``(F R, d)`` points, written in
     place into the series; divergence is read off the finished series once (:meth:`finish`).
-    ``xv[j % B]`` / ``mv[j % B]`` are prebuilt views of row ``j`` (no tensor call per access).
+    :meth:`views` gives every ring row as a prebuilt view (no tensor call per access in a loop).
     """
 
     #: elements of one recording block (``F R d``): blocks stay in the core's cache (issue 9)
     BLOCK = 1 << 17
+    #: fewest rows in the ring (the lazy evaluation batches up to RING - 3 versions)
+    RING = 16
 
     def __init__(self, problem: Problem, T: int, R: int, dev: torch.device, dtype: torch.dtype,
                  record_x: bool, scalars: Sequence[str], with_m: bool = False) -> None:  # fmt: skip
@@ -370,20 +372,23 @@ class _Rows:
         fast = type(problem).grad is not Problem.grad  # a closed-form full gradient
         per_row = R * self.d * (1 if fast else problem.n)
         self.F = int(max(1, self.BLOCK // max(per_row, 1)))
-        self.B = T + 1 if record_x else int(min(T + 1, max(16, self.F)))
+        self.B = T + 1 if record_x else int(min(T + 1, max(self.RING, self.F)))
         self.X = torch.empty(self.B, R, self.d, device=dev, dtype=dtype)
         self.M = torch.empty(self.B, R, self.d, device=dev, dtype=dtype) if with_m else None
-        self.xv = list(self.X.unbind(0))
-        self.mv = list(self.M.unbind(0)) if with_m else []
+        self.X1 = self.X.view(1, self.B * R, self.d)  # rows j..j+m-1 = X1[:, jR:(j+m)R]
         self.S = {k: torch.zeros(T, R, device=dev, dtype=dtype) for k in scalars}
         self.fs, _ = f_star_used(problem)
         self.done = 0  # rows 0..done-1 recorded
 
     def x(self, j: int) -> torch.Tensor:
-        return self.xv[j % self.B]
+        return self.X[j % self.B]
 
     def m(self, j: int) -> torch.Tensor:
-        return self.mv[j % self.B]
+        return self.M[j % self.B]
+
+    def views(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The ring's rows of ``x`` and ``m`` as lists of views."""
+        return list(self.X.unbind(0)), list(self.M.unbind(0)) if self.M is not None else []
 
     def slots(self, js: Sequence[int]) -> list[int]:
         return [j % self.B for j in js]
@@ -527,8 +532,9 @@ class _Flight:
         self.handed = 1
         self.samples: list[Any] = []
         # per step / version, contiguous (R,) rows: flat buffer rows and clients
-        self.arrive = list(plan.arrive_row.unbind(0))
+        self.arrive = plan.arrive_row  # (steps, R)
         self.hand_flat, self.hand_client = plan.hand_row, plan.hand_client  # (versions, R)
+        self.hf, self.hc = plan.hand_row.view(-1), plan.hand_client.view(-1)  # flat, same order
         self.need = plan.need
         # one replica: the received row is a view of the buffer (no gather call per step)
         self.rows1 = list(self.buf.unsqueeze(1).unbind(0)) if R == 1 else None
@@ -551,9 +557,10 @@ class _Flight:
         # versions v0..v1 of all replicas, in (version, replica) order: contiguous rows of the
         # plan, views of the ring's rows, no transposed copies
         sample = _version_major(self.samples) if self.stochastic else None
-        g = self.evaluate(self.hand_client[v0 : v1 + 1].view(-1), v0, v1, sample)
+        a, m = v0 * self.R, (v1 - v0 + 1) * self.R
+        g = self.evaluate(self.hc.narrow(0, a, m), v0, v1, sample)
         self.samples = []
-        self.buf.index_copy_(0, self.hand_flat[v0 : v1 + 1].view(-1), g)
+        self.buf.index_copy_(0, self.hf.narrow(0, a, m), g)
         self.done = v1
 
     def message(self, t: int) -> torch.Tensor:
@@ -608,9 +615,12 @@ def _bc_steps(
             msg = lambda t: msgs[t - 1]  # noqa: E731
         else:
             buf, out, out_np, arrive = fl.buf, fl.msg, fl.msg.numpy(), fl.arrive
-            msg = lambda t: torch.index_select(buf, 0, arrive[t - 1], out=out) is None or out_np  # noqa: E731
+
+            def msg(t: int) -> np.ndarray:
+                torch.index_select(buf, 0, arrive[t - 1], out=out)
+                return out_np
     else:
-        xs, ms, e = rows.xv, rows.mv, eta
+        (xs, ms), e = rows.views(), eta
         add, mul, sub = torch.add, torch.mul, torch.sub
         msg = fl.message
     for t in range(1, T):
@@ -636,7 +646,7 @@ def _gather_rows(rows: _Rows, j0: int, m: int) -> torch.Tensor:
     do not wrap around the ring (no copy), else one gather."""
     b0, X = j0 % rows.B, rows.X
     if b0 + m <= rows.B:
-        return X[b0 : b0 + m].view(1, -1, rows.d)
+        return rows.X1.narrow(1, b0 * rows.R, m * rows.R)
     idx = torch.as_tensor(rows.slots(range(j0, j0 + m)), device=X.device, dtype=torch.long)
     return X.index_select(0, idx).view(1, -1, rows.d)
 
@@ -924,7 +934,7 @@ def _async_plain(
     first = calls.stochastic_grad_i(x0_, draw(ic), ic) if stochastic else calls.grad_i(x0_, ic)
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
                      stochastic=stochastic)  # fmt: skip
-    xv, B = rows.xv, rows.B
+    (xv, _), B = rows.views(), rows.B
     receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
     for t in range(1, T + 1):
         g = receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
