@@ -13,19 +13,22 @@ pinned across the replicas (the expectation *conditional* on one client sequence
 fixed pattern; ``meta['shared_across_replicas']`` is then true) or a per-replica
 :class:`~boundcheck.algorithms.async_sim.ScheduleBatch`.
 
-**Lean event loop (issue 9).** Each task is evaluated when it is handed out (its inputs ``x_v``,
-``x_{v-1}`` are known then; the same arithmetic as evaluating it on arrival) with one oracle call
-for all replicas, and kept in an ``(R, tau_C, d)`` buffer of the tasks in flight: the task handed
-out after step ``t`` takes the slot freed by the message received at step ``t``, so each step is one
-gather (the received messages of all replicas), one in-place momentum update, one axpy and one
-oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
-go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
-rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
-event, written in place into the series. Every index is precomputed as a contiguous row per step;
-tasks of consecutive versions read the ring's rows as views (no copy); the received messages land
-in one reused ``(R, d)`` buffer (with one replica: a view of the buffer's row). A replica is marked
-diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or ``||m_t||^2`` is not finite (a
-non-finite ``x_t`` or ``m_t`` makes them so), read off the finished series once.
+**Lean event loop (issue 9).** Each task is evaluated lazily: when some replica first receives a
+version not yet evaluated, every task handed out by then is evaluated in one oracle call for all
+replicas (inputs ``x_v``, ``x_{v-1}`` read as views of a ring of rows, in (version, replica) order;
+the same per-row arithmetic as evaluating each task on arrival), and kept in an ``(R tau_C, d)``
+buffer of the tasks in flight: the task handed out after step ``t`` takes the slot freed by the
+message received at step ``t``. The slots come from the schedules up front (NumPy: pointer jumping
+over the chains of slot reuse, no loop over the steps). A step is then one gather of the received
+messages (with one replica: a view of the buffer's row), ``m_t = m_{t-1} + g``, ``x_{t+1} = x_t -
+eta m_t`` -- on CPU in float32/float64 on NumPy views of the same memory (identical IEEE operations,
+a fraction of torch's per-call cost) -- and the hand-out. Iterates go to a ring of ``B`` rows and
+``||grad f||^2``, ``f``, ``||m||^2`` are recorded once per block of rows that fits the core's cache,
+through the problem's full-objective ``grad``/``f`` (one call per block), written in place into the
+series. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
+``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so), read off the finished
+series once. The numbers are bit-identical to the straightforward loop
+(``tests/algorithms/test_async_golden.py``).
 
 **Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
 allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
