@@ -582,15 +582,6 @@ class _Flight:
             return self.rows1[self.arrive1[t - 1]]
         return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
-    def receive(self, t: int) -> torch.Tensor:
-        """``(R, d)``: every replica's message received at step ``t`` (a reused buffer, or with one
-        replica a view of the buffer's row: used before the next evaluation)."""
-        if self.need[t - 1] > self.done:
-            self._evaluate()
-        if self.rows1 is not None:
-            return self.rows1[self.arrive1[t - 1]]
-        return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
-
 
 def _host_arrays(*ts: Any) -> bool:
     """Whether the server's arithmetic can run on NumPy views of these tensors (CPU, float32/64):
@@ -603,6 +594,33 @@ def _host_arrays(*ts: Any) -> bool:
 _HOST_DTYPES = (torch.float32, torch.float64)
 
 
+def _server(rows: _Rows, fl: _Flight, eta: float | torch.Tensor) -> tuple[Any, ...]:
+    """What a server step works on: the ring's rows of ``x`` and ``m`` (lists of views), the
+    stepsize, the elementwise ``add``, ``mul``, ``sub`` (each taking ``out=``) and ``msg(t)``, the
+    ``(R, d)`` messages received at step ``t`` (evaluated already). On CPU in float32/float64 these
+    are NumPy views of the same memory and NumPy's ufuncs (elementwise ``+``, ``*``, ``-`` round as
+    torch's do; a NumPy call costs a fraction of a torch call, which dominates at small ``R d``);
+    elsewhere torch's."""
+    if not _host_arrays(rows.X, eta):
+        xs, ms = rows.views()
+        return xs, ms, eta, (torch.add, torch.mul, torch.sub), fl.message
+    xs = list(rows.X.numpy())
+    ms = list(rows.M.numpy()) if rows.M is not None else []
+    e = eta if isinstance(eta, float) else eta.numpy()
+    if rows.R == 1:  # the received row is a view of the buffer: no call at all
+        views = list(fl.buf.numpy().reshape(fl.tau_C, 1, -1))
+        msgs = [views[k] for k in fl.arrive1]
+        msg = lambda t: msgs[t - 1]  # noqa: E731
+    else:
+        buf, out, out_np, arrive = fl.buf, fl.msg, fl.msg.numpy(), fl.arrive
+
+        def msg(t: int) -> np.ndarray:
+            torch.index_select(buf, 0, arrive[t - 1], out=out)
+            return out_np
+
+    return xs, ms, e, (np.add, np.multiply, np.subtract), msg
+
+
 def _bc_steps(
     rows: _Rows, fl: _Flight, eta: float | torch.Tensor, T: int, stochastic: bool
 ) -> None:
@@ -612,46 +630,30 @@ def _bc_steps(
     ``m_t = m_{t-1} + g`` (lines 5-6) and ``x_{t+1} = x_t - eta m_t`` (line 7, rounded as
     :func:`_descend`: ``eta m_t`` first, then the difference) into the ring's rows, the recording
     block when row ``t`` completes it, and the hand-out of version ``t + 1`` (lines 8-9; evaluated
-    lazily by ``fl``). On CPU in float32/float64 the three updates run on NumPy views of the same
-    memory (elementwise ``+``, ``*``, ``-`` round identically; a NumPy call costs a fraction of a
-    torch call, which dominates at small ``R d``); elsewhere on torch.
+    lazily by ``fl``), with the operations of :func:`_server`.
     """
-    B, R = rows.B, rows.R
+    B = rows.B
     need, last, limit, evaluate, hand_out = fl.need, fl.last, fl.limit, fl._evaluate, fl.hand_out
-    if _host_arrays(rows.X, eta):
-        xs, ms = list(rows.X.numpy()), list(rows.M.numpy())
-        e = eta if isinstance(eta, float) else eta.numpy()
-        add, mul, sub = np.add, np.multiply, np.subtract
-        if R == 1:  # the received row is a view of the buffer: no call at all
-            views = list(fl.buf.numpy().reshape(fl.tau_C, 1, -1))
-            msgs = [views[k] for k in fl.arrive1]
-            msg = lambda t: msgs[t - 1]  # noqa: E731
-        else:
-            buf, out, out_np, arrive = fl.buf, fl.msg, fl.msg.numpy(), fl.arrive
-
-            def msg(t: int) -> np.ndarray:
-                torch.index_select(buf, 0, arrive[t - 1], out=out)
-                return out_np
-    else:
-        (xs, ms), e = rows.views(), eta
-        add, mul, sub = torch.add, torch.mul, torch.sub
-        msg = fl.message
-    for t in range(1, T):
-        if need[t - 1] > fl.done:
-            evaluate()
-        m = ms[t % B]
-        add(ms[(t - 1) % B], msg(t), out=m)  # lines 5-6
-        if (t + 1) % B == 0 or t == T - 1:  # row t is final: record before x_{t+1} takes its slot
-            rows.flush(t + 1)
-        x1 = xs[(t + 1) % B]
-        mul(m, e, out=x1)  # line 7: x_{t+1} = x_t - eta m_t
-        sub(xs[t % B], x1, out=x1)
-        if stochastic:  # lines 8-9: the next task reads (x_{t+1}, x_t); its noise is drawn now
-            hand_out(t + 1)
-        elif t < last:
-            fl.handed = t + 1
-            if t + 1 - fl.done >= limit:
+    xs, ms, e, (add, mul, sub), msg = _server(rows, fl, eta)
+    with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
+        for t in range(1, T):
+            if need[t - 1] > fl.done:
                 evaluate()
+            m = ms[t % B]
+            add(ms[(t - 1) % B], msg(t), out=m)  # lines 5-6
+            # row t is final: record it before x_{t+1} may take its ring slot
+            if (t + 1) % B == 0 or t == T - 1:
+                rows.flush(t + 1)
+            x1 = xs[(t + 1) % B]
+            mul(m, e, out=x1)  # line 7: x_{t+1} = x_t - eta m_t
+            sub(xs[t % B], x1, out=x1)
+            # lines 8-9: the next task reads (x_{t+1}, x_t) (SGD: its noise is drawn now)
+            if stochastic:
+                hand_out(t + 1)
+            elif t < last:
+                fl.handed = t + 1
+                if t + 1 - fl.done >= limit:
+                    evaluate()
 
 
 def _gather_rows(rows: _Rows, j0: int, m: int) -> torch.Tensor:
@@ -947,13 +949,20 @@ def _async_plain(
     first = calls.stochastic_grad_i(x0_, draw(ic), ic) if stochastic else calls.grad_i(x0_, ic)
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
                      stochastic=stochastic)  # fmt: skip
-    (xv, _), B = rows.views(), rows.B
-    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
-    for t in range(1, T + 1):
-        g = receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
-        wrote(t - 1)  # row t-1 is final; record it before x_t may take its ring slot
-        _descend(xv[(t - 1) % B], eta, g, xv[t % B])
-        hand_out(t + 1)  # a new client u.a.r. computes at x_t
+    B, need, hand_out = rows.B, flight.need, flight.hand_out
+    xs, _, e, (_, mul, sub), msg = _server(rows, flight, eta)
+    with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
+        for t in range(1, T + 1):
+            if need[t - 1] > flight.done:
+                flight._evaluate()
+            g = msg(t)  # grad f_{j_t}(x_{t-1-tau_t})
+            # row t-1 is final: record it before x_t may take its ring slot
+            if t % B == 0 or t == T:
+                rows.flush(t)
+            x1 = xs[t % B]
+            mul(g, e, out=x1)  # x_t = x_{t-1} - eta g, rounded as _descend
+            sub(xs[(t - 1) % B], x1, out=x1)
+            hand_out(t + 1)  # a new client u.a.r. computes at x_t
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "first_replica": first_replica}  # fmt: skip
     # a task is handed out after steps t = 1..steps-1 only: versions 2..steps

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from quad_problems import diag_quad
 
 from boundcheck.algorithms.async_sim import asyncbc_schedules
-from boundcheck.algorithms.asyncbc import _arrive_slots, _plan, asyncbc_gd, asyncbc_sgd
+from boundcheck.algorithms.asyncbc import (
+    _arrive_slots,
+    _plan,
+    async_gd,
+    async_sgd,
+    asyncbc_gd,
+    asyncbc_sgd,
+)
 from boundcheck.errors import ParameterError
 
 
@@ -74,7 +81,7 @@ def test_a_version_delivered_before_it_is_handed_out_is_refused():
         asyncbc_gd(diag_quad(n=3, d=2), T=6, R=2, seed=0, eta=0.1, tau_C=2, schedule=b)
 
 
-@pytest.mark.parametrize("fn", [asyncbc_gd, asyncbc_sgd])
+@pytest.mark.parametrize("fn", [asyncbc_gd, asyncbc_sgd, async_gd, async_sgd])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_host_loop_equals_the_torch_loop_bit_for_bit(monkeypatch, fn, dtype):
     """The NumPy-view server updates (CPU) and the torch ones (every other device) round alike."""
@@ -90,3 +97,16 @@ def test_host_loop_equals_the_torch_loop_bit_for_bit(monkeypatch, fn, dtype):
     for k, v in host.series.items():
         assert torch.equal(v, dev.series[k]), k
     assert torch.equal(host.meta["x_final"], dev.meta["x_final"])
+
+
+def test_a_diverging_run_warns_nothing_and_is_marked():
+    """Overflow in the NumPy updates is quiet (as in torch) and the replica is marked diverged."""
+    import warnings
+
+    from golden_sync import GoldenQuad
+
+    p = GoldenQuad(4, 3, 0.0, torch.float64, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = asyncbc_gd(p, T=400, R=2, seed=0, eta=torch.tensor([0.05, 1e3]), tau_C=2)
+    assert int(tr.diverged_at[0]) == -1 and 0 < int(tr.diverged_at[1]) < 400
