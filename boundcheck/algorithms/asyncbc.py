@@ -568,12 +568,12 @@ class _Flight:
         # plan, views of the ring's rows, no transposed copies
         sample = _version_major(self.samples) if self.stochastic else None
         a, m = v0 * self.R, (v1 - v0 + 1) * self.R
-        g = self.evaluate(self.hc.narrow(0, a, m), v0, v1, sample)
+        g = self.evaluate(self.hc[a : a + m], v0, v1, sample)
         self.samples = []
         if self.bufn is not None:  # a NumPy row scatter: half the time of index_copy_
             self.bufn[self.hfn[a : a + m]] = g.numpy()
         else:
-            self.buf.index_copy_(0, self.hf.narrow(0, a, m), g)
+            self.buf.index_copy_(0, self.hf[a : a + m], g)
         self.done = v1
 
     def message(self, t: int) -> torch.Tensor:
