@@ -695,7 +695,8 @@ def _asyncbc(
     batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
     plan = _plan(batch, steps, tau_C, dev)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
-    diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
+    noise = streams.replica("noise") if stochastic else None  # GD draws nothing: no R generators
+    diff = _Diff(problem, stochastic, sampling, noise)
     rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
                  with_m=True)  # fmt: skip
 
@@ -930,7 +931,7 @@ def _async_plain(
     batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
     plan = _plan(batch, steps, tau_C, dev)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
-    gen = streams.replica("noise")
+    gen = streams.replica("noise") if stochastic else None
     calls = ClientCalls(problem)
     rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap"))
 
