@@ -506,6 +506,8 @@ def _version_major(samples: list[Any]) -> Any:
         return None
     if isinstance(s0, tuple):
         return tuple(_version_major([s[i] for s in samples]) for i in range(len(s0)))
+    if len(samples) == 1 and not torch.is_tensor(s0):  # passed on as the problem made it
+        return s0
     if not all(torch.is_tensor(s) and s.dim() >= 2 and s.shape[1] == 1 for s in samples):
         raise ParameterError(
             "the problem's sample() must return None or a tensor shaped (R, m, ...) for (R, m) "
