@@ -641,12 +641,13 @@ def _asyncbc_lockstep(
     wbase = rows * n
     new_t = np.ascontiguousarray(new_w.T)
     versions = np.empty((T, R), dtype=np.int64)
-    slots = np.empty((T, R), dtype=np.int64)
+    small = np.min_scalar_type(tau_C)  # slot numbers: a byte each for tau_C < 256
+    slots = np.empty((T, R), dtype=small)
     ends = np.empty((T, R))
     big = np.iinfo(np.int64).max
     # slot_of[r, q]: the slot of replica r's q-th task handed out (q = its seq): the tie-break is a
     # min-reduction over the slots plus one lookup (an argmin across slots costs 10x a min)
-    slot_of = np.empty((R, T + tau_C), dtype=np.int64)
+    slot_of = np.empty((R, T + tau_C), dtype=small)
     slot_of[:, :tau_C] = np.arange(tau_C)
     of_f, qbase = slot_of.reshape(-1), rows * (T + tau_C)
     for t in range(1, T + 1):
@@ -654,7 +655,7 @@ def _asyncbc_lockstep(
         q = np.where(fin == now, seq, big).min(axis=0)  # earliest; ties: handed out first
         slot = of_f[qbase + q]
         of_f[qbase + (tau_C + t - 1)] = slot
-        k = slot * R + rows
+        k = slot.astype(np.int64) * R + rows
         versions[t - 1] = ver_f[k]
         slots[t - 1] = slot
         ends[t - 1] = now

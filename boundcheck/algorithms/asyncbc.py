@@ -285,14 +285,17 @@ def _arrive_slots(rv: np.ndarray, is1: np.ndarray, rank: np.ndarray) -> np.ndarr
     over the steps).
     """
     R, steps = rv.shape
-    flat = np.arange(R * steps).reshape(R, steps)
+    it = np.int32 if R * steps < 2**31 else np.int64  # half the memory of int64 indices
+    parent = np.arange(R * steps, dtype=it).reshape(R, steps)
     # v <= t (checked in _schedule): every parent comes earlier in its replica's row
-    parent = np.where(is1, flat, rv - 2 + (np.arange(R) * steps)[:, None]).reshape(-1)
+    np.copyto(parent, (rv - 2 + (np.arange(R) * steps)[:, None]).astype(it), where=~is1)
+    parent = parent.reshape(-1)
+    up = np.empty_like(parent)
     while parent.size:
-        up = parent[parent]
+        np.take(parent, parent, out=up)
         if np.array_equal(up, parent):
             break
-        parent = up
+        parent, up = up, parent
     slot = np.where(is1, rank, 0).reshape(-1)[parent].reshape(R, steps)
     return np.ascontiguousarray(slot.T)
 
