@@ -639,11 +639,13 @@ def _asyncbc_lockstep(
     seq_f, ver_f, fin_f = seq.reshape(-1), ver.reshape(-1), fin.reshape(-1)
     free_f = free_at.reshape(-1)
     wbase = rows * n
-    new_t = np.ascontiguousarray(new_w.T)
-    versions = np.empty((T, R), dtype=np.int64)
+    # outputs (R, T), written one column per step (the lines of consecutive columns stay in
+    # cache): no transposed copies, as little fresh memory as possible (at R = 1024 the kernel's
+    # zeroing of fresh pages cost as much as the simulation)
+    versions = np.empty((R, T), dtype=np.int64)
     small = np.min_scalar_type(tau_C)  # slot numbers: a byte each for tau_C < 256
-    slots = np.empty((T, R), dtype=small)
-    ends = np.empty((T, R))
+    slots = np.empty((R, T), dtype=small)
+    ends = np.empty((R, T))
     big = np.iinfo(np.int64).max
     # slot_of[r, q]: the slot of replica r's q-th task handed out (q = its seq): the tie-break is a
     # min-reduction over the slots plus one lookup (an argmin across slots costs 10x a min)
@@ -656,10 +658,10 @@ def _asyncbc_lockstep(
         slot = of_f[qbase + q]
         of_f[qbase + (tau_C + t - 1)] = slot
         k = slot.astype(np.int64) * R + rows
-        versions[t - 1] = ver_f[k]
-        slots[t - 1] = slot
-        ends[t - 1] = now
-        w = new_t[t - 1]
+        versions[:, t - 1] = ver_f[k]
+        slots[:, t - 1] = slot
+        ends[:, t - 1] = now
+        w = new_w[:, t - 1]
         if queue:
             kw = wbase + w
             f = np.maximum(now, free_f[kw]) + speed[w]
@@ -669,13 +671,12 @@ def _asyncbc_lockstep(
         fin_f[k] = f
         seq_f[k] = tau_C + t - 1
         ver_f[k] = t + 1
-    versions, slots, ends = versions.T.copy(), slots.T, ends.T.copy()
-    later = versions >= 2
-    back = np.where(later, versions - 2, 0)
-    clients = np.where(
-        later, np.take_along_axis(new_w, back, axis=1), np.take_along_axis(first, slots, axis=1)
-    ).astype(np.int64)
-    starts = np.where(later, np.take_along_axis(ends, back, axis=1), 0.0)
+    back = np.maximum(versions - 2, 0)  # the task reading v >= 2 was handed out at step v - 1
+    clients = np.take_along_axis(new_w, back, axis=1)
+    starts = np.take_along_axis(ends, back, axis=1)
+    r0, e0 = np.nonzero(versions == 1)  # the initial tasks: at most tau_C per replica
+    clients[r0, e0] = first[r0, slots[r0, e0]]
+    starts[r0, e0] = 0.0
     return clients, versions, starts, ends
 
 
