@@ -525,11 +525,13 @@ class _Flight:
 
     A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
     hand-out order); its value is computed only when some replica first receives a version ``>= v``,
-    together with every other task handed out by then, in one oracle call (``evaluate(clients (R, m),
-    versions, sample)``). The plan's ``need[t]`` (the largest version any replica receives at step
-    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``). Every
-    index is precomputed as a contiguous tensor: a step gathers the received messages into one
-    reused ``(R, d)`` buffer (:meth:`receive`).
+    together with every other task handed out by then, in one oracle call (``evaluate(clients
+    (m R,), v0, v1, sample)`` -> ``(m R, d)``, versions ``v0..v1`` in (version, replica) order, the
+    order of the plan's rows, so clients and buffer rows are contiguous slices). The plan's
+    ``need[t]`` (the largest version any replica receives at step ``t``) says when; the caller
+    checks it before :meth:`message`. Rows of the versions not yet evaluated stay in the row ring
+    (``limit``). A step gathers the received messages into one reused ``(R, d)`` buffer, or with one
+    replica takes a view of the buffer's row.
     """
 
     def __init__(self, plan: _Plan, first: torch.Tensor, evaluate: Any, draw: Any,
@@ -575,7 +577,7 @@ class _Flight:
         a, m = v0 * self.R, (v1 - v0 + 1) * self.R
         g = self.evaluate(self.hc[a : a + m], v0, v1, sample)
         self.samples = []
-        if self.bufn is not None:  # a NumPy row scatter: half the time of index_copy_
+        if self.bufn is not None and g.dtype == self.buf.dtype:  # half index_copy_'s time
             self.bufn[self.hfn[a : a + m]] = g.numpy()
         else:
             self.buf.index_copy_(0, self.hf[a : a + m], g)
