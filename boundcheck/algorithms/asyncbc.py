@@ -256,17 +256,21 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     rows = np.arange(R)
     rv = np.asarray(batch.read_version[:, :steps])
     cl = np.asarray(batch.client[:, :steps])
-    is1 = rv == 1
-    rank = np.cumsum(is1, axis=1) - 1
+    # the initial tasks (read version 1), row by row in arrival order: the k-th of a replica has
+    # slot k (at most tau_C of them, so these arrays are small)
+    rr, ee = np.nonzero(rv == 1)
+    rank1 = np.arange(rr.size) - np.searchsorted(rr, rows)[rr]
     init_client = np.zeros((R, tau_C), dtype=np.int64)
-    rr, ee = np.nonzero(is1)
-    init_client[rr, rank[rr, ee]] = cl[rr, ee]
+    init_client[rr, rank1] = cl[rr, ee]
     # hand_client[v, r]: one flat scatter (each version >= 2 is read once per replica, checked in
     # _schedule; the initial tasks land in row 1, which no evaluation reads)
     hand_client = np.zeros((steps + 2, R), dtype=np.int64)
-    hand_client.reshape(-1)[(rv * R + rows[:, None]).reshape(-1)] = cl.reshape(-1)
+    idx = rv * R
+    idx += rows[:, None]
+    hand_client.reshape(-1)[idx.reshape(-1)] = cl.reshape(-1)
     hand_client[1] = 0
-    arrive = _arrive_slots(rv, is1, rank) + rows * tau_C  # (steps, R) flat buffer rows
+    del idx
+    arrive = _arrive_slots(rv, rr, ee, rank1, tau_C)  # (steps, R) flat buffer rows
     hand_row = np.empty((steps + 2, R), dtype=np.int64)
     hand_row[:2] = rows * tau_C
     hand_row[2:] = arrive  # the task handed out after step t takes the slot freed at step t
@@ -275,29 +279,36 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_row), as_t(arrive), need)
 
 
-def _arrive_slots(rv: np.ndarray, is1: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """``(steps, R)``: the buffer slot of the message received at each step.
+def _arrive_slots(rv: np.ndarray, rr: np.ndarray, ee: np.ndarray, rank1: np.ndarray,
+                  tau_C: int) -> np.ndarray:  # fmt: skip
+    """``(steps, R)``: the flat buffer row (``r tau_C + slot``) of the message received at each step.
 
-    The ``k``-th initial task to arrive has slot ``k``; the task reading version ``v >= 2`` was
-    handed out after step ``v - 1`` into the slot freed then, so the message received at step ``t``
-    (0-based column ``t - 1``) has the slot of column ``v - 2``: a forest whose roots are the initial
-    tasks, resolved by pointer jumping over flat indices (``O(log T)`` vectorised passes, no loop
-    over the steps).
+    The ``k``-th initial task to arrive (``rr, ee``: its replica and 0-based step; ``rank1``: ``k``)
+    has slot ``k``; the task reading version ``v >= 2`` was handed out after step ``v - 1`` into the
+    slot freed then, so the message received at step ``t`` (0-based column ``t - 1``) has the slot
+    of column ``v - 2``: a forest whose roots are the initial tasks, resolved by pointer jumping over
+    flat indices (``O(log T)`` vectorised passes, no loop over the steps; int32 and byte-sized
+    arrays where they suffice: at R = 1024 fresh memory costs as much as the passes).
     """
     R, steps = rv.shape
-    it = np.int32 if R * steps < 2**31 else np.int64  # half the memory of int64 indices
-    parent = np.arange(R * steps, dtype=it).reshape(R, steps)
-    # v <= t (checked in _schedule): every parent comes earlier in its replica's row
-    np.copyto(parent, (rv - 2 + (np.arange(R) * steps)[:, None]).astype(it), where=~is1)
+    it = np.int32 if R * steps < 2**31 else np.int64
+    parent = np.empty((R, steps), dtype=it)
+    np.subtract(rv, 2, out=parent, casting="unsafe")  # v <= t (checked in _schedule): earlier
+    parent += (np.arange(R) * steps).astype(it)[:, None]
     parent = parent.reshape(-1)
+    roots = rr * steps + ee
+    parent[roots] = roots
     up = np.empty_like(parent)
     while parent.size:
         np.take(parent, parent, out=up)
         if np.array_equal(up, parent):
             break
         parent, up = up, parent
-    slot = np.where(is1, rank, 0).reshape(-1)[parent].reshape(R, steps)
-    return np.ascontiguousarray(slot.T)
+    del up
+    val = np.zeros(R * steps, dtype=np.min_scalar_type(tau_C))
+    val[roots] = rank1
+    slot = np.take(val, parent).reshape(R, steps).T  # (steps, R) view
+    return np.add(slot, np.arange(R) * tau_C, dtype=np.int64)
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:

@@ -53,15 +53,16 @@ def test_pointer_jumping_slots_equal_the_step_by_step_definition(n, T, frac, R, 
     tau_C = max(1, min(n, round(frac * n)))
     b = asyncbc_schedules(n=n, T=T, tau_C=tau_C, R=R, seed=seed, busy=busy)
     rv = b.read_version
-    is1 = rv == 1
-    got = _arrive_slots(rv, is1, np.cumsum(is1, axis=1) - 1)
+    rr, ee = np.nonzero(rv == 1)
+    rank1 = np.arange(rr.size) - np.searchsorted(rr, np.arange(R))[rr]
+    rows = np.arange(R) * tau_C
+    got = _arrive_slots(rv, rr, ee, rank1, tau_C) - rows
     want = _slots_by_definition(rv)
     assert np.array_equal(got, want)
     assert got.min() >= 0 and got.max() < tau_C
     # the plan's hand-out rows: version v sits where the message received at step v - 1 sat
     plan = _plan(b, T, tau_C, torch.device("cpu"))
-    rows = torch.arange(R) * tau_C
-    assert torch.equal(plan.arrive_row, torch.as_tensor(want) + rows)
+    assert torch.equal(plan.arrive_row, torch.as_tensor(want + rows))
     assert torch.equal(plan.hand_row[2:], plan.arrive_row)
     cl = torch.as_tensor(b.client)
     for r in range(R):
