@@ -695,19 +695,21 @@ def _asyncbc_heap(
         heap.append((f, s, w, 1, 0.0))
     heapq.heapify(heap)
     seq = len(heap)
-    out = np.empty((4, T))
+    events = []  # (finish, seq, worker, version, start) in arrival order (a list: no array call)
     nw = new_w.tolist()
+    pop, push = heapq.heappop, heapq.heappush
     for t in range(1, T + 1):
-        now, _, w0, v, st = heapq.heappop(heap)
-        out[:, t - 1] = (w0, v, st, now)
+        ev = pop(heap)
+        events.append(ev)
+        now = ev[0]
         w = nw[t - 1]
         f = (max(now, free_at[w]) if queue else now) + sp[w]
         if queue:
             free_at[w] = f
-        heapq.heappush(heap, (f, seq, w, t + 1, now))
+        push(heap, (f, seq, w, t + 1, now))
         seq += 1
-    as_int = lambda a: a.astype(np.int64)[None, :]  # noqa: E731
-    return as_int(out[0]), as_int(out[1]), out[2][None, :], out[3][None, :]
+    ends, _, workers, versions, starts = (np.array(c)[None, :] for c in zip(*events, strict=True))
+    return workers.astype(np.int64), versions.astype(np.int64), starts, ends
 
 
 def asyncbc_schedules(

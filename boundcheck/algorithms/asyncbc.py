@@ -501,15 +501,15 @@ class _Diff:
     def flat(self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor,
              sample: Any) -> torch.Tensor:  # fmt: skip
         """As :meth:`__call__` on the flattened batch: clients ``(N,)``, points ``(1, N, d)``,
-        samples ``(1, N, ...)`` (:func:`_version_major`) -> ``(N, d)``; the same per-row arithmetic
-        (ClientCalls flattens ``(R, m)`` batches the same way)."""
+        samples ``(1, N, ...)`` (:func:`_version_major`) -> ``(1, N, d)``; the same per-row
+        arithmetic (ClientCalls flattens ``(R, m)`` batches the same way)."""
         p = self.calls.problem
         if not self.stochastic or self.sampling == "shared":
             g = p.grad_difference_i(x_new, x_old, sample, clients)
         else:
             s1, s2 = sample
             g = p.stochastic_grad_i(x_new, s1, clients) - p.stochastic_grad_i(x_old, s2, clients)
-        return g.view(-1, g.shape[-1])
+        return g
 
 
 def _version_major(samples: list[Any]) -> Any:
@@ -537,7 +537,7 @@ class _Flight:
     A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
     hand-out order); its value is computed only when some replica first receives a version ``>= v``,
     together with every other task handed out by then, in one oracle call (``evaluate(clients
-    (m R,), v0, v1, sample)`` -> ``(m R, d)``, versions ``v0..v1`` in (version, replica) order, the
+    (m R,), v0, v1, sample)`` -> ``m R`` rows of ``d``, versions ``v0..v1`` in (version, replica) order, the
     order of the plan's rows, so clients and buffer rows are contiguous slices). The plan's
     ``need[t]`` (the largest version any replica receives at step ``t``) says when; the caller
     checks it before :meth:`message`. Rows of the versions not yet evaluated stay in the row ring
@@ -588,10 +588,11 @@ class _Flight:
         a, m = v0 * self.R, (v1 - v0 + 1) * self.R
         g = self.evaluate(self.hc[a : a + m], v0, v1, sample)
         self.samples = []
+        d = self.buf.shape[1]
         if self.bufn is not None and g.dtype == self.buf.dtype:  # half index_copy_'s time
-            self.bufn[self.hfn[a : a + m]] = g.numpy()
+            self.bufn[self.hfn[a : a + m]] = g.numpy().reshape(m, d)
         else:
-            self.buf.index_copy_(0, self.hf[a : a + m], g)
+            self.buf.index_copy_(0, self.hf[a : a + m], g.reshape(m, d))
         self.done = v1
 
     def message(self, t: int) -> torch.Tensor:
@@ -959,8 +960,7 @@ def _async_plain(
     def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
         # the task reading version v computes at x_{v-1}; flattened (version, replica) rows
         xs = _gather_rows(rows, v0 - 1, v1 - v0 + 1)
-        g = problem.stochastic_grad_i(xs, sample, cl) if stochastic else problem.grad_i(xs, cl)
-        return g.view(-1, d)
+        return problem.stochastic_grad_i(xs, sample, cl) if stochastic else problem.grad_i(xs, cl)
 
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
     ic = plan.init_client
