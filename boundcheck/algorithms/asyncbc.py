@@ -537,10 +537,10 @@ class _Flight:
     A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
     hand-out order); its value is computed only when some replica first receives a version ``>= v``,
     together with every other task handed out by then, in one oracle call (``evaluate(clients
-    (m R,), v0, v1, sample)`` -> ``m R`` rows of ``d``, versions ``v0..v1`` in (version, replica) order, the
-    order of the plan's rows, so clients and buffer rows are contiguous slices). The plan's
-    ``need[t]`` (the largest version any replica receives at step ``t``) says when; the caller
-    checks it before :meth:`message`. Rows of the versions not yet evaluated stay in the row ring
+    (m R,), v0, v1, sample)`` -> ``m R`` rows of ``d``: versions ``v0..v1`` in (version, replica)
+    order, the order of the plan's rows, so clients and buffer rows are contiguous slices). The
+    plan's ``need[t]`` (the largest version any replica receives at step ``t``) says when; the
+    caller checks it before :meth:`message`. Rows of the versions not yet evaluated stay in the row ring
     (``limit``). A step gathers the received messages into one reused ``(R, d)`` buffer, or with one
     replica takes a view of the buffer's row.
     """
