@@ -613,45 +613,55 @@ def fedbuff_schedule(
 def _asyncbc_lockstep(
     speed: np.ndarray, first: np.ndarray, new_w: np.ndarray, T: int, busy: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All replicas in lockstep: ``(R, tau_C)`` tasks in flight, ``(R, n)`` worker free times."""
+    """All replicas in lockstep: ``(tau_C, R)`` tasks in flight, ``(R, n)`` worker free times.
+
+    A step finds each replica's earliest finish (ties: the task handed out first), records the
+    version its slot holds and the time, and hands the slot to the new worker. Clients and start
+    times follow from the versions afterwards (the task reading ``v >= 2`` went to ``new_w[v - 2]``
+    at the time of step ``v - 1``), so the loop carries only what the event order needs; the
+    ``(tau_C, R)`` layout makes the per-step reductions run along contiguous replica rows.
+    """
     R, tau_C = first.shape
     n = speed.shape[0]
     rows = np.arange(R)
     queue = busy == "queue"
     free_at = np.zeros((R, n))
-    # the tau_C tasks in flight: finish time, hand-out order, worker, version, start time
-    fin = np.empty((R, tau_C))
+    # the tau_C tasks in flight, one row per slot: finish time, hand-out order, version
+    fin = np.empty((tau_C, R))
     for s in range(tau_C):  # initial tasks in hand-out order (tau_C <= n steps, not per replica)
         w = first[:, s]
         begin = free_at[rows, w] if queue else np.zeros(R)
-        fin[:, s] = begin + speed[w]
+        fin[s] = begin + speed[w]
         if queue:
-            free_at[rows, w] = fin[:, s]
-    seq = np.tile(np.arange(tau_C, dtype=np.int64), (R, 1))
-    wk = first.astype(np.int64)
-    ver = np.ones((R, tau_C), dtype=np.int64)
-    st0 = np.zeros((R, tau_C))
-    # one flat index per replica and step (faster than (rows, slot) pairs); rows of the outputs
-    # per step, transposed once at the end
-    seq_f, wk_f, ver_f, st0_f, fin_f = (a.reshape(-1) for a in (seq, wk, ver, st0, fin))
+            free_at[rows, w] = fin[s]
+    seq = np.repeat(np.arange(tau_C, dtype=np.int64)[:, None], R, axis=1)
+    ver = np.ones((tau_C, R), dtype=np.int64)
+    seq_f, ver_f, fin_f = seq.reshape(-1), ver.reshape(-1), fin.reshape(-1)
     free_f = free_at.reshape(-1)
-    base, wbase = rows * tau_C, rows * n
-    new_t = np.ascontiguousarray(new_w.T)
-    clients = np.empty((T, R), dtype=np.int64)
-    versions = np.empty((T, R), dtype=np.int64)
-    starts = np.empty((T, R))
-    ends = np.empty((T, R))
+    wbase = rows * n
+    # outputs (R, T), written one column per step (the lines of consecutive columns stay in
+    # cache): no transposed copies, as little fresh memory as possible (at R = 1024 the kernel's
+    # zeroing of fresh pages cost as much as the simulation)
+    versions = np.empty((R, T), dtype=np.int64)
+    small = np.min_scalar_type(tau_C)  # slot numbers: a byte each for tau_C < 256
+    slots = np.empty((R, T), dtype=small)
+    ends = np.empty((R, T))
     big = np.iinfo(np.int64).max
+    # slot_of[r, q]: the slot of replica r's q-th task handed out (q = its seq): the tie-break is a
+    # min-reduction over the slots plus one lookup (an argmin across slots costs 10x a min)
+    slot_of = np.empty((R, T + tau_C), dtype=small)
+    slot_of[:, :tau_C] = np.arange(tau_C)
+    of_f, qbase = slot_of.reshape(-1), rows * (T + tau_C)
     for t in range(1, T + 1):
-        m = fin.min(axis=1, keepdims=True)
-        slot = np.argmin(np.where(fin == m, seq, big), axis=1)  # earliest; ties: handed out first
-        k = base + slot
-        clients[t - 1] = wk_f[k]
-        versions[t - 1] = ver_f[k]
-        starts[t - 1] = st0_f[k]
-        now = m[:, 0]
-        ends[t - 1] = now
-        w = new_t[t - 1]
+        now = fin.min(axis=0)
+        q = np.where(fin == now, seq, big).min(axis=0)  # earliest; ties: handed out first
+        slot = of_f[qbase + q]
+        of_f[qbase + (tau_C + t - 1)] = slot
+        k = slot.astype(np.int64) * R + rows
+        versions[:, t - 1] = ver_f[k]
+        slots[:, t - 1] = slot
+        ends[:, t - 1] = now
+        w = new_w[:, t - 1]
         if queue:
             kw = wbase + w
             f = np.maximum(now, free_f[kw]) + speed[w]
@@ -660,10 +670,13 @@ def _asyncbc_lockstep(
             f = now + speed[w]
         fin_f[k] = f
         seq_f[k] = tau_C + t - 1
-        wk_f[k] = w
         ver_f[k] = t + 1
-        st0_f[k] = now
-    return clients.T.copy(), versions.T.copy(), starts.T.copy(), ends.T.copy()
+    back = np.maximum(versions - 2, 0)  # the task reading v >= 2 was handed out at step v - 1
+    clients = np.take_along_axis(new_w, back, axis=1)
+    starts = np.take_along_axis(ends, back, axis=1)
+    r0, e0 = np.nonzero(versions == 1)  # the initial tasks: at most tau_C per replica
+    clients[r0, e0] = first[r0, slots[r0, e0]]
+    starts[r0, e0] = 0.0
     return clients, versions, starts, ends
 
 
@@ -682,19 +695,21 @@ def _asyncbc_heap(
         heap.append((f, s, w, 1, 0.0))
     heapq.heapify(heap)
     seq = len(heap)
-    out = np.empty((4, T))
+    events = []  # (finish, seq, worker, version, start) in arrival order (a list: no array call)
     nw = new_w.tolist()
+    pop, push = heapq.heappop, heapq.heappush
     for t in range(1, T + 1):
-        now, _, w0, v, st = heapq.heappop(heap)
-        out[:, t - 1] = (w0, v, st, now)
+        ev = pop(heap)
+        events.append(ev)
+        now = ev[0]
         w = nw[t - 1]
         f = (max(now, free_at[w]) if queue else now) + sp[w]
         if queue:
             free_at[w] = f
-        heapq.heappush(heap, (f, seq, w, t + 1, now))
+        push(heap, (f, seq, w, t + 1, now))
         seq += 1
-    as_int = lambda a: a.astype(np.int64)[None, :]  # noqa: E731
-    return as_int(out[0]), as_int(out[1]), out[2][None, :], out[3][None, :]
+    ends, _, workers, versions, starts = (np.array(c)[None, :] for c in zip(*events, strict=True))
+    return workers.astype(np.int64), versions.astype(np.int64), starts, ends
 
 
 def asyncbc_schedules(

@@ -13,19 +13,22 @@ pinned across the replicas (the expectation *conditional* on one client sequence
 fixed pattern; ``meta['shared_across_replicas']`` is then true) or a per-replica
 :class:`~boundcheck.algorithms.async_sim.ScheduleBatch`.
 
-**Lean event loop (issue 9).** Each task is evaluated when it is handed out (its inputs ``x_v``,
-``x_{v-1}`` are known then; the same arithmetic as evaluating it on arrival) with one oracle call
-for all replicas, and kept in an ``(R, tau_C, d)`` buffer of the tasks in flight: the task handed
-out after step ``t`` takes the slot freed by the message received at step ``t``, so each step is one
-gather (the received messages of all replicas), one in-place momentum update, one axpy and one
-oracle call, whatever ``R``; the slot plan is computed from the schedules up front (NumPy). Iterates
-go to a preallocated buffer of ``B`` rows and ``||grad f||^2``, ``f`` are recorded once per ``B``
-rows through the problem's full-objective ``grad``/``f`` (one call for ``B R`` points), not at every
-event, written in place into the series. Every index is precomputed as a contiguous row per step;
-tasks of consecutive versions read the ring's rows as views (no copy); the received messages land
-in one reused ``(R, d)`` buffer (with one replica: a view of the buffer's row). A replica is marked
-diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or ``||m_t||^2`` is not finite (a
-non-finite ``x_t`` or ``m_t`` makes them so), read off the finished series once.
+**Lean event loop (issue 9).** Each task is evaluated lazily: when some replica first receives a
+version not yet evaluated, every task handed out by then is evaluated in one oracle call for all
+replicas (inputs ``x_v``, ``x_{v-1}`` read as views of a ring of rows, in (version, replica) order;
+the same per-row arithmetic as evaluating each task on arrival), and kept in an ``(R tau_C, d)``
+buffer of the tasks in flight: the task handed out after step ``t`` takes the slot freed by the
+message received at step ``t``. The slots come from the schedules up front (NumPy: pointer jumping
+over the chains of slot reuse, no loop over the steps). A step is then one gather of the received
+messages (with one replica: a view of the buffer's row), ``m_t = m_{t-1} + g``, ``x_{t+1} = x_t -
+eta m_t`` -- on CPU in float32/float64 on NumPy views of the same memory (identical IEEE operations,
+a fraction of torch's per-call cost) -- and the hand-out. Iterates go to a ring of ``B`` rows and
+``||grad f||^2``, ``f``, ``||m||^2`` are recorded once per block of rows that fits the core's cache,
+through the problem's full-objective ``grad``/``f`` (one call per block), written in place into the
+series. A replica is marked diverged at the first row whose ``||grad f(x_t)||^2``, ``f(x_t)`` or
+``||m_t||^2`` is not finite (a non-finite ``x_t`` or ``m_t`` makes them so), read off the finished
+series once. The numbers are bit-identical to the straightforward loop
+(``tests/algorithms/test_async_golden.py``).
 
 **Staleness.** ``meta['tau_max']`` is, over the batch, the smallest ``tau_max`` that Assumption 3
 allows for the run: the maximal staleness of the applied updates *and* of the tasks still in flight
@@ -207,6 +210,14 @@ def _schedule(
             f"schedule delivers {initial} initial tasks (read version 1) but tau_C={tau_C}: "
             "Algorithm 1 line 2 hands out exactly tau_C initial tasks"
         )
+    late = rv > np.arange(1, steps + 1)
+    if late.any():
+        r, e = (int(i[0]) for i in np.nonzero(late))
+        raise ParameterError(
+            f"schedule delivers at step {e + 1} a task reading version {int(rv[r, e])} (replica "
+            f"{r}); the task reading version v is handed out after step v - 1 (Algorithm 1 "
+            "line 8), so it arrives at a step t >= v"
+        )
     srt = np.sort(rv, axis=1)
     dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= 2)
     if dup.any():
@@ -245,26 +256,59 @@ def _plan(batch: ScheduleBatch, steps: int, tau_C: int, dev: torch.device) -> _P
     rows = np.arange(R)
     rv = np.asarray(batch.read_version[:, :steps])
     cl = np.asarray(batch.client[:, :steps])
-    is1 = rv == 1
-    rank = np.cumsum(is1, axis=1) - 1
+    # the initial tasks (read version 1), row by row in arrival order: the k-th of a replica has
+    # slot k (at most tau_C of them, so these arrays are small)
+    rr, ee = np.nonzero(rv == 1)
+    rank1 = np.arange(rr.size) - np.searchsorted(rr, rows)[rr]
     init_client = np.zeros((R, tau_C), dtype=np.int64)
-    rr, ee = np.nonzero(is1)
-    init_client[rr, rank[rr, ee]] = cl[rr, ee]
+    init_client[rr, rank1] = cl[rr, ee]
+    # hand_client[v, r]: one flat scatter (each version >= 2 is read once per replica, checked in
+    # _schedule; the initial tasks land in row 1, which no evaluation reads)
     hand_client = np.zeros((steps + 2, R), dtype=np.int64)
-    rr, ee = np.nonzero(~is1)
-    hand_client[rv[rr, ee], rr] = cl[rr, ee]
-    hand_slot = np.zeros((steps + 2, R), dtype=np.int64)
-    arrive = np.empty((steps, R), dtype=np.int64)
-    for t in range(1, steps + 1):  # one NumPy pass over the steps, vectorised over replicas
-        v = rv[:, t - 1]
-        slot = np.where(v == 1, rank[:, t - 1], hand_slot[v, rows])
-        arrive[t - 1] = slot
-        hand_slot[t + 1] = slot
-    base = rows * tau_C
+    idx = rv * R
+    idx += rows[:, None]
+    hand_client.reshape(-1)[idx.reshape(-1)] = cl.reshape(-1)
+    hand_client[1] = 0
+    del idx
+    arrive = _arrive_slots(rv, rr, ee, rank1, tau_C)  # (steps, R) flat buffer rows
+    hand_row = np.empty((steps + 2, R), dtype=np.int64)
+    hand_row[:2] = rows * tau_C
+    hand_row[2:] = arrive  # the task handed out after step t takes the slot freed at step t
     as_t = lambda a: torch.as_tensor(a, device=dev, dtype=torch.long)  # noqa: E731
     need = rv.max(axis=0).tolist() if steps else []
-    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_slot + base),
-                 as_t(arrive + base), need)  # fmt: skip
+    return _Plan(as_t(init_client), as_t(hand_client), as_t(hand_row), as_t(arrive), need)
+
+
+def _arrive_slots(rv: np.ndarray, rr: np.ndarray, ee: np.ndarray, rank1: np.ndarray,
+                  tau_C: int) -> np.ndarray:  # fmt: skip
+    """``(steps, R)``: the flat buffer row (``r tau_C + slot``) of the message received at each step.
+
+    The ``k``-th initial task to arrive (``rr, ee``: its replica and 0-based step; ``rank1``: ``k``)
+    has slot ``k``; the task reading version ``v >= 2`` was handed out after step ``v - 1`` into the
+    slot freed then, so the message received at step ``t`` (0-based column ``t - 1``) has the slot
+    of column ``v - 2``: a forest whose roots are the initial tasks, resolved by pointer jumping over
+    flat indices (``O(log T)`` vectorised passes, no loop over the steps; int32 and byte-sized
+    arrays where they suffice: at R = 1024 fresh memory costs as much as the passes).
+    """
+    R, steps = rv.shape
+    it = np.int32 if R * steps < 2**31 else np.int64
+    parent = np.empty((R, steps), dtype=it)
+    np.subtract(rv, 2, out=parent, casting="unsafe")  # v <= t (checked in _schedule): earlier
+    parent += (np.arange(R) * steps).astype(it)[:, None]
+    parent = parent.reshape(-1)
+    roots = rr * steps + ee
+    parent[roots] = roots
+    up = np.empty_like(parent)
+    while parent.size:
+        np.take(parent, parent, out=up)
+        if np.array_equal(up, parent):
+            break
+        parent, up = up, parent
+    del up
+    val = np.zeros(R * steps, dtype=np.min_scalar_type(tau_C))
+    val[roots] = rank1
+    slot = np.take(val, parent).reshape(R, steps).T  # (steps, R) view
+    return np.add(slot, np.arange(R) * tau_C, dtype=np.int64)
 
 
 def _in_flight_tau(batch: ScheduleBatch, steps: int, tau_C: int, last_version: int) -> np.ndarray:
@@ -334,11 +378,14 @@ class _Rows:
     ``grad_norm_sq``, ``f_gap`` (and ``m_norm_sq``) of rows ``0..T-1`` are computed per block of
     ``F`` rows with one call of the problem's ``grad`` / ``f`` on ``(F R, d)`` points, written in
     place into the series; divergence is read off the finished series once (:meth:`finish`).
-    ``xv[j % B]`` / ``mv[j % B]`` are prebuilt views of row ``j`` (no tensor call per access).
+    :meth:`views` gives every ring row as a prebuilt view (no tensor call per access in a loop).
     """
 
-    #: elements of one recording block (``F R d``): blocks stay in the core's cache (issue 9)
-    BLOCK = 1 << 17
+    #: elements of one recording block (``F R d``): blocks stay in the core's L2 cache (256 KiB in
+    #: float64; 1 << 17 was 8-10% slower at R = 256, d = 100: 1 MiB temporaries)
+    BLOCK = 1 << 15
+    #: fewest rows in the ring (the lazy evaluation batches up to RING - 3 versions)
+    RING = 16
 
     def __init__(self, problem: Problem, T: int, R: int, dev: torch.device, dtype: torch.dtype,
                  record_x: bool, scalars: Sequence[str], with_m: bool = False) -> None:  # fmt: skip
@@ -346,20 +393,23 @@ class _Rows:
         fast = type(problem).grad is not Problem.grad  # a closed-form full gradient
         per_row = R * self.d * (1 if fast else problem.n)
         self.F = int(max(1, self.BLOCK // max(per_row, 1)))
-        self.B = T + 1 if record_x else int(min(T + 1, max(16, self.F)))
+        self.B = T + 1 if record_x else int(min(T + 1, max(self.RING, self.F)))
         self.X = torch.empty(self.B, R, self.d, device=dev, dtype=dtype)
         self.M = torch.empty(self.B, R, self.d, device=dev, dtype=dtype) if with_m else None
-        self.xv = list(self.X.unbind(0))
-        self.mv = list(self.M.unbind(0)) if with_m else []
+        self.X1 = self.X.view(1, self.B * R, self.d)  # rows j..j+m-1 = X1[:, jR:(j+m)R]
         self.S = {k: torch.zeros(T, R, device=dev, dtype=dtype) for k in scalars}
         self.fs, _ = f_star_used(problem)
         self.done = 0  # rows 0..done-1 recorded
 
     def x(self, j: int) -> torch.Tensor:
-        return self.xv[j % self.B]
+        return self.X[j % self.B]
 
     def m(self, j: int) -> torch.Tensor:
-        return self.mv[j % self.B]
+        return self.M[j % self.B]
+
+    def views(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The ring's rows of ``x`` and ``m`` as lists of views."""
+        return list(self.X.unbind(0)), list(self.M.unbind(0)) if self.M is not None else []
 
     def slots(self, js: Sequence[int]) -> list[int]:
         return [j % self.B for j in js]
@@ -448,14 +498,37 @@ class _Diff:
         s1, s2 = sample
         return c.stochastic_grad_i(x_new, s1, clients) - c.stochastic_grad_i(x_old, s2, clients)
 
+    def flat(self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor,
+             sample: Any) -> torch.Tensor:  # fmt: skip
+        """As :meth:`__call__` on the flattened batch: clients ``(N,)``, points ``(1, N, d)``,
+        samples ``(1, N, ...)`` (:func:`_version_major`) -> ``(1, N, d)``; the same per-row
+        arithmetic (ClientCalls flattens ``(R, m)`` batches the same way)."""
+        p = self.calls.problem
+        if not self.stochastic or self.sampling == "shared":
+            g = p.grad_difference_i(x_new, x_old, sample, clients)
+        else:
+            s1, s2 = sample
+            g = p.stochastic_grad_i(x_new, s1, clients) - p.stochastic_grad_i(x_old, s2, clients)
+        return g
 
-def _cat_samples(samples: list[Any]) -> Any:
-    """Samples of consecutive tasks ``(R, 1, ...)`` -> ``(R, m, ...)`` (``None`` stays ``None``)."""
-    if samples[0] is None:
+
+def _version_major(samples: list[Any]) -> Any:
+    """Samples of consecutive tasks, each ``(R, 1, ...)`` (``None``, or a tuple of them) -> one
+    ``(1, m R, ...)`` batch in (version, replica) order (``None`` stays ``None``)."""
+    s0 = samples[0]
+    if s0 is None:
         return None
-    if isinstance(samples[0], tuple):
-        return tuple(_cat_samples([s[i] for s in samples]) for i in range(len(samples[0])))
-    return samples[0] if len(samples) == 1 else torch.cat(samples, dim=1)
+    if isinstance(s0, tuple):
+        return tuple(_version_major([s[i] for s in samples]) for i in range(len(s0)))
+    if len(samples) == 1 and not torch.is_tensor(s0):  # passed on as the problem made it
+        return s0
+    if not all(torch.is_tensor(s) and s.dim() >= 2 and s.shape[1] == 1 for s in samples):
+        raise ParameterError(
+            "the problem's sample() must return None or a tensor shaped (R, m, ...) for (R, m) "
+            f"clients; got {type(s0).__name__} {getattr(s0, 'shape', '')}"
+        )
+    t = s0 if len(samples) == 1 else torch.cat(samples, dim=1)
+    return t.transpose(0, 1).reshape(1, -1, *t.shape[2:])
 
 
 class _Flight:
@@ -463,11 +536,13 @@ class _Flight:
 
     A task reading version ``v`` is handed out after step ``v - 1`` (its randomness is drawn then, in
     hand-out order); its value is computed only when some replica first receives a version ``>= v``,
-    together with every other task handed out by then, in one oracle call (``evaluate(clients (R, m),
-    versions, sample)``). The plan's ``need[t]`` (the largest version any replica receives at step
-    ``t``) says when. Rows of the versions not yet evaluated stay in the row ring (``limit``). Every
-    index is precomputed as a contiguous tensor: a step gathers the received messages into one
-    reused ``(R, d)`` buffer (:meth:`receive`).
+    together with every other task handed out by then, in one oracle call (``evaluate(clients
+    (m R,), v0, v1, sample)`` -> ``m R`` rows of ``d``: versions ``v0..v1`` in (version, replica)
+    order, the order of the plan's rows, so clients and buffer rows are contiguous slices). The
+    plan's ``need[t]`` (the largest version any replica receives at step ``t``) says when; the
+    caller checks it before :meth:`message`. Rows of the versions not yet evaluated stay in the row ring
+    (``limit``). A step gathers the received messages into one reused ``(R, d)`` buffer, or with one
+    replica takes a view of the buffer's row.
     """
 
     def __init__(self, plan: _Plan, first: torch.Tensor, evaluate: Any, draw: Any,
@@ -482,8 +557,12 @@ class _Flight:
         self.handed = 1
         self.samples: list[Any] = []
         # per step / version, contiguous (R,) rows: flat buffer rows and clients
-        self.arrive = list(plan.arrive_row.unbind(0))
+        self.arrive = plan.arrive_row  # (steps, R)
         self.hand_flat, self.hand_client = plan.hand_row, plan.hand_client  # (versions, R)
+        self.hf, self.hc = plan.hand_row.view(-1), plan.hand_client.view(-1)  # flat, same order
+        host = _host_arrays(self.buf) and self.hf.device.type == "cpu"
+        self.bufn = self.buf.numpy() if host else None
+        self.hfn = self.hf.numpy() if host else None
         self.need = plan.need
         # one replica: the received row is a view of the buffer (no gather call per step)
         self.rows1 = list(self.buf.unsqueeze(1).unbind(0)) if R == 1 else None
@@ -503,35 +582,107 @@ class _Flight:
         v0, v1 = self.done + 1, self.handed
         if v1 < v0:
             return
-        if v0 == v1:  # one version: contiguous rows, no reshuffle
-            cl, idx = self.hand_client[v0].unsqueeze(1), self.hand_flat[v0]
-        else:
-            cl = self.hand_client[v0 : v1 + 1].t()
-            idx = self.hand_flat[v0 : v1 + 1].t().reshape(-1)
-        sample = _cat_samples(self.samples) if self.stochastic else None
-        g = self.evaluate(cl, v0, v1, sample)
+        # versions v0..v1 of all replicas, in (version, replica) order: contiguous rows of the
+        # plan, views of the ring's rows, no transposed copies
+        sample = _version_major(self.samples) if self.stochastic else None
+        a, m = v0 * self.R, (v1 - v0 + 1) * self.R
+        g = self.evaluate(self.hc[a : a + m], v0, v1, sample)
         self.samples = []
-        self.buf.index_copy_(0, idx, g.reshape(-1, g.shape[-1]))
+        d = self.buf.shape[1]
+        if self.bufn is not None and g.dtype == self.buf.dtype:  # half index_copy_'s time
+            self.bufn[self.hfn[a : a + m]] = g.numpy().reshape(m, d)
+        else:
+            self.buf.index_copy_(0, self.hf[a : a + m], g.reshape(m, d))
         self.done = v1
 
-    def receive(self, t: int) -> torch.Tensor:
-        """``(R, d)``: every replica's message received at step ``t`` (a reused buffer, or with one
-        replica a view of the buffer's row: used before the next evaluation)."""
-        if self.need[t - 1] > self.done:
-            self._evaluate()
+    def message(self, t: int) -> torch.Tensor:
+        """``(R, d)``: the messages received at step ``t`` (evaluated already)."""
         if self.rows1 is not None:
             return self.rows1[self.arrive1[t - 1]]
         return torch.index_select(self.buf, 0, self.arrive[t - 1], out=self.msg)
 
 
-def _gather_rows(rows: _Rows, js: range, dev: torch.device) -> torch.Tensor:
-    """Rows ``js`` (consecutive) of the ring as ``(R, m, d)``: a view where they do not wrap around
-    the ring (no copy), else one gather."""
-    b0 = js[0] % rows.B
-    if b0 + len(js) <= rows.B:
-        return rows.X[b0 : b0 + len(js)].transpose(0, 1)
-    idx = torch.as_tensor(rows.slots(js), device=dev, dtype=torch.long)
-    return rows.X.index_select(0, idx).transpose(0, 1)
+def _host_arrays(*ts: Any) -> bool:
+    """Whether the server's arithmetic can run on NumPy views of these tensors (CPU, float32/64):
+    the same IEEE operations as torch's elementwise kernels, at a fraction of the per-call cost."""
+    return all(
+        not torch.is_tensor(t) or (t.device.type == "cpu" and t.dtype in _HOST_DTYPES) for t in ts
+    )
+
+
+_HOST_DTYPES = (torch.float32, torch.float64)
+
+
+def _server(rows: _Rows, fl: _Flight, eta: float | torch.Tensor) -> tuple[Any, ...]:
+    """What a server step works on: the ring's rows of ``x`` and ``m`` (lists of views), the
+    stepsize, the elementwise ``add``, ``mul``, ``sub`` (each taking ``out=``) and ``msg(t)``, the
+    ``(R, d)`` messages received at step ``t`` (evaluated already). On CPU in float32/float64 these
+    are NumPy views of the same memory and NumPy's ufuncs (elementwise ``+``, ``*``, ``-`` round as
+    torch's do; a NumPy call costs a fraction of a torch call, which dominates at small ``R d``);
+    elsewhere torch's."""
+    if not _host_arrays(rows.X, eta):
+        xs, ms = rows.views()
+        return xs, ms, eta, (torch.add, torch.mul, torch.sub), fl.message
+    xs = list(rows.X.numpy())
+    ms = list(rows.M.numpy()) if rows.M is not None else []
+    e = eta if isinstance(eta, float) else eta.numpy()
+    if rows.R == 1:  # the received row is a view of the buffer: no call at all
+        views = list(fl.buf.numpy().reshape(fl.tau_C, 1, -1))
+        msgs = [views[k] for k in fl.arrive1]
+        msg = lambda t: msgs[t - 1]  # noqa: E731
+    else:
+        buf, out, out_np, arrive = fl.buf, fl.msg, fl.msg.numpy(), fl.arrive
+
+        def msg(t: int) -> np.ndarray:
+            torch.index_select(buf, 0, arrive[t - 1], out=out)
+            return out_np
+
+    return xs, ms, e, (np.add, np.multiply, np.subtract), msg
+
+
+def _bc_steps(
+    rows: _Rows, fl: _Flight, eta: float | torch.Tensor, T: int, stochastic: bool
+) -> None:
+    """AsyncBC Algorithm 1/2 lines 5-9 for ``t = 1..T-1``, all replicas at once.
+
+    Per step: the received messages (a view of the buffer with one replica, else one gather),
+    ``m_t = m_{t-1} + g`` (lines 5-6) and ``x_{t+1} = x_t - eta m_t`` (line 7, rounded as
+    :func:`_descend`: ``eta m_t`` first, then the difference) into the ring's rows, the recording
+    block when row ``t`` completes it, and the hand-out of version ``t + 1`` (lines 8-9; evaluated
+    lazily by ``fl``), with the operations of :func:`_server`.
+    """
+    B = rows.B
+    need, last, limit, evaluate, hand_out = fl.need, fl.last, fl.limit, fl._evaluate, fl.hand_out
+    xs, ms, e, (add, mul, sub), msg = _server(rows, fl, eta)
+    with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
+        for t in range(1, T):
+            if need[t - 1] > fl.done:
+                evaluate()
+            m = ms[t % B]
+            add(ms[(t - 1) % B], msg(t), out=m)  # lines 5-6
+            # row t is final: record it before x_{t+1} may take its ring slot
+            if (t + 1) % B == 0 or t == T - 1:
+                rows.flush(t + 1)
+            x1 = xs[(t + 1) % B]
+            mul(m, e, out=x1)  # line 7: x_{t+1} = x_t - eta m_t
+            sub(xs[t % B], x1, out=x1)
+            # lines 8-9: the next task reads (x_{t+1}, x_t) (SGD: its noise is drawn now)
+            if stochastic:
+                hand_out(t + 1)
+            elif t < last:
+                fl.handed = t + 1
+                if t + 1 - fl.done >= limit:
+                    evaluate()
+
+
+def _gather_rows(rows: _Rows, j0: int, m: int) -> torch.Tensor:
+    """Rows ``j0..j0+m-1`` of the ring as ``(1, m R, d)`` in (row, replica) order: a view where they
+    do not wrap around the ring (no copy), else one gather."""
+    b0, X = j0 % rows.B, rows.X
+    if b0 + m <= rows.B:
+        return rows.X1.narrow(1, b0 * rows.R, m * rows.R)
+    idx = torch.as_tensor(rows.slots(range(j0, j0 + m)), device=X.device, dtype=torch.long)
+    return X.index_select(0, idx).view(1, -1, rows.d)
 
 
 # --- AsyncBC ---------------------------------------------------------------------------------
@@ -563,14 +714,15 @@ def _asyncbc(
     batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
     plan = _plan(batch, steps, tau_C, dev)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
-    diff = _Diff(problem, stochastic, sampling, streams.replica("noise"))
+    noise = streams.replica("noise") if stochastic else None  # GD draws nothing: no R generators
+    diff = _Diff(problem, stochastic, sampling, noise)
     rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap", "m_norm_sq"),
                  with_m=True)  # fmt: skip
 
     def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
         # lines 8-9: the task reading version v computes grad f_k(x_v) - grad f_k(x_{v-1})
-        return diff(cl, _gather_rows(rows, range(v0, v1 + 1), dev),
-                    _gather_rows(rows, range(v0 - 1, v1), dev), sample)  # fmt: skip
+        m = v1 - v0 + 1
+        return diff.flat(cl, _gather_rows(rows, v0, m), _gather_rows(rows, v0 - 1, m), sample)
 
     # line 1: m_0 = grad f(x_0) (exact, footnote 3), x_1 = x_0 - eta m_0
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
@@ -584,13 +736,7 @@ def _asyncbc(
     flight = _Flight(plan, first, evaluate, diff.draw, last_version=steps,
                      limit=max(1, rows.B - 3), stochastic=stochastic)  # fmt: skip
     rows.wrote(0)
-    xv, mv, B = rows.xv, rows.mv, rows.B
-    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
-    for t in range(1, T):
-        m = torch.add(mv[(t - 1) % B], receive(t), out=mv[t % B])  # lines 5-6
-        wrote(t)  # row t is final; record it before x_{t+1} may take its ring slot
-        _descend(xv[t % B], eta, m, xv[(t + 1) % B])  # line 7
-        hand_out(t + 1)  # lines 8-9: the next task reads (x_{t+1}, x_t)
+    _bc_steps(rows, flight, eta, T, stochastic)
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "sampling": sampling if stochastic else None,
               "first_replica": first_replica}  # fmt: skip
@@ -804,34 +950,38 @@ def _async_plain(
     batch = _schedule(problem, schedule, T, steps, tau_C, tau, busy, R, seed, first_replica)
     plan = _plan(batch, steps, tau_C, dev)
     streams = Streams(seed, dev, R=R, first_replica=first_replica)
-    gen = streams.replica("noise")
+    gen = streams.replica("noise") if stochastic else None
     calls = ClientCalls(problem)
     rows = _Rows(problem, T, R, dev, dtype, record_x, ("grad_norm_sq", "f_gap"))
 
     def draw(c: torch.Tensor) -> Any:
         return calls.sample(R, c, gen) if stochastic else None
 
-    def grads(c: torch.Tensor, xs: torch.Tensor, sample: Any) -> torch.Tensor:
-        if stochastic:
-            return calls.stochastic_grad_i(xs, sample, c)
-        return calls.grad_i(xs, c)
-
     def evaluate(cl: torch.Tensor, v0: int, v1: int, sample: Any) -> torch.Tensor:
-        # the task reading version v computes at x_{v-1}
-        return grads(cl, _gather_rows(rows, range(v0 - 1, v1), dev), sample)
+        # the task reading version v computes at x_{v-1}; flattened (version, replica) rows
+        xs = _gather_rows(rows, v0 - 1, v1 - v0 + 1)
+        return problem.stochastic_grad_i(xs, sample, cl) if stochastic else problem.grad_i(xs, cl)
 
     rows.x(0).copy_(initial_point(x0, R, d, dev, dtype))
     ic = plan.init_client
-    first = grads(ic, rows.x(0).unsqueeze(1).expand(R, tau_C, d), draw(ic))  # at x_0
+    x0_ = rows.x(0).unsqueeze(1).expand(R, tau_C, d)
+    first = calls.stochastic_grad_i(x0_, draw(ic), ic) if stochastic else calls.grad_i(x0_, ic)
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
                      stochastic=stochastic)  # fmt: skip
-    xv, B = rows.xv, rows.B
-    receive, hand_out, wrote = flight.receive, flight.hand_out, rows.wrote
-    for t in range(1, T + 1):
-        g = receive(t)  # grad f_{j_t}(x_{t-1-tau_t})
-        wrote(t - 1)  # row t-1 is final; record it before x_t may take its ring slot
-        _descend(xv[(t - 1) % B], eta, g, xv[t % B])
-        hand_out(t + 1)  # a new client u.a.r. computes at x_t
+    B, need, hand_out = rows.B, flight.need, flight.hand_out
+    xs, _, e, (_, mul, sub), msg = _server(rows, flight, eta)
+    with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
+        for t in range(1, T + 1):
+            if need[t - 1] > flight.done:
+                flight._evaluate()
+            g = msg(t)  # grad f_{j_t}(x_{t-1-tau_t})
+            # row t-1 is final: record it before x_t may take its ring slot
+            if t % B == 0 or t == T:
+                rows.flush(t)
+            x1 = xs[t % B]
+            mul(g, e, out=x1)  # x_t = x_{t-1} - eta g, rounded as _descend
+            sub(xs[(t - 1) % B], x1, out=x1)
+            hand_out(t + 1)  # a new client u.a.r. computes at x_t
     params = {"T": T, "R": R, "eta": _eta_param(eta), "tau_C": tau_C, "tau": tau, "busy": busy,
               "first_replica": first_replica}  # fmt: skip
     # a task is handed out after steps t = 1..steps-1 only: versions 2..steps
