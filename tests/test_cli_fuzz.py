@@ -377,6 +377,10 @@ def test_fuzz_counts():
         ["findings", "--paper", ""],
         ["problem", "least_squares", "--zeta", "1e308"],
         ["problem", "logistic", "--json"],
+        ["falsify", "--all", "--space", "\x00"],  # found by the fuzz: click.Path stats the name
+        ["falsify", "fedpaq.thm1", "--space", "\x00"],
+        ["report", "--out", "a\x00b"],
+        ["report", "--from-json", "\x00"],
         [],
     ],
 )
@@ -392,3 +396,5 @@ def test_the_reported_inputs(args):
         assert code == 2  # an empty filter is bad input, not "everything"
     if args and args[0] == "compressor":
         assert code == 2  # refused up front, before allocating or running for minutes
+    if any("\x00" in a for a in args):
+        assert code == 2 and "NUL byte" in err  # a name no OS takes: bad input, nothing written

@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv)
     if "--debug" in argv[: argv.index("--") if "--" in argv else len(argv)]:
         _ui.SETTINGS.debug = True  # also for errors raised while parsing
+    bad = next((a for a in argv if "\x00" in a), None)
+    if bad is not None:  # only a Python caller can pass one (a shell cannot): no path holds it
+        _err(f"error: argument {bad!r} holds a NUL byte; no file name, id or number may")
+        return EXIT_BAD_INPUT
     try:
         rv = app.main(args=argv, prog_name="boundcheck", standalone_mode=False)
     except click.exceptions.Exit as e:

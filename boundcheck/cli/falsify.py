@@ -74,7 +74,7 @@ _EPILOG = (
 @click.option(
     "--space",
     "space_file",
-    type=click.Path(dir_okay=False),
+    type=str,  # read and checked by _read_space (a click.Path stats the name: NUL bytes crash)
     default=None,
     metavar="FILE",
     help="A TOML search space (its [search] table, or the whole file) instead of the declared "
@@ -185,7 +185,8 @@ def _read_space(path: str) -> dict[str, Any]:
             raw = tomllib.load(fh)
     except FileNotFoundError:
         raise ParameterError(f"--space {path!r}: no such file") from None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except (OSError, ValueError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        # ValueError: a path the OS cannot take (an embedded NUL byte)
         raise ParameterError(f"--space {path!r}: not a readable TOML file: {e}") from None
     return raw.get("search", raw)
 
