@@ -441,25 +441,28 @@ class _Blocks:
 
     Each refill is one call per replica producing ``block`` numbers; a NumPy generator's
     ``random`` / ``standard_normal`` output does not depend on how it is split into calls, so replica
-    ``r``'s sequence is the same in every batch that contains it.
+    ``r``'s sequence is the same in every batch that contains it (and for every ``block``). The
+    buffer is kept draw-major, ``(block, R)``, so ``next()`` reads one contiguous row.
     """
 
     def __init__(self, gens: list[np.random.Generator], kind: str, block: int) -> None:
         self.gens, self.kind, self.block = gens, kind, max(int(block), 16)
-        self.buf = np.empty((len(gens), 0))
+        self.buf = np.empty((0, len(gens)))
         self.pos = 0
 
     def _refill(self) -> None:
-        if self.kind == "uniform":
-            self.buf = np.stack([g.random(self.block) for g in self.gens])
-        else:
-            self.buf = np.stack([g.standard_normal(self.block) for g in self.gens])
+        self.buf = np.empty((self.block, len(self.gens)))
+        for r, g in enumerate(self.gens):
+            if self.kind == "uniform":
+                self.buf[:, r] = g.random(self.block)
+            else:
+                self.buf[:, r] = g.standard_normal(self.block)
         self.pos = 0
 
     def next(self) -> np.ndarray:
-        if self.pos >= self.buf.shape[1]:
+        if self.pos >= self.buf.shape[0]:
             self._refill()
-        out = self.buf[:, self.pos]
+        out = self.buf[self.pos]
         self.pos += 1
         return out
 
@@ -475,6 +478,101 @@ def _replicas(seed: Any, R: Any, first_replica: Any) -> tuple[int, int, int]:
         check_int("R", R, 1, numpy_ok=True),
         check_int("first_replica", first_replica, 0, numpy_ok=True),
     )
+
+
+def _idle_rows(idle: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The idle clients of each row of an ``(m, n)`` mask, without an ``(m, n)`` cumsum.
+
+    Returns ``flat`` (the flat indices ``r n + i`` of the idle entries, ascending: row by row, each
+    row's clients in index order), ``first`` (``(m,)``: where row ``r``'s entries start in ``flat``)
+    and ``count`` (``(m,)`` int64: row ``r``'s number of idle clients). Row ``r``'s ``k``-th idle
+    client (0-based, ``k < count[r]``) is ``flat[first[r] + k] - r n``.
+    """
+    m, n = idle.shape
+    flat = np.flatnonzero(idle)
+    bounds = np.searchsorted(flat, np.arange(m + 1) * n)
+    return flat, bounds[:-1], np.diff(bounds)
+
+
+def _fedbuff_lockstep(
+    n: int, rate: float, sigma: float, need: int, pick: _Blocks, dur: _Blocks
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All replicas of :func:`fedbuff_schedules` in lockstep, one slotted start ``j`` per pass.
+
+    Returns ``(R, J)`` arrays over the starts ``j < J`` (``J`` the first ``j`` at which every
+    replica has stopped): start and finish times, client, arrivals strictly before the start,
+    ``valid`` (the replica had not stopped); and the ``(R,)`` maximal concurrency. Entries of a
+    stopped replica are not valid and their values are not used. At start ``j`` at least ``j - n``
+    arrivals lie at or before the slot, so ``J <= need + n``.
+
+    Per pass: one ``(R, n)`` comparison gives the idle clients, :func:`_idle_rows` their flat
+    indices (the ``k``-th idle client is a lookup); replicas whose clients are all busy wait for
+    the first to finish, and only their rows are examined again.
+    """
+    R = len(pick.gens)
+    rows = np.arange(R)
+    base = rows * n
+    free_at = np.full((R, n), -np.inf)  # when each client finishes its task (-inf: none yet)
+    free_flat = free_at.reshape(-1)
+    last = np.zeros(R)
+    stopped = np.zeros(R, dtype=bool)
+    cap = need + n
+    starts, ends = np.empty((cap, R)), np.empty((cap, R))
+    who, before = np.empty((cap, R), dtype=np.int64), np.empty((cap, R), dtype=np.int64)
+    valid = np.empty((cap, R), dtype=bool)
+    conc_max = np.zeros(R, dtype=np.int64)
+    j = 0
+    while True:
+        slot = np.maximum(j / rate, last)  # starts stay in time order after a wait
+        flat, first, n_idle = _idle_rows(free_at <= slot[:, None])
+        # arrivals at or before the slot = starts so far - tasks still running after it; once a
+        # replica has T K of them no later start can be among its first T K arrivals
+        stopped |= (j - (n - n_idle)) >= need
+        if stopped.all():
+            break
+        wait = n_idle == 0
+        u = pick.next()
+        if wait.any():  # all clients busy: the start waits for the first to finish
+            w = np.flatnonzero(wait)
+            busy = free_at[w]
+            t_w = busy.min(axis=1)
+            t_start = slot.copy()
+            t_start[w] = t_w
+            # the clients free at that time are the idle ones (the other rows are unchanged)
+            flat_w, first_w, n_idle_w = _idle_rows(busy <= t_w[:, None])
+            n_idle[w] = n_idle_w
+            k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
+            go = np.flatnonzero(~wait)
+            c = np.empty(R, dtype=np.int64)
+            c[go] = flat[first[go] + k[go]] - base[go]
+            c[w] = flat_w[first_w + k[w]] - np.arange(len(w)) * n
+        else:
+            t_start = slot
+            k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
+            c = flat[first + k] - base
+        # arrivals strictly before the start: after a wait the clients finishing exactly then
+        # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
+        # (probability 0) counts as before
+        before[j] = np.where(wait, j - n, j - (n - n_idle))
+        finish = t_start + np.abs(sigma * dur.next())
+        live = ~stopped
+        # in flight right after the start: the busy ones and the new one (ends before starts)
+        in_flight = n - n_idle + 1
+        if live.all():
+            free_flat[base + c] = finish
+            np.maximum(conc_max, in_flight, out=conc_max)
+            last = t_start
+        else:
+            free_flat[(base + c)[live]] = finish[live]
+            conc_max = np.where(live, np.maximum(conc_max, in_flight), conc_max)
+            last = np.where(live, t_start, last)
+        starts[j], ends[j], who[j], valid[j] = t_start, finish, c, live
+        j += 1
+
+    def out(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a[:j].T)
+
+    return out(starts), out(ends), out(who), out(before), out(valid), conc_max
 
 
 def fedbuff_schedules(
@@ -519,58 +617,16 @@ def fedbuff_schedules(
     seed, R, first_replica = _replicas(seed, R, first_replica)
     reps = range(first_replica, first_replica + R)
     need = T * K
-    block = min(max(2 * need + n, 256), 1 << 16)
+    # at most need + n starts are simulated (see _fedbuff_lockstep): usually one call per replica
+    block = min(need + n, 1 << 16)
     pick = _Blocks(numpy_generators(seed, "sampling", reps), "uniform", block)
     dur = _Blocks(numpy_generators(seed, "delays", reps), "normal", block)
 
-    rows = np.arange(R)
-    free_at = np.full((R, n), -np.inf)  # when each client finishes its task (-inf: none yet)
-    last = np.zeros(R)
-    stopped = np.zeros(R, dtype=bool)
-    starts, ends, who, before, valid = [], [], [], [], []
-    conc_max = np.zeros(R, dtype=np.int64)
-    j = 0
-    while True:
-        slot = np.maximum(j / rate, last)  # starts stay in time order after a wait
-        idle = free_at <= slot[:, None]
-        n_idle = idle.sum(axis=1)
-        # arrivals at or before the slot = starts so far - tasks still running after it; once a
-        # replica has T K of them no later start can be among its first T K arrivals
-        stopped |= (j - (n - n_idle)) >= need
-        if stopped.all():
-            break
-        wait = n_idle == 0
-        t_start = slot
-        if wait.any():  # all clients busy: the start waits for the first to finish
-            t_start = np.where(wait, free_at.min(axis=1), slot)
-            idle = free_at <= t_start[:, None]
-            n_idle = idle.sum(axis=1)
-        k = np.minimum((pick.next() * n_idle).astype(np.int64), n_idle - 1)
-        c = np.argmax(np.cumsum(idle, axis=1) > k[:, None], axis=1)
-        # arrivals strictly before the start: after a wait the clients finishing exactly then
-        # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
-        # (probability 0) counts as before
-        a_before = np.where(wait, j - n, j - (n - n_idle))
-        finish = t_start + np.abs(sigma * dur.next())
-        live = ~stopped
-        free_at[rows[live], c[live]] = finish[live]
-        # in flight right after the start: the busy ones and the new one (ends before starts)
-        conc_max = np.where(live, np.maximum(conc_max, n - n_idle + 1), conc_max)
-        starts.append(t_start)
-        ends.append(finish)
-        who.append(c)
-        before.append(a_before)
-        valid.append(live)
-        last = np.where(live, t_start, last)
-        j += 1
-
-    start = np.stack(starts, axis=1)
-    end = np.stack(ends, axis=1)
-    ok = np.stack(valid, axis=1)
+    start, end, who, before, ok, conc_max = _fedbuff_lockstep(n, rate, sigma, need, pick, dur)
     end_key = np.where(ok, end, np.inf)
     order = np.argsort(end_key, axis=1, kind="stable")[:, :need]  # arrival order, ties by start
     take = np.take_along_axis
-    read_k1 = take(np.stack(before, axis=1), order, axis=1)
+    read_k1 = take(before, order, axis=1)
     a = np.arange(need)
     t_end = take(end, order[:, -1:], axis=1)  # the T K-th arrival
     s_c = np.minimum(np.where(ok, start, t_end), t_end)
@@ -581,7 +637,7 @@ def fedbuff_schedules(
     conc_mean = np.where(span > 0, busy_time / np.where(span > 0, span, 1.0), 0.0)
     return ScheduleBatch(
         kind="fedbuff-timing", n=n, K=K, T=T, R=R,
-        client=take(np.stack(who, axis=1), order, axis=1).astype(np.int64),
+        client=take(who, order, axis=1),
         read_version=read_k1 // K, applied_step=a // K, first_step=0,
         start_time=take(start, order, axis=1), arrival_time=take(end, order, axis=1),
         staleness_k1=a[None, :] - read_k1,
