@@ -441,28 +441,32 @@ class _Blocks:
 
     Each refill is one call per replica producing ``block`` numbers; a NumPy generator's
     ``random`` / ``standard_normal`` output does not depend on how it is split into calls, so replica
-    ``r``'s sequence is the same in every batch that contains it (and for every ``block``). The
-    buffer is kept draw-major, ``(block, R)``, so ``next()`` reads one contiguous row.
+    ``r``'s sequence is the same in every batch that contains it (and for every ``block``). With
+    ``scale`` a block of normals is stored as ``|scale z|`` (the same operations, elementwise, as on
+    one number at a time).
     """
 
-    def __init__(self, gens: list[np.random.Generator], kind: str, block: int) -> None:
+    def __init__(
+        self, gens: list[np.random.Generator], kind: str, block: int, scale: float | None = None
+    ) -> None:
         self.gens, self.kind, self.block = gens, kind, max(int(block), 16)
-        self.buf = np.empty((0, len(gens)))
+        self.scale = scale
+        self.buf = np.empty((len(gens), 0))
         self.pos = 0
 
     def _refill(self) -> None:
-        self.buf = np.empty((self.block, len(self.gens)))
-        for r, g in enumerate(self.gens):
-            if self.kind == "uniform":
-                self.buf[:, r] = g.random(self.block)
-            else:
-                self.buf[:, r] = g.standard_normal(self.block)
+        if self.kind == "uniform":
+            self.buf = np.stack([g.random(self.block) for g in self.gens])
+        else:
+            self.buf = np.stack([g.standard_normal(self.block) for g in self.gens])
+            if self.scale is not None:
+                self.buf = np.abs(self.scale * self.buf)
         self.pos = 0
 
     def next(self) -> np.ndarray:
-        if self.pos >= self.buf.shape[0]:
+        if self.pos >= self.buf.shape[1]:
             self._refill()
-        out = self.buf[self.pos]
+        out = self.buf[:, self.pos]
         self.pos += 1
         return out
 
@@ -480,38 +484,40 @@ def _replicas(seed: Any, R: Any, first_replica: Any) -> tuple[int, int, int]:
     )
 
 
-def _idle_rows(idle: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _idle_rows(idle: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The idle clients of each row of an ``(m, n)`` mask, without an ``(m, n)`` cumsum.
 
-    Returns ``flat`` (the flat indices ``r n + i`` of the idle entries, ascending: row by row, each
-    row's clients in index order), ``first`` (``(m,)``: where row ``r``'s entries start in ``flat``)
-    and ``count`` (``(m,)`` int64: row ``r``'s number of idle clients). Row ``r``'s ``k``-th idle
-    client (0-based, ``k < count[r]``) is ``flat[first[r] + k] - r n``.
+    ``bounds`` is ``arange(m + 1) * n``. Returns ``flat`` (the flat indices ``r n + i`` of the idle
+    entries, ascending: row by row, each row's clients in index order), ``first`` (``(m,)``: where
+    row ``r``'s entries start in ``flat``) and ``count`` (``(m,)`` int64: row ``r``'s number of
+    idle clients). Row ``r``'s ``k``-th idle client (0-based, ``k < count[r]``) has the flat index
+    ``flat[first[r] + k]``.
     """
-    m, n = idle.shape
     flat = np.flatnonzero(idle)
-    bounds = np.searchsorted(flat, np.arange(m + 1) * n)
-    return flat, bounds[:-1], np.diff(bounds)
+    pos = np.searchsorted(flat, bounds)
+    first = pos[:-1]
+    return flat, first, pos[1:] - first
 
 
-def _fedbuff_lockstep(
-    n: int, rate: float, sigma: float, need: int, pick: _Blocks, dur: _Blocks
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All replicas of :func:`fedbuff_schedules` in lockstep, one slotted start ``j`` per pass.
+# The simulation of fedbuff_schedules (see its docstring). Both simulators return (R, J) arrays
+# over the slotted starts j < J, J the first j at which every replica has stopped: start and
+# finish times, client, arrivals strictly before the start, valid (the replica had not stopped;
+# the other entries are not used); and the (R,) maximal concurrency. At start j at least j - n
+# arrivals lie at or before the slot, so J <= need + n.
+_Sim = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
-    Returns ``(R, J)`` arrays over the starts ``j < J`` (``J`` the first ``j`` at which every
-    replica has stopped): start and finish times, client, arrivals strictly before the start,
-    ``valid`` (the replica had not stopped); and the ``(R,)`` maximal concurrency. Entries of a
-    stopped replica are not valid and their values are not used. At start ``j`` at least ``j - n``
-    arrivals lie at or before the slot, so ``J <= need + n``.
 
-    Per pass: one ``(R, n)`` comparison gives the idle clients, :func:`_idle_rows` their flat
-    indices (the ``k``-th idle client is a lookup); replicas whose clients are all busy wait for
-    the first to finish, and only their rows are examined again.
+def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Blocks) -> _Sim:
+    """All replicas in lockstep, one slotted start ``j`` per pass (``dur`` holds ``|sigma z|``).
+
+    Per pass: one ``(R, n)`` comparison gives the idle clients and :func:`_idle_rows` their flat
+    indices (the ``k``-th idle client is a lookup, not an ``(R, n)`` cumsum); only replicas whose
+    clients are all busy (they wait for the first to finish) are examined a second time; no
+    replica can stop before ``j = need``, so the stopping test starts there.
     """
     R = len(pick.gens)
-    rows = np.arange(R)
-    base = rows * n
+    base = np.arange(R) * n
+    bounds = np.arange(R + 1) * n
     free_at = np.full((R, n), -np.inf)  # when each client finishes its task (-inf: none yet)
     free_flat = free_at.reshape(-1)
     last = np.zeros(R)
@@ -519,60 +525,117 @@ def _fedbuff_lockstep(
     cap = need + n
     starts, ends = np.empty((cap, R)), np.empty((cap, R))
     who, before = np.empty((cap, R), dtype=np.int64), np.empty((cap, R), dtype=np.int64)
-    valid = np.empty((cap, R), dtype=bool)
-    conc_max = np.zeros(R, dtype=np.int64)
+    valid = np.ones((cap, R), dtype=bool)
+    # maximal concurrency = n + 1 - the least number of idle clients at a start (in flight right
+    # after it: the busy ones and the new one; ends before starts)
+    min_idle = np.full(R, n, dtype=np.int64)
+    all_live, live = True, ~stopped
     j = 0
     while True:
         slot = np.maximum(j / rate, last)  # starts stay in time order after a wait
-        flat, first, n_idle = _idle_rows(free_at <= slot[:, None])
-        # arrivals at or before the slot = starts so far - tasks still running after it; once a
-        # replica has T K of them no later start can be among its first T K arrivals
-        stopped |= (j - (n - n_idle)) >= need
-        if stopped.all():
-            break
-        wait = n_idle == 0
+        flat, first, n_idle = _idle_rows(free_at <= slot[:, None], bounds)
+        if j >= need:
+            # arrivals at or before the slot = starts so far - tasks still running after it
+            # (j - (n - n_idle)); once a replica has T K of them no later start can be among its
+            # first T K arrivals
+            stopped |= n_idle >= need + n - j
+            if stopped.all():
+                break
+            live = ~stopped
+            all_live = not stopped.any()
         u = pick.next()
-        if wait.any():  # all clients busy: the start waits for the first to finish
+        if n_idle.min() == 0:  # all clients busy: the start waits for the first to finish
+            wait = n_idle == 0
             w = np.flatnonzero(wait)
             busy = free_at[w]
             t_w = busy.min(axis=1)
             t_start = slot.copy()
             t_start[w] = t_w
             # the clients free at that time are the idle ones (the other rows are unchanged)
-            flat_w, first_w, n_idle_w = _idle_rows(busy <= t_w[:, None])
+            flat_w, first_w, n_idle_w = _idle_rows(busy <= t_w[:, None], bounds[: len(w) + 1])
             n_idle[w] = n_idle_w
             k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
             go = np.flatnonzero(~wait)
-            c = np.empty(R, dtype=np.int64)
-            c[go] = flat[first[go] + k[go]] - base[go]
-            c[w] = flat_w[first_w + k[w]] - np.arange(len(w)) * n
+            fi = np.empty(R, dtype=np.int64)
+            fi[go] = flat[first[go] + k[go]]
+            fi[w] = flat_w[first_w + k[w]] + (base[w] - bounds[: len(w)])
+            # arrivals strictly before the start: after a wait the clients finishing exactly then
+            # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
+            # (probability 0) counts as before
+            before[j] = np.where(wait, j - n, n_idle + (j - n))
         else:
             t_start = slot
             k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
-            c = flat[first + k] - base
-        # arrivals strictly before the start: after a wait the clients finishing exactly then
-        # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
-        # (probability 0) counts as before
-        before[j] = np.where(wait, j - n, j - (n - n_idle))
-        finish = t_start + np.abs(sigma * dur.next())
-        live = ~stopped
-        # in flight right after the start: the busy ones and the new one (ends before starts)
-        in_flight = n - n_idle + 1
-        if live.all():
-            free_flat[base + c] = finish
-            np.maximum(conc_max, in_flight, out=conc_max)
+            fi = flat[first + k]
+            np.add(n_idle, j - n, out=before[j])
+        finish = np.add(t_start, dur.next(), out=ends[j])
+        np.subtract(fi, base, out=who[j])
+        starts[j] = t_start
+        if all_live:
+            free_flat[fi] = finish
+            np.minimum(min_idle, n_idle, out=min_idle)
             last = t_start
         else:
-            free_flat[(base + c)[live]] = finish[live]
-            conc_max = np.where(live, np.maximum(conc_max, in_flight), conc_max)
+            free_flat[fi[live]] = finish[live]
+            min_idle = np.where(live, np.minimum(min_idle, n_idle), min_idle)
             last = np.where(live, t_start, last)
-        starts[j], ends[j], who[j], valid[j] = t_start, finish, c, live
+            valid[j] = live
         j += 1
 
     def out(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a[:j].T)
 
+    conc_max = n + 1 - min_idle
     return out(starts), out(ends), out(who), out(before), out(valid), conc_max
+
+
+def _fedbuff_single(
+    n: int, rate: float, sigma: float, need: int, pick: np.random.Generator,
+    dur: np.random.Generator,
+) -> _Sim:  # fmt: skip
+    """One replica, the same events and numbers as :func:`_fedbuff_lockstep` with Python scalars.
+
+    Per start: one comparison and ``flatnonzero`` over the ``n`` clients; the rest is scalar
+    arithmetic on Python floats (IEEE doubles: the same roundings as NumPy's elementwise
+    operations). All ``need + n`` numbers a run can use are drawn in one call per stream.
+    """
+    cap = need + n
+    us = pick.random(cap).tolist()
+    ds = np.abs(sigma * dur.standard_normal(cap)).tolist()
+    free_at = np.full(n, -np.inf)
+    last, min_idle = 0.0, n
+    starts, ends, who, before = [], [], [], []
+    flatnonzero = np.flatnonzero
+    for j in range(cap + 1):
+        slot = max(j / rate, last)
+        idle = flatnonzero(free_at <= slot)
+        n_idle = len(idle)
+        if n_idle >= need + n - j:  # (see _fedbuff_lockstep)
+            break
+        if n_idle:
+            t_start, b = slot, n_idle + (j - n)
+        else:  # all busy: wait for the first to finish
+            t_start = float(free_at.min())
+            idle = flatnonzero(free_at <= t_start)
+            n_idle, b = len(idle), j - n
+        c = int(idle[min(int(us[j] * n_idle), n_idle - 1)])
+        finish = t_start + ds[j]
+        free_at[c] = finish
+        min_idle = min(min_idle, n_idle)
+        starts.append(t_start)
+        ends.append(finish)
+        who.append(c)
+        before.append(b)
+        last = t_start
+
+    def row(a: list[Any], dtype: Any) -> np.ndarray:
+        return np.array(a, dtype=dtype)[None, :]
+
+    J = len(starts)
+    return (
+        row(starts, np.float64), row(ends, np.float64), row(who, np.int64),
+        row(before, np.int64), np.ones((1, J), dtype=bool), np.array([n + 1 - min_idle]),
+    )  # fmt: skip
 
 
 def fedbuff_schedules(
@@ -619,10 +682,14 @@ def fedbuff_schedules(
     need = T * K
     # at most need + n starts are simulated (see _fedbuff_lockstep): usually one call per replica
     block = min(need + n, 1 << 16)
-    pick = _Blocks(numpy_generators(seed, "sampling", reps), "uniform", block)
-    dur = _Blocks(numpy_generators(seed, "delays", reps), "normal", block)
-
-    start, end, who, before, ok, conc_max = _fedbuff_lockstep(n, rate, sigma, need, pick, dur)
+    picks = numpy_generators(seed, "sampling", reps)
+    durs = numpy_generators(seed, "delays", reps)
+    if R == 1:  # one replica: the same events with Python scalars (few array calls per start)
+        sim = _fedbuff_single(n, rate, sigma, need, picks[0], durs[0])
+    else:
+        pick = _Blocks(picks, "uniform", block)
+        sim = _fedbuff_lockstep(n, rate, need, pick, _Blocks(durs, "normal", block, scale=sigma))
+    start, end, who, before, ok, conc_max = sim
     end_key = np.where(ok, end, np.inf)
     order = np.argsort(end_key, axis=1, kind="stable")[:, :need]  # arrival order, ties by start
     take = np.take_along_axis
