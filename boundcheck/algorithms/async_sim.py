@@ -499,6 +499,51 @@ def _idle_rows(idle: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.nda
     return flat, first, pos[1:] - first
 
 
+def _kth(u: np.ndarray, n_idle: np.ndarray) -> np.ndarray:
+    """The idle client a uniform ``u`` picks: the ``floor(u * n_idle)``-th (0-based, capped)."""
+    return np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
+
+
+#: A pass where some replicas wait compares only their rows again when the other rows hold more
+#: than this many clients (then a second full comparison costs more than the extra calls).
+_WAIT_ROWS_ONLY = 8192
+
+
+def _after_wait(
+    free_at: np.ndarray,
+    slot: np.ndarray,
+    wait: np.ndarray,
+    u: np.ndarray,
+    idle_at_slot: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bounds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pass of :func:`_fedbuff_lockstep` in which the replicas ``wait`` have no idle client.
+
+    They start when their first client finishes, choosing among the clients free at that time;
+    the other replicas start at the slot with the idle clients found there (``idle_at_slot``, from
+    :func:`_idle_rows`). Returns the start times, the numbers of idle clients and the flat indices
+    ``r n + c`` of the chosen clients.
+    """
+    R, n = free_at.shape
+    w = np.flatnonzero(wait)
+    if (R - len(w)) * n <= _WAIT_ROWS_ONLY:  # all rows again, at the start times
+        t_start = np.where(wait, free_at.min(axis=1), slot)
+        flat, first, n_idle = _idle_rows(free_at <= t_start[:, None], bounds)
+        return t_start, n_idle, flat[first + _kth(u, n_idle)]
+    flat, first, n_idle = idle_at_slot
+    busy = free_at[w]
+    t_w = busy.min(axis=1)
+    t_start = slot.copy()
+    t_start[w] = t_w
+    flat_w, first_w, n_idle[w] = _idle_rows(busy <= t_w[:, None], bounds[: len(w) + 1])
+    k = _kth(u, n_idle)
+    fi = np.empty(R, dtype=np.int64)
+    go = np.flatnonzero(~wait)
+    fi[go] = flat[first[go] + k[go]]
+    fi[w] = flat_w[first_w + k[w]] + (bounds[w] - bounds[: len(w)])  # rows of busy -> of free_at
+    return t_start, n_idle, fi
+
+
 # The simulation of fedbuff_schedules (see its docstring). Both simulators return (R, J) arrays
 # over the slotted starts j < J, J the first j at which every replica has stopped: start and
 # finish times, client, arrivals strictly before the start, valid (the replica had not stopped;
@@ -511,9 +556,9 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
     """All replicas in lockstep, one slotted start ``j`` per pass (``dur`` holds ``|sigma z|``).
 
     Per pass: one ``(R, n)`` comparison gives the idle clients and :func:`_idle_rows` their flat
-    indices (the ``k``-th idle client is a lookup, not an ``(R, n)`` cumsum); only replicas whose
-    clients are all busy (they wait for the first to finish) are examined a second time; no
-    replica can stop before ``j = need``, so the stopping test starts there.
+    indices (the ``k``-th idle client is a lookup, not an ``(R, n)`` cumsum); a second comparison,
+    at the start times, only in passes where some replica's clients are all busy (it waits for the
+    first to finish). No replica can stop before ``j = need``, so the stopping test starts there.
     """
     R = len(pick.gens)
     base = np.arange(R) * n
@@ -523,9 +568,11 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
     last = np.zeros(R)
     stopped = np.zeros(R, dtype=bool)
     cap = need + n
-    starts, ends = np.empty((cap, R)), np.empty((cap, R))
-    who, before = np.empty((cap, R), dtype=np.int64), np.empty((cap, R), dtype=np.int64)
-    valid = np.ones((cap, R), dtype=bool)
+    # outputs written one column per start (a list per quantity and a stack, or row-major buffers
+    # and a transposed copy, cost more at large R)
+    starts, ends = np.empty((R, cap)), np.empty((R, cap))
+    who, before = np.empty((R, cap), dtype=np.int64), np.empty((R, cap), dtype=np.int64)
+    valid = np.ones((R, cap), dtype=bool)
     # maximal concurrency = n + 1 - the least number of idle clients at a start (in flight right
     # after it: the busy ones and the new one; ends before starts)
     min_idle = np.full(R, n, dtype=np.int64)
@@ -544,33 +591,23 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
             live = ~stopped
             all_live = not stopped.any()
         u = pick.next()
+        wait = None
         if n_idle.min() == 0:  # all clients busy: the start waits for the first to finish
             wait = n_idle == 0
-            w = np.flatnonzero(wait)
-            busy = free_at[w]
-            t_w = busy.min(axis=1)
-            t_start = slot.copy()
-            t_start[w] = t_w
-            # the clients free at that time are the idle ones (the other rows are unchanged)
-            flat_w, first_w, n_idle_w = _idle_rows(busy <= t_w[:, None], bounds[: len(w) + 1])
-            n_idle[w] = n_idle_w
-            k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
-            go = np.flatnonzero(~wait)
-            fi = np.empty(R, dtype=np.int64)
-            fi[go] = flat[first[go] + k[go]]
-            fi[w] = flat_w[first_w + k[w]] + (base[w] - bounds[: len(w)])
-            # arrivals strictly before the start: after a wait the clients finishing exactly then
-            # (the idle ones) have not arrived before it; otherwise a finish exactly at the slot
-            # (probability 0) counts as before
-            before[j] = np.where(wait, j - n, n_idle + (j - n))
+            t_start, n_idle, fi = _after_wait(free_at, slot, wait, u, (flat, first, n_idle), bounds)
         else:
             t_start = slot
-            k = np.minimum((u * n_idle).astype(np.int64), n_idle - 1)
-            fi = flat[first + k]
-            np.add(n_idle, j - n, out=before[j])
-        finish = np.add(t_start, dur.next(), out=ends[j])
-        np.subtract(fi, base, out=who[j])
-        starts[j] = t_start
+            fi = flat[first + _kth(u, n_idle)]
+        # arrivals strictly before the start: after a wait the clients finishing exactly then (the
+        # idle ones) have not arrived before it; otherwise a finish exactly at the slot
+        # (probability 0) counts as before
+        if wait is None:
+            np.add(n_idle, j - n, out=before[:, j])
+        else:
+            before[:, j] = np.where(wait, j - n, n_idle + (j - n))
+        finish = np.add(t_start, dur.next(), out=ends[:, j])
+        np.subtract(fi, base, out=who[:, j])
+        starts[:, j] = t_start
         if all_live:
             free_flat[fi] = finish
             np.minimum(min_idle, n_idle, out=min_idle)
@@ -579,14 +616,12 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
             free_flat[fi[live]] = finish[live]
             min_idle = np.where(live, np.minimum(min_idle, n_idle), min_idle)
             last = np.where(live, t_start, last)
-            valid[j] = live
+            valid[:, j] = live
         j += 1
 
-    def out(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a[:j].T)
-
     conc_max = n + 1 - min_idle
-    return out(starts), out(ends), out(who), out(before), out(valid), conc_max
+    J = slice(0, j)
+    return starts[:, J], ends[:, J], who[:, J], before[:, J], valid[:, J], conc_max
 
 
 def _fedbuff_single(
@@ -690,14 +725,15 @@ def fedbuff_schedules(
         pick = _Blocks(picks, "uniform", block)
         sim = _fedbuff_lockstep(n, rate, need, pick, _Blocks(durs, "normal", block, scale=sigma))
     start, end, who, before, ok, conc_max = sim
-    end_key = np.where(ok, end, np.inf)
+    all_ok = bool(ok.all())  # then where(ok, x, y) is x
+    end_key = end if all_ok else np.where(ok, end, np.inf)
     order = np.argsort(end_key, axis=1, kind="stable")[:, :need]  # arrival order, ties by start
     take = np.take_along_axis
     read_k1 = take(before, order, axis=1)
     a = np.arange(need)
     t_end = take(end, order[:, -1:], axis=1)  # the T K-th arrival
-    s_c = np.minimum(np.where(ok, start, t_end), t_end)
-    e_c = np.minimum(np.where(ok, end, t_end), t_end)
+    s_c = np.minimum(start if all_ok else np.where(ok, start, t_end), t_end)
+    e_c = np.minimum(end if all_ok else np.where(ok, end, t_end), t_end)
     t0 = start[:, :1]
     span = t_end[:, 0] - t0[:, 0]
     busy_time = np.maximum(e_c - s_c, 0.0).sum(axis=1)

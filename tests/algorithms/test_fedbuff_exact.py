@@ -10,6 +10,7 @@ seeds and replica offsets.
 from __future__ import annotations
 
 import dataclasses
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from fedbuff_reference import reference_fedbuff_schedules
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from boundcheck.algorithms import async_sim
 from boundcheck.algorithms.async_sim import ScheduleBatch, fedbuff_schedules
 
 
@@ -57,23 +59,35 @@ def both(**kw):
     sigma=st.one_of(st.floats(0.05, 5.0), st.sampled_from([1e-300, 1e-12])),
     seed=st.integers(0, 2**31),
     first_replica=st.integers(0, 100),
+    rows_only=st.sampled_from([None, -1, 10**9]),
 )
-@example(n=1, T=3, K=2, R=1, load=("concurrency", 3.0), sigma=1.0, seed=0, first_replica=0)
-@example(n=2, T=5, K=1, R=3, load=("concurrency", 3.0), sigma=1e-300, seed=1, first_replica=0)
-@example(n=5, T=4, K=3, R=2, load=("rate", 1e4), sigma=1e-12, seed=2, first_replica=7)
+@example(n=1, T=3, K=2, R=1, load=("concurrency", 3.0), sigma=1.0, seed=0, first_replica=0,
+         rows_only=None)  # fmt: skip
+@example(n=2, T=5, K=1, R=3, load=("concurrency", 3.0), sigma=1e-300, seed=1, first_replica=0,
+         rows_only=-1)  # fmt: skip
+@example(n=5, T=4, K=3, R=2, load=("rate", 1e4), sigma=1e-12, seed=2, first_replica=7,
+         rows_only=10**9)  # fmt: skip
 def test_fedbuff_schedules_equal_the_reference_bit_for_bit(
-    n, T, K, R, load, sigma, seed, first_replica
+    n, T, K, R, load, sigma, seed, first_replica, rows_only
 ):
+    # rows_only: the default threshold, or force the lockstep's two ways of handling a pass in
+    # which some replicas wait (-1: their rows only; 10**9: all rows again)
     what, x = load
     kw = {what: x * n if what == "concurrency" else x}
-    new, ref = both(n=n, T=T, K=K, R=R, sigma=sigma, seed=seed, first_replica=first_replica, **kw)
+    limit = async_sim._WAIT_ROWS_ONLY if rows_only is None else rows_only
+    with mock.patch.object(async_sim, "_WAIT_ROWS_ONLY", limit):
+        new = fedbuff_schedules(n=n, T=T, K=K, R=R, sigma=sigma, seed=seed,
+                                first_replica=first_replica, **kw)  # fmt: skip
+    ref = reference_fedbuff_schedules(n=n, T=T, K=K, R=R, sigma=sigma, seed=seed,
+                                      first_replica=first_replica, **kw)  # fmt: skip
     assert differences(new, ref) == []
 
 
 @pytest.mark.parametrize("concurrency", [20, 100, 250])
-@pytest.mark.parametrize("R", [1, 16])
+@pytest.mark.parametrize("R", [1, 16, 100])
 def test_fedbuff_schedules_equal_the_reference_at_benchmark_sizes(R, concurrency):
-    # the QAFeL benchmark's shape (n = 100, K = 10); concurrency 100 and 250: often all busy
+    # the QAFeL benchmark's shape (n = 100, K = 10); concurrency 100 and 250: often all busy (at
+    # R = 100 waiting replicas' rows are compared alone, at R = 16 all rows again)
     new, ref = both(n=100, T=30, K=10, R=R, concurrency=concurrency, seed=3, first_replica=5)
     assert differences(new, ref) == []
     assert new.concurrency_max.max() <= 100
