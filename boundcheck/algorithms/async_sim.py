@@ -23,7 +23,9 @@ choices from ``"sampling"``, durations from ``"delays"``. Replica ``r`` of a bat
 single-replica schedule with ``first_replica = r`` (number for number). The simulation advances all
 replicas in lockstep with NumPy arrays over the replica axis (``(R, n)`` times at which each client is
 free; ``(R, tau_C)`` finish times of the tasks in flight); each replica's random numbers are drawn in
-blocks, one call per replica and block. The bound-relevant staleness is the **batch maximum**
+blocks, one call per replica and block. With ``R = 1`` the same events are computed with a heap
+(AsyncBC) or Python scalars (FedBuff timing), which costs fewer array calls per event. The
+bound-relevant staleness is the **batch maximum**
 ``ScheduleBatch.tau_max`` (the verification engine hands it to the bounds); per replica it is
 ``tau_max_per_replica``.
 
