@@ -25,9 +25,8 @@ replicas in lockstep with NumPy arrays over the replica axis (``(R, n)`` times a
 free; ``(R, tau_C)`` finish times of the tasks in flight); each replica's random numbers are drawn in
 blocks, one call per replica and block. With ``R = 1`` the same events are computed with a heap
 (AsyncBC) or Python scalars (FedBuff timing), which costs fewer array calls per event. The
-bound-relevant staleness is the **batch maximum**
-``ScheduleBatch.tau_max`` (the verification engine hands it to the bounds); per replica it is
-``tau_max_per_replica``.
+bound-relevant staleness is the **batch maximum** ``ScheduleBatch.tau_max`` (the verification
+engine hands it to the bounds); per replica it is ``tau_max_per_replica``.
 
 **Pinning.** ``ScheduleBatch.pin(schedule, R)`` shares one :class:`Schedule` across all replicas: the
 documented way to estimate the conditional expectation given one delay pattern, or to run an
