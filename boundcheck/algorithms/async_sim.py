@@ -569,11 +569,10 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
     last = np.zeros(R)
     stopped = np.zeros(R, dtype=bool)
     cap = need + n
-    # outputs written one column per start (a list per quantity and a stack, or row-major buffers
-    # and a transposed copy, cost more at large R)
-    starts, ends = np.empty((R, cap)), np.empty((R, cap))
-    who, before = np.empty((R, cap), dtype=np.int64), np.empty((R, cap), dtype=np.int64)
-    valid = np.ones((R, cap), dtype=bool)
+    # outputs written one row per start (contiguous), transposed once at the end
+    starts, ends = np.empty((cap, R)), np.empty((cap, R))
+    who, before = np.empty((cap, R), dtype=np.int64), np.empty((cap, R), dtype=np.int64)
+    valid = np.ones((cap, R), dtype=bool)
     # maximal concurrency = n + 1 - the least number of idle clients at a start (in flight right
     # after it: the busy ones and the new one; ends before starts)
     min_idle = np.full(R, n, dtype=np.int64)
@@ -603,12 +602,12 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
         # idle ones) have not arrived before it; otherwise a finish exactly at the slot
         # (probability 0) counts as before
         if wait is None:
-            np.add(n_idle, j - n, out=before[:, j])
+            np.add(n_idle, j - n, out=before[j])
         else:
-            before[:, j] = np.where(wait, j - n, n_idle + (j - n))
-        finish = np.add(t_start, dur.next(), out=ends[:, j])
-        np.subtract(fi, base, out=who[:, j])
-        starts[:, j] = t_start
+            before[j] = np.where(wait, j - n, n_idle + (j - n))
+        finish = np.add(t_start, dur.next(), out=ends[j])
+        np.subtract(fi, base, out=who[j])
+        starts[j] = t_start
         if all_live:
             free_flat[fi] = finish
             np.minimum(min_idle, n_idle, out=min_idle)
@@ -617,12 +616,15 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
             free_flat[fi[live]] = finish[live]
             min_idle = np.where(live, np.minimum(min_idle, n_idle), min_idle)
             last = np.where(live, t_start, last)
-            valid[:, j] = live
+            valid[j] = live
         j += 1
 
     conc_max = n + 1 - min_idle
-    J = slice(0, j)
-    return starts[:, J], ends[:, J], who[:, J], before[:, J], valid[:, J], conc_max
+
+    def out(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a[:j].T)
+
+    return out(starts), out(ends), out(who), out(before), out(valid), conc_max
 
 
 def _fedbuff_single(
