@@ -559,7 +559,8 @@ def _fedbuff_lockstep(n: int, rate: float, need: int, pick: _Blocks, dur: _Block
     Per pass: one ``(R, n)`` comparison gives the idle clients and :func:`_idle_rows` their flat
     indices (the ``k``-th idle client is a lookup, not an ``(R, n)`` cumsum); a second comparison,
     at the start times, only in passes where some replica's clients are all busy (it waits for the
-    first to finish). No replica can stop before ``j = need``, so the stopping test starts there.
+    first to finish; :func:`_after_wait`). No replica can stop before ``j = need``, so the
+    stopping test starts there.
     """
     R = len(pick.gens)
     base = np.arange(R) * n
