@@ -146,21 +146,29 @@ def _check_x(x: object, who: str, finite: bool = True) -> torch.Tensor:
     return x
 
 
+def _tiny_norm(dtype: torch.dtype) -> float:
+    """The smallest row norm :func:`_checked_norm` / :func:`safe_norm` take as computed."""
+    return math.sqrt(torch.finfo(dtype).tiny) * 2.0**30
+
+
+def _fast_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor | None:
+    """The row norms of ``x`` (keepdim) when every one is finite and at least :func:`_tiny_norm`
+    (then they are what :func:`safe_norm` returns), else ``None``: one read of ``x``."""
+    nrm = torch.linalg.vector_norm(x, ord=ord, dim=-1, keepdim=True)
+    if bool((torch.isfinite(nrm) & (nrm >= _tiny_norm(x.dtype))).all()):
+        return nrm
+    return None
+
+
 def _checked_norm(x: torch.Tensor, who: str, ord: float = 2.0) -> torch.Tensor:
     """:func:`safe_norm` of an input whose type and shape :func:`_check_x` has passed (called with
     ``finite=False``), refusing non-finite entries as :func:`_check_x` does; in the common case
     (every row's norm finite and normal) it reads ``x`` once, the norm doubling as the check."""
-    nrm = torch.linalg.vector_norm(x, ord=ord, dim=-1, keepdim=True)
-    lo = math.sqrt(torch.finfo(x.dtype).tiny) * 2.0**30
-    if bool((torch.isfinite(nrm) & (nrm >= lo)).all()):
-        return nrm  # what safe_norm returns for such rows
+    nrm = _fast_norm(x, ord)
+    if nrm is not None:
+        return nrm
     _check_x(x, who)  # a non-finite entry: the one-line refusal
     return safe_norm(x, ord)
-
-
-def _tiny_norm(dtype: torch.dtype) -> float:
-    """The smallest row norm :func:`_checked_norm` / :func:`safe_norm` take as computed."""
-    return math.sqrt(torch.finfo(dtype).tiny) * 2.0**30
 
 
 def _workspace(
@@ -208,9 +216,7 @@ def safe_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor:
     float64 neither underflow to a zero norm nor overflow to inf).
     """
     nrm = torch.linalg.vector_norm(x, ord=ord, dim=-1, keepdim=True)
-    fi = torch.finfo(x.dtype)
-    lo = math.sqrt(fi.tiny) * 2.0**30
-    bad = ~torch.isfinite(nrm) | (nrm < lo)
+    bad = ~torch.isfinite(nrm) | (nrm < _tiny_norm(x.dtype))
     if bool(bad.any()):
         m = x.abs().amax(dim=-1, keepdim=True)
         m_safe = torch.where(m > 0, m, torch.ones_like(m))
@@ -555,34 +561,35 @@ class QSGD(Compressor):
             return None
         if x.numel() == 0:
             return None
-        nrm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-        lo, hi = torch.aminmax(nrm)  # NaN propagates to both
-        if not (float(lo) >= _tiny_norm(x.dtype) and math.isfinite(float(hi))):
+        nrm = _fast_norm(x)
+        if nrm is None:
             return None  # what _checked_norm would not pass as is: the careful path decides
         g = _need_generator(generator, self.name)
         u, p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 3)
-        # as _u: nrm >= lo > 0, so s / nrm (Tensor.__rdiv__: reciprocal, then times s) is
+        # as _u: nrm >= tiny > 0, so s / nrm (Tensor.__rdiv__: reciprocal, then times s) is
         # finite and u = |x| (s / nrm), clamped at s
         torch.abs(x, out=u).mul_(nrm.reciprocal().mul_(self.s)).clamp_(max=self.s)
-        torch.frac(u, out=p)
-        u.sub_(p)
-        rng.fill_uniform_(g, r)
-        r.lt_(p)
+        return self._round(u, nrm, x, g, p, r, out=x)
+
+    def _round(self, u: torch.Tensor, nrm: torch.Tensor, x: torch.Tensor, g: Gen,
+               p: torch.Tensor, r: torch.Tensor, out: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        """The stochastic rounding of ``u = s|x|/||x||`` (overwritten) with scratch ``p``, ``r``:
+        ``||x|| sign(x) xi / s`` into ``out`` (which may be ``u`` or ``x``)."""
+        torch.frac(u, out=p)  # exact for non-negative floats
+        u.sub_(p)  # l = floor(u), exact
+        rng.fill_uniform_(g, r)  # per replica (axis 0) for a ReplicaGenerator
+        r.lt_(p)  # 1 with probability p (r on the dtype's uniform grid), else 0
         u.add_(r).mul_(nrm / self.s)
-        return torch.copysign(u, x, out=x)
+        return torch.copysign(u, x, out=out)
 
     def __call__(self, x: torch.Tensor, generator: Gen | None = None) -> torch.Tensor:
         # passes over x: one norm (doubling as the finiteness check), |x| s/||x|| (2), clamp,
         # frac, floor, the uniforms (drawn in place), compare, add, scale, sign
         x = _check_x(x, self.name, finite=False)
         g = _need_generator(generator, self.name)
-        nrm, out = self._u(x)  # out = u = s|x|/||x|| in [0, s]
+        nrm, u = self._u(x)  # u = s|x|/||x|| in [0, s], a fresh tensor
         p, r = _workspace(self, tuple(x.shape), x.dtype, x.device, 2)  # reused: no page faults
-        torch.frac(out, out=p)  # exact for non-negative floats
-        out.sub_(p)  # l = floor(u), exact
-        rng.fill_uniform_(g, r)  # per replica (axis 0) for a ReplicaGenerator
-        r.lt_(p)  # 1 with probability p (r on the dtype's uniform grid), else 0
-        return out.add_(r).mul_(nrm / self.s).copysign_(x)
+        return self._round(u, nrm, x, g, p, r, out=u)
 
     def expectation(self, x: torch.Tensor) -> torch.Tensor:
         lo, hi, p = self.levels(x)
