@@ -492,24 +492,23 @@ class _Diff:
     ) -> torch.Tensor:
         """Clients ``(R, m)``, points ``(R, m, d)`` -> ``(R, m, d)``:
         ``grad f_k(x_new, xi) - grad f_k(x_old, xi')``, one oracle call for all replicas."""
-        c = self.calls
-        if not self.stochastic or self.sampling == "shared":
-            return c.grad_difference_i(x_new, x_old, sample, clients)
-        s1, s2 = sample
-        return c.stochastic_grad_i(x_new, s1, clients) - c.stochastic_grad_i(x_old, s2, clients)
+        return self._difference(self.calls, clients, x_new, x_old, sample)
 
     def flat(self, clients: torch.Tensor, x_new: torch.Tensor, x_old: torch.Tensor,
              sample: Any) -> torch.Tensor:  # fmt: skip
         """As :meth:`__call__` on the flattened batch: clients ``(N,)``, points ``(1, N, d)``,
         samples ``(1, N, ...)`` (:func:`_version_major`) -> ``(1, N, d)``; the same per-row
-        arithmetic (ClientCalls flattens ``(R, m)`` batches the same way)."""
-        p = self.calls.problem
+        arithmetic (ClientCalls flattens ``(R, m)`` batches the same way), asked of the problem
+        directly."""
+        return self._difference(self.calls.problem, clients, x_new, x_old, sample)
+
+    def _difference(self, o: Any, clients: torch.Tensor, x_new: torch.Tensor,
+                    x_old: torch.Tensor, sample: Any) -> torch.Tensor:  # fmt: skip
+        """The difference through ``o`` (:class:`ClientCalls` or the problem itself)."""
         if not self.stochastic or self.sampling == "shared":
-            g = p.grad_difference_i(x_new, x_old, sample, clients)
-        else:
-            s1, s2 = sample
-            g = p.stochastic_grad_i(x_new, s1, clients) - p.stochastic_grad_i(x_old, s2, clients)
-        return g
+            return o.grad_difference_i(x_new, x_old, sample, clients)
+        s1, s2 = sample
+        return o.stochastic_grad_i(x_new, s1, clients) - o.stochastic_grad_i(x_old, s2, clients)
 
 
 def _version_major(samples: list[Any]) -> Any:
@@ -558,7 +557,7 @@ class _Flight:
         self.samples: list[Any] = []
         # per step / version, contiguous (R,) rows: flat buffer rows and clients
         self.arrive = plan.arrive_row  # (steps, R)
-        self.hand_flat, self.hand_client = plan.hand_row, plan.hand_client  # (versions, R)
+        self.hand_client = plan.hand_client  # (versions, R)
         self.hf, self.hc = plan.hand_row.view(-1), plan.hand_client.view(-1)  # flat, same order
         host = _host_arrays(self.buf) and self.hf.device.type == "cpu"
         self.bufn = self.buf.numpy() if host else None
@@ -651,7 +650,7 @@ def _bc_steps(
     block when row ``t`` completes it, and the hand-out of version ``t + 1`` (lines 8-9; evaluated
     lazily by ``fl``), with the operations of :func:`_server`.
     """
-    B = rows.B
+    B, wrote = rows.B, rows.wrote
     need, last, limit, evaluate, hand_out = fl.need, fl.last, fl.limit, fl._evaluate, fl.hand_out
     xs, ms, e, (add, mul, sub), msg = _server(rows, fl, eta)
     with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
@@ -660,9 +659,7 @@ def _bc_steps(
                 evaluate()
             m = ms[t % B]
             add(ms[(t - 1) % B], msg(t), out=m)  # lines 5-6
-            # row t is final: record it before x_{t+1} may take its ring slot
-            if (t + 1) % B == 0 or t == T - 1:
-                rows.flush(t + 1)
+            wrote(t)  # row t is final: record it before x_{t+1} may take its ring slot
             x1 = xs[(t + 1) % B]
             mul(m, e, out=x1)  # line 7: x_{t+1} = x_t - eta m_t
             sub(xs[t % B], x1, out=x1)
@@ -968,16 +965,14 @@ def _async_plain(
     first = calls.stochastic_grad_i(x0_, draw(ic), ic) if stochastic else calls.grad_i(x0_, ic)
     flight = _Flight(plan, first, evaluate, draw, last_version=steps, limit=max(1, rows.B - 3),
                      stochastic=stochastic)  # fmt: skip
-    B, need, hand_out = rows.B, flight.need, flight.hand_out
+    B, wrote, need, hand_out = rows.B, rows.wrote, flight.need, flight.hand_out
     xs, _, e, (_, mul, sub), msg = _server(rows, flight, eta)
     with np.errstate(all="ignore"):  # a diverging replica overflows quietly, as in torch
         for t in range(1, T + 1):
             if need[t - 1] > flight.done:
                 flight._evaluate()
             g = msg(t)  # grad f_{j_t}(x_{t-1-tau_t})
-            # row t-1 is final: record it before x_t may take its ring slot
-            if t % B == 0 or t == T:
-                rows.flush(t)
+            wrote(t - 1)  # row t-1 is final: record it before x_t may take its ring slot
             x1 = xs[t % B]
             mul(g, e, out=x1)  # x_t = x_{t-1} - eta g, rounded as _descend
             sub(xs[(t - 1) % B], x1, out=x1)
