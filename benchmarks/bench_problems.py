@@ -133,15 +133,9 @@ print(json.dumps({"build": build, "grad_full": (time.perf_counter() - t) / 3}))
 
 def before_builds(names: list[str], cap: float) -> dict[str, str]:
     """Build seconds at commit BEFORE, each family in its own capped subprocess."""
-    root = Path(__file__).resolve().parent.parent
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        wt = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "-C", str(root), "worktree", "add", "--detach", str(wt), BEFORE],
-            check=True,
-            capture_output=True,
-        )
+        wt = _worktree(BEFORE, tmp)
         try:
             env = dict(os.environ, PYTHONPATH=str(wt), OMP_NUM_THREADS="1")
             for name in names:
@@ -163,10 +157,7 @@ def before_builds(names: list[str], cap: float) -> dict[str, str]:
                     continue
                 out[name] = f"{json.loads(r.stdout.strip().splitlines()[-1])['build']:.2f}"
         finally:
-            subprocess.run(
-                ["git", "-C", str(root), "worktree", "remove", "--force", str(wt)],
-                capture_output=True,
-            )
+            _remove_worktree(wt)
     return out
 
 

@@ -211,21 +211,6 @@ class ClientFactors:
         return out
 
 
-def factor_ax(
-    A: torch.Tensor, x: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
-) -> torch.Tensor:
-    """``A_{cl} x`` for per-client factors ``A`` (n, k, d), ``x`` (R, m, d), clients (m,) or
-    (R, m) -> (R, m, k) (see :class:`ClientFactors`; this builds one per call)."""
-    return ClientFactors(A).ax(x, cl)
-
-
-def factor_atr(
-    A: torch.Tensor, r: torch.Tensor, cl: torch.Tensor, all_clients: torch.Tensor
-) -> torch.Tensor:
-    """``A_{cl}^T r``: ``r`` (R, m, k) -> (R, m, d) (see :class:`ClientFactors`)."""
-    return ClientFactors(A).atr(r, cl)
-
-
 def up(v: np.ndarray | float, rel: float = 4 * EPS) -> np.ndarray | float:
     """``v`` nudged up by a relative ``rel`` plus the smallest normal (a few roundings' worth)."""
     return v + rel * np.abs(v) + TINY
@@ -665,8 +650,6 @@ __all__ = [
     "Hessians",
     "LowRank",
     "blocked",
-    "factor_atr",
-    "factor_ax",
     "flat_clients",
     "grouped",
     "spectral_norm",
